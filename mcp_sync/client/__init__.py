@@ -1,0 +1,5 @@
+"""The client role."""
+
+from .client import Client
+
+__all__ = ["Client"]

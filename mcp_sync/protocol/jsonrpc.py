@@ -1,0 +1,214 @@
+"""JSON-RPC 2.0 framing for MCP, without I/O.
+
+:func:`parse` turns the bytes of one frame (a stdio line, an HTTP body) into one
+of the message classes below. It never raises: anything that is not a valid
+message becomes an :class:`Invalid` carrying the error the peer must be sent.
+:func:`dumps` serializes an outgoing message compactly on one line.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Union
+
+from ..errors import INVALID_PARAMS, INVALID_REQUEST, PARSE_ERROR
+
+JSONRPC = "2.0"
+_MISSING = object()
+
+RequestId = Union[str, int]
+
+
+class Request:
+    """A request: it has an ``id`` and expects a response."""
+
+    __slots__ = ("id", "method", "params")
+
+    def __init__(self, id: RequestId, method: str, params: dict[str, Any] | None) -> None:
+        self.id = id
+        self.method = method
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"Request(id={self.id!r}, method={self.method!r})"
+
+
+class Notification:
+    """A notification: no ``id``, never answered."""
+
+    __slots__ = ("method", "params")
+
+    def __init__(self, method: str, params: dict[str, Any] | None) -> None:
+        self.method = method
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"Notification(method={self.method!r})"
+
+
+class Response:
+    """A successful response to one of our requests."""
+
+    __slots__ = ("id", "result")
+
+    def __init__(self, id: RequestId, result: Any) -> None:
+        self.id = id
+        self.result = result
+
+
+class ErrorResponse:
+    """An error response; ``id`` is None when the peer could not read our request's id."""
+
+    __slots__ = ("id", "error")
+
+    def __init__(self, id: RequestId | None, error: dict[str, Any]) -> None:
+        self.id = id
+        self.error = error
+
+
+class Invalid:
+    """Something that is not a valid message.
+
+    ``id`` is the request id when it could be read (else None), ``error`` the
+    JSON-RPC error object to answer with. ``answer`` is False when the frame
+    looked like a response: answering a response could start a loop of errors
+    between two peers, so those are dropped (and logged).
+    """
+
+    __slots__ = ("id", "error", "answer")
+
+    def __init__(self, id: RequestId | None, code: int, message: str, answer: bool = True) -> None:
+        self.id = id
+        self.error = {"code": code, "message": message}
+        self.answer = answer
+
+    def response(self, version: str | None = None) -> dict[str, Any]:
+        """The error response to send for this frame (see :func:`error`)."""
+        return error(self.id, self.error, version)
+
+    def __repr__(self) -> str:
+        return f"Invalid(id={self.id!r}, error={self.error!r})"
+
+
+class Batch:
+    """A JSON-RPC batch (an array), allowed only on the 2025-03-26 revision."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list["Message"]) -> None:
+        self.items = items
+
+
+Message = Union[Request, Notification, Response, ErrorResponse, Invalid]
+
+
+def _is_id(value: Any) -> bool:
+    # bool is a subclass of int, but true/false are not valid ids; neither are
+    # null, floats, arrays or objects.
+    t = type(value)
+    return t is str or t is int
+
+
+def classify(obj: Any) -> Message:
+    """Classify one decoded JSON value as a message."""
+    if type(obj) is not dict:
+        return Invalid(None, INVALID_REQUEST, "Invalid request: a JSON-RPC message must be a JSON object")
+    id_ = obj.get("id", _MISSING)
+    readable_id = id_ if _is_id(id_) else None
+    method = obj.get("method", _MISSING)
+    if obj.get("jsonrpc") != JSONRPC:
+        looks_like_response = method is _MISSING and ("result" in obj or "error" in obj)
+        return Invalid(readable_id, INVALID_REQUEST, 'Invalid request: "jsonrpc" must be "2.0"',
+                       answer=not looks_like_response)
+    if method is not _MISSING:
+        if type(method) is not str or not method:
+            return Invalid(readable_id, INVALID_REQUEST, 'Invalid request: "method" must be a non-empty string')
+        params = obj.get("params")
+        if params is not None and type(params) is not dict:
+            if id_ is _MISSING:
+                return Invalid(None, INVALID_PARAMS, 'Invalid params: "params" must be an object', answer=False)
+            return Invalid(readable_id, INVALID_PARAMS, 'Invalid params: "params" must be an object')
+        if id_ is _MISSING:
+            return Notification(method, params)
+        if readable_id is None:
+            return Invalid(None, INVALID_REQUEST, 'Invalid request: "id" must be a string or an integer')
+        return Request(id_, method, params)
+    has_result = "result" in obj
+    has_error = "error" in obj
+    if has_result and not has_error:
+        if readable_id is None:
+            return Invalid(None, INVALID_REQUEST, 'Invalid response: "id" must be a string or an integer',
+                           answer=False)
+        return Response(id_, obj["result"])
+    if has_error and not has_result:
+        error = obj["error"]
+        if type(error) is not dict or not _is_id(error.get("code")) or type(error.get("code")) is not int:
+            return Invalid(readable_id, INVALID_REQUEST,
+                           'Invalid response: "error" must be an object with an integer "code"', answer=False)
+        if id_ is not _MISSING and id_ is not None and readable_id is None:
+            return Invalid(None, INVALID_REQUEST, 'Invalid response: "id" must be a string or an integer',
+                           answer=False)
+        return ErrorResponse(readable_id, error)
+    if has_result and has_error:
+        return Invalid(readable_id, INVALID_REQUEST,
+                       'Invalid response: it may not carry both "result" and "error"', answer=False)
+    return Invalid(readable_id, INVALID_REQUEST,
+                   'Invalid request: not a request, notification or response (no "method", "result" or "error")')
+
+
+def parse(data: str | bytes | bytearray) -> Message | Batch:
+    """Parse one frame. Never raises."""
+    try:
+        obj = json.loads(data)
+    except RecursionError:
+        return Invalid(None, PARSE_ERROR, "Parse error: JSON nested too deeply")
+    except (ValueError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return Invalid(None, PARSE_ERROR, f"Parse error: {_short(exc)}")
+    if type(obj) is list:
+        if not obj:
+            return Invalid(None, INVALID_REQUEST, "Invalid request: an empty batch")
+        return Batch([classify(item) for item in obj])
+    return classify(obj)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def dumps(message: Any) -> str:
+    """Serialize a message compactly on one line (newlines in strings are escaped)."""
+    return _encoder.encode(message)
+
+
+def request(id: RequestId, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    msg: dict[str, Any] = {"jsonrpc": JSONRPC, "id": id, "method": method}
+    if params is not None:
+        msg["params"] = params
+    return msg
+
+
+def notification(method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    msg: dict[str, Any] = {"jsonrpc": JSONRPC, "method": method}
+    if params is not None:
+        msg["params"] = params
+    return msg
+
+
+def result(id: RequestId, value: Any) -> dict[str, Any]:
+    return {"jsonrpc": JSONRPC, "id": id, "result": value}
+
+
+def error(id: RequestId | None, error: dict[str, Any], version: str | None = None) -> dict[str, Any]:
+    """An error response.
+
+    When the request's id could not be read, JSON-RPC 2.0 answers with
+    ``"id": null``; the 2025-11-25 and later schemas instead make ``id``
+    optional and never null, so for those revisions it is left out.
+    """
+    if id is None and version is not None and version >= "2025-11-25":
+        return {"jsonrpc": JSONRPC, "error": error}
+    return {"jsonrpc": JSONRPC, "id": id, "error": error}

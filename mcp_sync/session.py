@@ -1,0 +1,612 @@
+"""The session engine: one class carries requests in both directions.
+
+A :class:`Session` owns a transport, a named reader thread, a bounded pool of
+worker threads for incoming requests, a single notification thread (so user
+callbacks see notifications in order), and a deadline thread for timeouts.
+
+* The reader thread only parses and routes: responses resolve the matching
+  :class:`RequestFuture`, requests are submitted to the worker pool, ``ping``
+  is answered at once, ``notifications/cancelled`` sets the handler's cancel
+  event. It never runs user code (except the done-callbacks a user attaches to
+  a future, which run on whichever thread completes it).
+* Outgoing requests return a :class:`RequestFuture` at once. ``cancel()`` (or
+  a timeout) tells the peer with ``notifications/cancelled``.
+* :meth:`Session.close` fails every pending call with
+  :class:`~mcp_sync.errors.ConnectionClosed` and joins every thread it started.
+
+The session knows nothing about MCP methods beyond ping, cancellation and
+progress: the role (server or client) decides what requests mean through the
+``on_request`` and ``on_notification`` callables.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from typing import Any, Callable, Optional
+
+from .errors import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    ConnectionClosed,
+    McpError,
+    RequestTimeout,
+)
+from .protocol import jsonrpc
+from .protocol.jsonrpc import (
+    Batch,
+    ErrorResponse,
+    Invalid,
+    Notification,
+    Request,
+    RequestId,
+    Response,
+)
+from .protocol.versions import allows_batches
+from .transports.base import OVERSIZED, Transport
+
+log = logging.getLogger("mcp_sync.session")
+
+ProgressCallback = Callable[[float, Optional[float], Optional[str]], None]
+RequestHandler = Callable[["IncomingRequest"], Any]
+NotificationHandler = Callable[[str, Optional[dict]], None]
+
+#: Default number of threads that run incoming requests concurrently.
+DEFAULT_MAX_WORKERS = 16
+#: How long close() waits for each thread it joins.
+JOIN_TIMEOUT = 5.0
+
+
+class RequestFuture(Future):
+    """The pending result of a request we sent.
+
+    ``result()`` returns the JSON ``result`` object or raises
+    :class:`~mcp_sync.errors.McpError`, :class:`~mcp_sync.errors.RequestTimeout`
+    or :class:`~mcp_sync.errors.ConnectionClosed`. ``cancel()`` stops waiting
+    and tells the peer with ``notifications/cancelled``.
+    """
+
+    def __init__(self, session: "Session", request_id: RequestId, method: str) -> None:
+        super().__init__()
+        self.session = session
+        self.request_id = request_id
+        self.method = method
+
+    def cancel(self, reason: str | None = None) -> bool:  # type: ignore[override]
+        if not self.session._claim(self):
+            return False
+        if not super().cancel():
+            return False
+        self.session._send_cancel(self, reason or "cancelled by the caller")
+        return True
+
+
+class IncomingRequest:
+    """A request from the peer, as the role's handler sees it.
+
+    ``cancelled`` is set when the peer sends ``notifications/cancelled`` for it
+    or the session closes. Messages sent through :meth:`send_request`,
+    :meth:`notify` and :meth:`report_progress` are tagged as belonging to this
+    request (Streamable HTTP sends them on this request's stream).
+    """
+
+    __slots__ = ("session", "id", "method", "params", "cancelled", "cancel_reason", "in_batch",
+                 "extra")
+
+    def __init__(self, session: "Session", id: RequestId, method: str, params: dict | None,
+                 in_batch: bool = False) -> None:
+        self.session = session
+        self.id = id
+        self.method = method
+        self.params = params if params is not None else {}
+        self.cancelled = threading.Event()
+        self.cancel_reason: str | None = None
+        self.in_batch = in_batch
+        #: Per-request data the role or transport attaches (auth subject, HTTP headers...).
+        self.extra: dict[str, Any] = {}
+
+    @property
+    def meta(self) -> dict:
+        meta = self.params.get("_meta")
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def progress_token(self) -> str | int | None:
+        token = self.meta.get("progressToken")
+        return token if type(token) in (str, int) else None
+
+    def report_progress(self, progress: float, total: float | None = None,
+                        message: str | None = None) -> bool:
+        """Send ``notifications/progress`` if the requestor asked for progress.
+
+        Returns False (and sends nothing) when it did not.
+        """
+        token = self.progress_token
+        if token is None:
+            return False
+        params: dict[str, Any] = {"progressToken": token, "progress": progress}
+        if total is not None:
+            params["total"] = total
+        if message is not None:
+            params["message"] = message
+        self.session.notify("notifications/progress", params, related_id=self.id)
+        return True
+
+    def notify(self, method: str, params: dict | None = None) -> None:
+        self.session.notify(method, params, related_id=self.id)
+
+    def send_request(self, method: str, params: dict | None = None, **kwargs: Any) -> RequestFuture:
+        return self.session.request(method, params, related_id=self.id, **kwargs)
+
+
+class _BatchCollector:
+    """Gathers the responses to the requests of one batch and sends them as one array."""
+
+    def __init__(self, session: "Session", expected: int) -> None:
+        self._session = session
+        self._remaining = expected
+        self._responses: list[dict] = []
+        self._lock = threading.Lock()
+
+    def add(self, response: dict | None) -> None:
+        with self._lock:
+            if response is not None:
+                self._responses.append(response)
+            self._remaining -= 1
+            done = self._remaining == 0
+        if done and self._responses:
+            self._session._send_raw(self._responses, None)
+
+
+class _Deadlines:
+    """A thread that fails requests whose timeout passed. Started on first use."""
+
+    def __init__(self, session: "Session") -> None:
+        self._session = session
+        self._heap: list[tuple[float, int, RequestFuture]] = []
+        self._cond = threading.Condition()
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def add(self, timeout: float, future: RequestFuture) -> None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            if self._stopped:
+                return
+            heapq.heappush(self._heap, (deadline, next(self._seq), future))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=f"{self._session.name}-deadlines",
+                                                daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is future:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    if self._stopped:
+                        return
+                    if self._heap:
+                        wait = self._heap[0][0] - time.monotonic()
+                        if wait <= 0:
+                            _, _, future = heapq.heappop(self._heap)
+                            break
+                        self._cond.wait(wait)
+                    else:
+                        self._cond.wait()
+            if not future.done():
+                self._session._expire(future)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._heap.clear()
+            self._cond.notify()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(JOIN_TIMEOUT)
+
+
+class Session:
+    """One JSON-RPC connection, for either role.
+
+    ``on_request(request)`` runs on a worker thread for every incoming request
+    and returns the ``result`` object, or raises :class:`McpError` to answer an
+    error. ``on_notification(method, params)`` runs on the notification thread.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        on_request: RequestHandler,
+        on_notification: NotificationHandler | None = None,
+        name: str = "mcp",
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        answer_ping: bool = True,
+    ) -> None:
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        self.transport = transport
+        self.name = name
+        self._on_request = on_request
+        self._on_notification = on_notification
+        self.answer_ping = answer_ping
+        #: The negotiated protocol revision, set by the role once known.
+        self.protocol_version: str | None = None
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._pending: dict[RequestId, RequestFuture] = {}
+        self._progress: dict[RequestId, ProgressCallback] = {}
+        self._inflight: dict[RequestId, IncomingRequest] = {}
+        self._workers = ThreadPoolExecutor(max_workers, thread_name_prefix=f"{name}-worker")
+        self._notifier = ThreadPoolExecutor(1, thread_name_prefix=f"{name}-notify")
+        self._deadlines = _Deadlines(self)
+        self._reader: threading.Thread | None = None
+        self._close_error: ConnectionClosed | None = None
+        self._close_callbacks: list[Callable[[ConnectionClosed], None]] = []
+        #: Set once the connection is closed (by either side).
+        self.closed = threading.Event()
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> "Session":
+        """Start the reader thread (for transports that have one)."""
+        if self.transport.has_reader and self._reader is None:
+            self._reader = threading.Thread(target=self._read_loop, name=f"{self.name}-reader", daemon=True)
+            self._reader.start()
+        return self
+
+    def on_close(self, callback: Callable[[ConnectionClosed], None]) -> None:
+        """Call ``callback(error)`` once when the connection ends (runs on the closing thread)."""
+        with self._lock:
+            if self._close_error is None:
+                self._close_callbacks.append(callback)
+                return
+            error = self._close_error
+        callback(error)
+
+    @property
+    def close_error(self) -> ConnectionClosed | None:
+        """Why the connection ended, or None while it is open."""
+        return self._close_error
+
+    def close(self, reason: str = "session closed") -> None:
+        """Close the connection, fail pending calls, and join every thread we started.
+
+        Handlers still running are told to stop (their cancel event is set);
+        close waits for them up to ``JOIN_TIMEOUT`` seconds in all.
+        """
+        self._shutdown(ConnectionClosed(reason))
+        me = threading.current_thread()
+        deadline = time.monotonic() + JOIN_TIMEOUT
+        if self._reader is not None and self._reader is not me:
+            self._reader.join(max(0.0, deadline - time.monotonic()))
+        self._deadlines.stop()
+        for pool in (self._workers, self._notifier):
+            pool.shutdown(wait=False, cancel_futures=True)
+            for thread in list(getattr(pool, "_threads", ())):
+                if thread is not me:
+                    thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _shutdown(self, error: ConnectionClosed) -> None:
+        with self._lock:
+            if self._close_error is not None:
+                return
+            self._close_error = error
+            pending = list(self._pending.values())
+            self._pending.clear()
+            self._progress.clear()
+            inflight = list(self._inflight.values())
+            callbacks, self._close_callbacks = self._close_callbacks, []
+        try:
+            self.transport.close()
+        except Exception:  # a transport that fails to close is still closed for us
+            log.debug("transport close failed", exc_info=True)
+        for future in pending:
+            future.set_exception(error)
+        for request in inflight:
+            request.cancel_reason = "connection closed"
+            request.cancelled.set()
+        self.closed.set()
+        for callback in callbacks:
+            try:
+                callback(error)
+            except Exception:
+                log.exception("close callback failed")
+
+    # -- sending -----------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        params: dict | None = None,
+        *,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        related_id: RequestId | None = None,
+    ) -> RequestFuture:
+        """Send a request; return its future at once.
+
+        ``timeout`` (seconds) fails the future with :class:`RequestTimeout` and
+        tells the peer to cancel. ``on_progress(progress, total, message)`` is
+        called on the notification thread for each progress notification.
+        """
+        with self._lock:
+            request_id = next(self._ids)
+            future = RequestFuture(self, request_id, method)
+            if self._close_error is not None:
+                future.set_exception(self._close_error)
+                return future
+            self._pending[request_id] = future
+            if on_progress is not None:
+                self._progress[request_id] = on_progress
+        if on_progress is not None:
+            params = dict(params) if params else {}
+            meta = dict(params.get("_meta") or {})
+            meta["progressToken"] = request_id
+            params["_meta"] = meta
+        try:
+            self.transport.send(jsonrpc.request(request_id, method, params), related_id)
+        except ConnectionClosed as exc:
+            if self._claim(future):
+                future.set_exception(exc)
+            return future
+        if timeout is not None:
+            self._deadlines.add(timeout, future)
+        return future
+
+    def call(self, method: str, params: dict | None = None, *, timeout: float | None = None,
+             on_progress: ProgressCallback | None = None, related_id: RequestId | None = None) -> Any:
+        """Send a request and block for its result (see :meth:`request`)."""
+        future = self.request(method, params, timeout=timeout, on_progress=on_progress,
+                              related_id=related_id)
+        try:
+            return future.result()
+        except CancelledError:
+            raise
+        except BaseException:
+            if not future.done():
+                future.cancel("the caller stopped waiting")
+            raise
+
+    def notify(self, method: str, params: dict | None = None, *, related_id: RequestId | None = None) -> None:
+        """Send a notification. Raises ConnectionClosed when the connection is gone."""
+        self._send_raw(jsonrpc.notification(method, params), related_id)
+
+    def _send_raw(self, message: Any, related_id: RequestId | None) -> None:
+        if self._close_error is not None:
+            raise self._close_error
+        self.transport.send(message, related_id)
+
+    def _try_send(self, message: Any, related_id: RequestId | None) -> None:
+        try:
+            self._send_raw(message, related_id)
+        except ConnectionClosed:
+            log.debug("dropping a message: connection closed")
+
+    def _claim(self, future: RequestFuture) -> bool:
+        """Remove a pending future; True if the caller now owns completing it."""
+        with self._lock:
+            if self._pending.get(future.request_id) is not future:
+                return False
+            del self._pending[future.request_id]
+            self._progress.pop(future.request_id, None)
+            return True
+
+    def _send_cancel(self, future: RequestFuture, reason: str) -> None:
+        if future.method == "initialize":  # MUST NOT be cancelled; just stop waiting
+            return
+        self._try_send(jsonrpc.notification("notifications/cancelled",
+                                            {"requestId": future.request_id, "reason": reason}), None)
+
+    def _expire(self, future: RequestFuture) -> None:
+        if not self._claim(future):
+            return
+        future.set_exception(RequestTimeout(f"no response to {future.method!r} within the timeout"))
+        self._send_cancel(future, "request timed out")
+
+    # -- receiving ---------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        transport = self.transport
+        try:
+            while True:
+                try:
+                    frame = transport.receive()
+                except ConnectionClosed as exc:
+                    self._shutdown(exc)
+                    break
+                if frame is None:
+                    self._shutdown(transport.closed_error())
+                    break
+                if frame is OVERSIZED:
+                    self._try_send(jsonrpc.error(None, {"code": INVALID_REQUEST,
+                                                        "message": "Invalid request: message too large"},
+                                                 self.protocol_version), None)
+                    continue
+                self.feed(jsonrpc.parse(frame))  # type: ignore[arg-type]
+        except BaseException as exc:  # never let the reader die silently
+            log.exception("reader thread failed")
+            self._shutdown(ConnectionClosed(f"reader failed: {exc!r}"))
+        # The peer is gone: release the worker threads now rather than waiting
+        # for our owner to call close() (which stays safe to call).
+        self.close()
+
+    def feed(self, message: Any, *, extra: dict | None = None) -> None:
+        """Handle one parsed message (what the reader thread does for each frame).
+
+        Push transports (an HTTP server) call this from their own threads.
+        ``extra`` is attached to an incoming request's ``extra`` dict.
+        """
+        if type(message) is Batch:
+            self._feed_batch(message, extra)
+        else:
+            self._dispatch(message, None, extra)
+
+    def _feed_batch(self, batch: Batch, extra: dict | None) -> None:
+        if not allows_batches(self.protocol_version):
+            self._try_send(jsonrpc.error(None, {
+                "code": INVALID_REQUEST,
+                "message": f"Invalid request: JSON-RPC batches are not allowed in protocol version "
+                           f"{self.protocol_version}"}, self.protocol_version), None)
+            return
+        answered = sum(1 for m in batch.items if type(m) is Request or (type(m) is Invalid and m.answer))
+        collector = _BatchCollector(self, answered) if answered else None
+        for item in batch.items:
+            self._dispatch(item, collector, extra)
+
+    def _dispatch(self, message: Any, collector: _BatchCollector | None, extra: dict | None) -> None:
+        kind = type(message)
+        if kind is Response:
+            self._resolve(message.id, message.result, None)
+        elif kind is Request:
+            self._accept_request(message, collector, extra)
+        elif kind is Notification:
+            self._accept_notification(message)
+        elif kind is ErrorResponse:
+            if message.id is None:
+                log.warning("peer reported an error for a message it could not read: %s", message.error)
+            else:
+                self._resolve(message.id, None, message.error)
+        else:  # Invalid
+            log.debug("invalid message from peer: %r", message)
+            if message.answer:
+                response = message.response(self.protocol_version)
+                if collector is not None:
+                    collector.add(response)
+                else:
+                    self._try_send(response, None)
+
+    def _resolve(self, request_id: RequestId, result: Any, error: dict | None) -> None:
+        with self._lock:
+            future = self._pending.pop(request_id, None)
+            if future is not None:
+                self._progress.pop(request_id, None)
+        if future is None:
+            log.debug("response for unknown or abandoned request %r", request_id)
+            return
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(McpError.from_error(error))
+
+    def _accept_request(self, message: Request, collector: _BatchCollector | None, extra: dict | None) -> None:
+        if message.method == "ping" and self.answer_ping:
+            response = jsonrpc.result(message.id, {})
+            if collector is not None:
+                collector.add(response)
+            else:
+                self._try_send(response, message.id)
+            return
+        request = IncomingRequest(self, message.id, message.method, message.params, collector is not None)
+        if extra:
+            request.extra.update(extra)
+        with self._lock:
+            closed = self._close_error is not None
+            duplicate = message.id in self._inflight
+            if not closed and not duplicate:
+                self._inflight[message.id] = request
+        if closed:
+            return
+        if duplicate:
+            response = jsonrpc.error(message.id, {
+                "code": INVALID_REQUEST,
+                "message": f"Invalid request: id {message.id!r} is already in use by a request in flight"})
+            if collector is not None:
+                collector.add(response)
+            else:
+                self._try_send(response, None)
+            return
+        try:
+            self._workers.submit(self._run_request, request, collector)
+        except RuntimeError:  # pool shut down: the session is closing
+            with self._lock:
+                self._inflight.pop(message.id, None)
+
+    def _run_request(self, request: IncomingRequest, collector: _BatchCollector | None) -> None:
+        try:
+            result = self._on_request(request)
+            response = jsonrpc.result(request.id, result)
+        except McpError as exc:
+            response = jsonrpc.error(request.id, exc.to_error())
+        except Exception as exc:
+            log.exception("handler for %r failed", request.method)
+            response = jsonrpc.error(request.id, {
+                "code": INTERNAL_ERROR,
+                "message": f"Internal error while handling {request.method!r}: {type(exc).__name__}"})
+        with self._lock:
+            self._inflight.pop(request.id, None)
+        if request.cancelled.is_set():
+            response = None  # the peer cancelled it: SHOULD NOT respond
+        if collector is not None:
+            collector.add(response)
+        elif response is not None:
+            try:
+                self._send_raw(response, request.id)
+            except ConnectionClosed:
+                log.debug("response to %r dropped: connection closed", request.method)
+            except (TypeError, ValueError) as exc:  # result not JSON-serializable
+                log.error("result of %r cannot be serialized: %s", request.method, exc)
+                self._try_send(jsonrpc.error(request.id, {
+                    "code": INTERNAL_ERROR,
+                    "message": f"Internal error: the result of {request.method!r} is not valid JSON"}),
+                    request.id)
+
+    def _accept_notification(self, message: Notification) -> None:
+        method, params = message.method, message.params
+        if method == "notifications/cancelled":
+            request_id = (params or {}).get("requestId")
+            with self._lock:
+                request = self._inflight.get(request_id) if type(request_id) in (str, int) else None
+            if request is not None:
+                reason = (params or {}).get("reason")
+                request.cancel_reason = reason if isinstance(reason, str) else None
+                request.cancelled.set()
+        elif method == "notifications/progress" and params is not None:
+            token = params.get("progressToken")
+            with self._lock:
+                callback = self._progress.get(token) if type(token) in (str, int) else None
+            if callback is not None:
+                self._submit_notification(self._call_progress, callback, params)
+                return
+        if self._on_notification is not None:
+            self._submit_notification(self._on_notification, method, params)
+
+    def _submit_notification(self, fn: Callable, *args: Any) -> None:
+        try:
+            self._notifier.submit(self._guard, fn, *args)
+        except RuntimeError:
+            pass  # closing
+
+    @staticmethod
+    def _guard(fn: Callable, *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("notification handler failed")
+
+    @staticmethod
+    def _call_progress(callback: ProgressCallback, params: dict) -> None:
+        progress = params.get("progress")
+        if not isinstance(progress, (int, float)):
+            return
+        callback(progress, params.get("total"), params.get("message"))
+
+    # -- introspection -----------------------------------------------------
+
+    def in_flight(self) -> int:
+        """Number of incoming requests being handled."""
+        with self._lock:
+            return len(self._inflight)
+
+    def pending(self) -> int:
+        """Number of our requests still waiting for a response."""
+        with self._lock:
+            return len(self._pending)
