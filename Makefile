@@ -1,0 +1,57 @@
+# Developer entry points. On a fresh machine:
+#   make test      bootstrap (.venv + editable install + conformance harness), then run pytest
+#   make example   bootstrap the venv only, then run examples/quickstart_client.py
+# Extra pytest arguments: make test PYTEST_ARGS='-k conformance -x'
+#
+# Bootstrapping is idempotent: the editable install is redone only when setup.cfg
+# changes (stamp .venv/.installed-<sha of setup.cfg>), and
+# scripts/setup_conformance.sh is a fast no-op once the pinned Node 22 and
+# harness are in .cache/conformance/.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VENV_PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+# Content hash of setup.cfg (dependencies and extras live there).
+SETUP_SHA := $(shell { sha256sum setup.cfg 2>/dev/null || shasum -a 256 setup.cfg; } | cut -c1-16)
+ifeq ($(SETUP_SHA),)
+$(error could not hash setup.cfg (need sha256sum or shasum))
+endif
+STAMP := $(VENV)/.installed-$(SETUP_SHA)
+
+.PHONY: help venv conformance-setup test example clean
+
+help:
+	@echo "make test      bootstrap everything, then run pytest (PYTEST_ARGS='...' to pass arguments)"
+	@echo "make example   bootstrap the venv, then run examples/quickstart_client.py"
+	@echo "make venv      create .venv and install the package with its test extra"
+	@echo "make conformance-setup  install Node 22 and the pinned conformance harness into .cache/conformance"
+	@echo "make clean     remove .venv and .cache/conformance"
+
+$(VENV_PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall when setup.cfg changes (new stamp name) or the venv is recreated.
+$(STAMP): $(VENV_PY)
+	rm -f $(VENV)/.installed-*
+	PIP_CACHE_DIR=.cache/pip PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 $(VENV_PY) -m pip install -qq -e '.[test]'
+	touch $@
+
+venv: $(STAMP)
+
+conformance-setup:
+	bash scripts/setup_conformance.sh
+
+test: venv conformance-setup
+	$(VENV_PY) -m pytest $(PYTEST_ARGS)
+
+example: venv
+	$(VENV_PY) examples/quickstart_client.py
+
+clean:
+	rm -rf $(VENV) .cache/conformance
