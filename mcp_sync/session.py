@@ -47,6 +47,7 @@ from .protocol.jsonrpc import (
     Response,
 )
 from .protocol.versions import allows_batches
+from .signals import Signal
 from .transports.base import OVERSIZED, Transport
 
 log = logging.getLogger("mcp_sync.session")
@@ -103,7 +104,7 @@ class IncomingRequest:
         self.id = id
         self.method = method
         self.params = params if params is not None else {}
-        self.cancelled = threading.Event()
+        self.cancelled = Signal()
         self.cancel_reason: str | None = None
         self.in_batch = in_batch
         #: Per-request data the role or transport attaches (auth subject, HTTP headers...).
@@ -253,6 +254,10 @@ class Session:
         self._close_callbacks: list[Callable[[ConnectionClosed], None]] = []
         #: Set once the connection is closed (by either side).
         self.closed = threading.Event()
+        # Transports that need the session (e.g. to fail one request) get it here.
+        attach = getattr(transport, "attach_session", None)
+        if attach is not None:
+            attach(self)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -271,6 +276,20 @@ class Session:
                 return
             error = self._close_error
         callback(error)
+
+    def run_after_notifications(self, fn: Callable[[], None]) -> None:
+        """Call ``fn()`` on the notification thread, after every notification already received.
+
+        ``fn`` runs exactly once, even while the session closes (then on the
+        thread that drops it). Lets a role deliver a result only after the
+        notifications the peer sent before it.
+        """
+        try:
+            queued = self._notifier.submit(self._guard, fn)
+        except RuntimeError:  # shut down
+            fn()
+            return
+        queued.add_done_callback(lambda q: fn() if q.cancelled() else None)
 
     @property
     def close_error(self) -> ConnectionClosed | None:
@@ -358,6 +377,9 @@ class Session:
             if self._claim(future):
                 future.set_exception(exc)
             return future
+        except BaseException:  # e.g. params not JSON-serializable: nothing was sent
+            self._claim(future)
+            raise
         if timeout is not None:
             self._deadlines.add(timeout, future)
         return future
@@ -400,6 +422,20 @@ class Session:
             self._progress.pop(future.request_id, None)
             return True
 
+    def fail_request(self, request_id: RequestId, error: BaseException) -> bool:
+        """Fail our pending request ``request_id`` with ``error`` (for a transport that lost its answer).
+
+        Returns False when no such request is pending.
+        """
+        with self._lock:
+            future = self._pending.pop(request_id, None)
+            if future is not None:
+                self._progress.pop(request_id, None)
+        if future is None:
+            return False
+        future.set_exception(error)
+        return True
+
     def _send_cancel(self, future: RequestFuture, reason: str) -> None:
         if future.method == "initialize":  # MUST NOT be cancelled; just stop waiting
             return
@@ -436,8 +472,12 @@ class Session:
             log.exception("reader thread failed")
             self._shutdown(ConnectionClosed(f"reader failed: {exc!r}"))
         # The peer is gone: release the worker threads now rather than waiting
-        # for our owner to call close() (which stays safe to call).
-        self.close()
+        # for our owner to call close() (which stays safe to call, and joins).
+        # No joining here: a worker or notification thread may itself be in
+        # close(), joining this thread. Notifications already received are
+        # still delivered (the peer's last words: a log line before it exits).
+        self._workers.shutdown(wait=False, cancel_futures=True)
+        self._notifier.shutdown(wait=False)
 
     def feed(self, message: Any, *, extra: dict | None = None) -> None:
         """Handle one parsed message (what the reader thread does for each frame).

@@ -1,0 +1,125 @@
+"""The 2026-07-28 tasks extension wire (``io.modelcontextprotocol/tasks``, SEP-2663).
+
+Pure functions over a store and an owner, like :mod:`~mcp_sync.tasks.legacy`:
+
+* a task handle is a flat ``CreateTaskResult``: ``{resultType: "task", taskId,
+  status, createdAt, lastUpdatedAt, ttlMs, pollIntervalMs?, statusMessage?}``;
+* ``tasks/get`` -> ``DetailedTask`` with ``resultType: "complete"``, inlining
+  ``result`` (completed), ``error`` (failed) or ``inputRequests`` (input_required);
+  there is no ``tasks/result`` and no blocking;
+* ``tasks/update`` records ``inputResponses`` for outstanding keys (others are
+  ignored) -> ``{resultType: "complete"}``;
+* ``tasks/cancel`` -> ``{resultType: "complete"}``; cancelling a finished task is
+  acknowledged too (cancellation is cooperative and eventually consistent);
+* ``notifications/tasks`` params are a full ``DetailedTask``.
+
+A tool result with ``isError: true`` completes the task (the runner's
+``wire=EXTENSION_WIRE``). Unknown, expired and other owners' ids are -32602
+"Task not found".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..errors import INTERNAL_ERROR, INVALID_PARAMS, McpError
+from .errors import InvalidTransition
+from .model import Owner, TaskRecord, iso_utc
+from .status import COMPLETED, FAILED, INPUT_REQUIRED
+from .store import TaskStore
+
+__all__ = [
+    "EXTENSION_ID",
+    "cancel_task",
+    "create_task_result",
+    "detailed_task",
+    "get_task",
+    "task_notification_params",
+    "task_to_wire",
+    "update_task",
+]
+
+EXTENSION_ID = "io.modelcontextprotocol/tasks"
+
+_COMPLETE = "complete"
+
+
+def task_to_wire(record: TaskRecord) -> dict[str, Any]:
+    """The extension's ``Task`` object."""
+    task: dict[str, Any] = {
+        "taskId": record.task_id,
+        "status": record.status,
+        "createdAt": iso_utc(record.created_at),
+        "lastUpdatedAt": iso_utc(record.last_updated_at),
+        "ttlMs": record.ttl_ms,
+    }
+    if record.status_message is not None:
+        task["statusMessage"] = record.status_message
+    if record.poll_interval_ms is not None:
+        task["pollIntervalMs"] = record.poll_interval_ms
+    return task
+
+
+def detailed_task(record: TaskRecord) -> dict[str, Any]:
+    """``DetailedTask``: the Task plus what its status carries."""
+    task = task_to_wire(record)
+    status = record.status
+    if status == INPUT_REQUIRED:
+        task["inputRequests"] = dict(record.input_requests or {})
+    elif status == COMPLETED:
+        task["result"] = dict(record.result or {})
+    elif status == FAILED:
+        if record.error is not None:
+            task["error"] = dict(record.error)
+        else:  # only a 2025-11-25 isError failure has no error object
+            task["error"] = {"code": INTERNAL_ERROR,
+                             "message": record.status_message or "The task failed"}
+    return task
+
+
+def create_task_result(record: TaskRecord) -> dict[str, Any]:
+    """The task handle returned in place of the request's result."""
+    result = task_to_wire(record)
+    result["resultType"] = "task"
+    return result
+
+
+def task_notification_params(record: TaskRecord) -> dict[str, Any]:
+    """Params of ``notifications/tasks`` (a full DetailedTask)."""
+    return detailed_task(record)
+
+
+def _task_id(params: Mapping[str, Any] | None) -> str:
+    task_id = params.get("taskId") if isinstance(params, Mapping) else None
+    if not isinstance(task_id, str):
+        raise McpError(INVALID_PARAMS, "Invalid params: 'taskId' must be a string")
+    return task_id
+
+
+def get_task(store: TaskStore, owner: Owner, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``tasks/get``."""
+    result = detailed_task(store.get(_task_id(params), owner))
+    result["resultType"] = _COMPLETE
+    return result
+
+
+def update_task(store: TaskStore, owner: Owner,
+                params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``tasks/update``: deliver ``inputResponses``; unknown or answered keys are ignored."""
+    task_id = _task_id(params)
+    responses = params.get("inputResponses") if isinstance(params, Mapping) else None
+    if not isinstance(responses, Mapping):
+        raise McpError(INVALID_PARAMS, "Invalid params: 'inputResponses' must be an object")
+    store.submit_input(task_id, owner, responses)
+    return {"resultType": _COMPLETE}
+
+
+def cancel_task(store: TaskStore, owner: Owner,
+                params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``tasks/cancel``: acknowledge; a finished task stays as it is."""
+    task_id = _task_id(params)
+    try:
+        store.cancel(task_id, owner, status_message="The task was cancelled by request")
+    except InvalidTransition:
+        pass  # already terminal: cancellation is cooperative, the ack is still correct
+    return {"resultType": _COMPLETE}
