@@ -36,6 +36,7 @@ from .errors import (
     McpError,
     RequestTimeout,
 )
+from .limits import DEFAULT_LIMITS, SERVER_BUSY, Limits
 from .protocol import jsonrpc
 from .protocol.jsonrpc import (
     Batch,
@@ -60,6 +61,9 @@ NotificationHandler = Callable[[str, Optional[dict]], None]
 DEFAULT_MAX_WORKERS = 16
 #: How long close() waits for each thread it joins.
 JOIN_TIMEOUT = 5.0
+#: When the peer closes its side (stdin EOF), how long handlers already running
+#: may take to finish and send their responses before the session closes.
+DRAIN_TIMEOUT = 5.0
 
 
 class RequestFuture(Future):
@@ -160,7 +164,7 @@ class _BatchCollector:
             self._remaining -= 1
             done = self._remaining == 0
         if done and self._responses:
-            self._session._send_raw(self._responses, None)
+            self._session._try_send(self._responses, None)
 
 
 class _Deadlines:
@@ -220,6 +224,8 @@ class Session:
     ``on_request(request)`` runs on a worker thread for every incoming request
     and returns the ``result`` object, or raises :class:`McpError` to answer an
     error. ``on_notification(method, params)`` runs on the notification thread.
+    ``limits`` (:class:`~mcp_sync.limits.Limits`) bounds JSON nesting and the
+    incoming requests in flight.
     """
 
     def __init__(
@@ -231,9 +237,12 @@ class Session:
         name: str = "mcp",
         max_workers: int = DEFAULT_MAX_WORKERS,
         answer_ping: bool = True,
+        limits: Limits | None = None,
     ) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
+        self.limits = limits if limits is not None else DEFAULT_LIMITS
+        self._busy_logged = False
         self.transport = transport
         self.name = name
         self._on_request = on_request
@@ -246,6 +255,8 @@ class Session:
         self._pending: dict[RequestId, RequestFuture] = {}
         self._progress: dict[RequestId, ProgressCallback] = {}
         self._inflight: dict[RequestId, IncomingRequest] = {}
+        self._idle = threading.Condition(self._lock)  # notified when _inflight empties
+        self._input_error: ConnectionClosed | None = None  # set once the peer closed its side
         self._workers = ThreadPoolExecutor(max_workers, thread_name_prefix=f"{name}-worker")
         self._notifier = ThreadPoolExecutor(1, thread_name_prefix=f"{name}-notify")
         self._deadlines = _Deadlines(self)
@@ -293,8 +304,17 @@ class Session:
 
     @property
     def close_error(self) -> ConnectionClosed | None:
-        """Why the connection ended, or None while it is open."""
-        return self._close_error
+        """Why the connection ended, or None while it is open.
+
+        Set as soon as the peer closed its side, even while handlers already
+        running are still sending their last responses.
+        """
+        return self._close_error or self._input_error
+
+    @property
+    def input_closed(self) -> bool:
+        """True once nothing more can arrive from the peer (no new call can succeed)."""
+        return self._input_error is not None or self._close_error is not None
 
     def close(self, reason: str = "session closed") -> None:
         """Close the connection, fail pending calls, and join every thread we started.
@@ -360,8 +380,9 @@ class Session:
         with self._lock:
             request_id = next(self._ids)
             future = RequestFuture(self, request_id, method)
-            if self._close_error is not None:
-                future.set_exception(self._close_error)
+            error = self._close_error or self._input_error
+            if error is not None:  # no response could ever arrive
+                future.set_exception(error)
                 return future
             self._pending[request_id] = future
             if on_progress is not None:
@@ -412,6 +433,8 @@ class Session:
             self._send_raw(message, related_id)
         except ConnectionClosed:
             log.debug("dropping a message: connection closed")
+        except (TypeError, ValueError) as exc:  # not serializable: must not kill the reader thread
+            log.error("dropping a message that cannot be serialized: %s", exc)
 
     def _claim(self, future: RequestFuture) -> bool:
         """Remove a pending future; True if the caller now owns completing it."""
@@ -460,14 +483,16 @@ class Session:
                     self._shutdown(exc)
                     break
                 if frame is None:
-                    self._shutdown(transport.closed_error())
+                    self._end_of_input(transport.closed_error())
                     break
                 if frame is OVERSIZED:
-                    self._try_send(jsonrpc.error(None, {"code": INVALID_REQUEST,
-                                                        "message": "Invalid request: message too large"},
-                                                 self.protocol_version), None)
+                    size = getattr(transport, "max_message_size", None)
+                    self._try_send(jsonrpc.error(None, {
+                        "code": INVALID_REQUEST,
+                        "message": "Invalid request: message too large" + (
+                            f" (the limit is {size} bytes)" if size else "")}, self.protocol_version), None)
                     continue
-                self.feed(jsonrpc.parse(frame))  # type: ignore[arg-type]
+                self.feed(jsonrpc.parse(frame, self.limits.max_depth))  # type: ignore[arg-type]
         except BaseException as exc:  # never let the reader die silently
             log.exception("reader thread failed")
             self._shutdown(ConnectionClosed(f"reader failed: {exc!r}"))
@@ -478,6 +503,25 @@ class Session:
         # still delivered (the peer's last words: a log line before it exits).
         self._workers.shutdown(wait=False, cancel_futures=True)
         self._notifier.shutdown(wait=False)
+
+    def _end_of_input(self, error: ConnectionClosed) -> None:
+        """The peer closed its side: nothing more will arrive.
+
+        Our pending calls fail at once (no answer can come). Handlers already
+        running may still finish and send their responses (a stdio client that
+        closes stdin expects the answers to what it sent), up to
+        ``DRAIN_TIMEOUT``; then the session closes.
+        """
+        with self._lock:
+            self._input_error = error
+            pending = list(self._pending.values())
+            self._pending.clear()
+            self._progress.clear()
+        for future in pending:
+            future.set_exception(error)
+        with self._lock:
+            self._idle.wait_for(lambda: not self._inflight, timeout=DRAIN_TIMEOUT)
+        self._shutdown(error)
 
     def feed(self, message: Any, *, extra: dict | None = None) -> None:
         """Handle one parsed message (what the reader thread does for each frame).
@@ -548,17 +592,29 @@ class Session:
         request = IncomingRequest(self, message.id, message.method, message.params, collector is not None)
         if extra:
             request.extra.update(extra)
+        limit = self.limits.max_in_flight
         with self._lock:
             closed = self._close_error is not None
             duplicate = message.id in self._inflight
-            if not closed and not duplicate:
+            busy = not duplicate and len(self._inflight) >= limit
+            if not closed and not duplicate and not busy:
                 self._inflight[message.id] = request
         if closed:
             return
-        if duplicate:
-            response = jsonrpc.error(message.id, {
-                "code": INVALID_REQUEST,
-                "message": f"Invalid request: id {message.id!r} is already in use by a request in flight"})
+        if duplicate or busy:
+            if duplicate:
+                response = jsonrpc.error(message.id, {
+                    "code": INVALID_REQUEST,
+                    "message": f"Invalid request: id {message.id!r} is already in use by a request in flight"})
+            else:
+                if not self._busy_logged:
+                    self._busy_logged = True
+                    log.warning("%s: refusing requests: %d already in flight (raise Limits.max_in_flight "
+                                "to allow more)", self.name, limit)
+                response = jsonrpc.error(message.id, {
+                    "code": SERVER_BUSY,
+                    "message": f"Server busy: {limit} requests are already in flight on this session "
+                               f"(the receiver's Limits.max_in_flight); retry after some complete"})
             if collector is not None:
                 collector.add(response)
             else:
@@ -569,6 +625,8 @@ class Session:
         except RuntimeError:  # pool shut down: the session is closing
             with self._lock:
                 self._inflight.pop(message.id, None)
+                if not self._inflight:
+                    self._idle.notify_all()
 
     def _run_request(self, request: IncomingRequest, collector: _BatchCollector | None) -> None:
         try:
@@ -583,6 +641,8 @@ class Session:
                 "message": f"Internal error while handling {request.method!r}: {type(exc).__name__}"})
         with self._lock:
             self._inflight.pop(request.id, None)
+            if not self._inflight:
+                self._idle.notify_all()
         if request.cancelled.is_set():
             response = None  # the peer cancelled it: SHOULD NOT respond
         if collector is not None:

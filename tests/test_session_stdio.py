@@ -254,3 +254,22 @@ def test_error_response_from_peer_raises_mcp_error():
         assert (info.value.code, info.value.message, info.value.data) == (-32099, "custom failure", {"detail": 1})
     finally:
         session.close()
+
+
+def test_requests_in_flight_are_answered_when_the_client_closes_stdin():
+    proc = spawn_raw()
+    try:
+        proc.stdin.write(b'{"jsonrpc":"2.0","id":1,"method":"echo","params":{"a":1}}\n'
+                         b'{"jsonrpc":"2.0","id":2,"method":"fanout","params":{"n":1}}\n'
+                         b'{"jsonrpc":"2.0","id":3,"method":"echo","params":{"a":3}}\n')
+        proc.stdin.close()  # end of input right behind the requests
+        messages = [json.loads(line) for line in proc.stdout.read().splitlines()]
+        replies = {m["id"]: m for m in messages if "method" not in m}
+        assert proc.wait(10) == 0
+    finally:
+        proc.stdout.close()
+        proc.stderr.close()
+    assert replies[1]["result"] == {"a": 1}
+    assert replies[3]["result"] == {"a": 3}
+    # the handler's own request back to the client can get no answer: it fails at once
+    assert replies[2]["error"]["code"] == -32603

@@ -12,6 +12,7 @@ import json
 from typing import Any, Union
 
 from ..errors import INVALID_PARAMS, INVALID_REQUEST, PARSE_ERROR
+from ..limits import DEFAULT_MAX_DEPTH
 
 JSONRPC = "2.0"
 _MISSING = object()
@@ -156,19 +157,84 @@ def classify(obj: Any) -> Message:
                    'Invalid request: not a request, notification or response (no "method", "result" or "error")')
 
 
-def parse(data: str | bytes | bytearray) -> Message | Batch:
-    """Parse one frame. Never raises."""
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+# Strict RFC 8259: NaN/Infinity literals (a Python extension) are refused.
+_decoder = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+# Frames up to this many characters count their brackets before walking; larger
+# ones are walked at once (counting would cost as much as parsing a long string).
+_COUNT_BELOW = 4096
+
+
+def _deeper_than(obj: Any, limit: int) -> bool:
+    """True when ``obj`` nests containers more than ``limit`` levels deep (itself counting as one)."""
+    if type(obj) is not dict and type(obj) is not list:
+        return False
+    level = [obj]
+    depth = 1
+    while True:
+        level = [v for o in level for v in (o.values() if type(o) is dict else o)
+                 if type(v) is dict or type(v) is list]
+        if not level:
+            return False
+        depth += 1
+        if depth > limit:
+            return True
+
+
+def parse(data: str | bytes | bytearray, max_depth: int = DEFAULT_MAX_DEPTH) -> Message | Batch:
+    """Parse one frame. Never raises.
+
+    Bytes must be UTF-8 (RFC 8259); a leading byte order mark is ignored.
+    Frames nesting JSON more than ``max_depth`` levels (see
+    :class:`~mcp_sync.limits.Limits`) are refused (see :func:`_too_deep`). Small
+    frames with at most ``max_depth`` brackets skip that check (two
+    ``str.count`` calls tell); others get one walk over their parsed
+    containers, which costs about 20 ns per array item or object value.
+    """
     try:
-        obj = json.loads(data)
+        text = data if type(data) is str else str(data, "utf-8")  # type: ignore[arg-type]
+        if text[:1] == "\ufeff":
+            text = text[1:]
+        obj = _decoder.decode(text)
     except RecursionError:
-        return Invalid(None, PARSE_ERROR, "Parse error: JSON nested too deeply")
-    except (ValueError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return _too_deep(max_depth)
+    except UnicodeDecodeError as exc:
+        return Invalid(None, PARSE_ERROR, f"Parse error: not valid UTF-8 ({exc.reason} at byte {exc.start})")
+    except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
         return Invalid(None, PARSE_ERROR, f"Parse error: {_short(exc)}")
+    size = len(text)
+    if (size > 2 * max_depth
+            and (size > _COUNT_BELOW or text.count("[") + text.count("{") > max_depth)
+            and _deeper_than(obj, max_depth)):
+        return _too_deep(max_depth, obj)
     if type(obj) is list:
         if not obj:
             return Invalid(None, INVALID_REQUEST, "Invalid request: an empty batch")
         return Batch([classify(item) for item in obj])
     return classify(obj)
+
+
+def _too_deep(max_depth: int, obj: Any = _MISSING) -> Invalid:
+    """A frame nested deeper than ``max_depth``.
+
+    One too deep to parse at all is a parse error. One that parsed is refused
+    as an invalid request with its id, so the requestor's call fails at once,
+    and like any invalid notification or response it is not answered.
+    """
+    text = f"JSON nested too deeply (the limit is {max_depth} levels)"
+    if obj is _MISSING:
+        return Invalid(None, PARSE_ERROR, "Parse error: " + text)
+    if type(obj) is not dict:
+        return Invalid(None, INVALID_REQUEST, "Invalid request: " + text)
+    id_ = obj.get("id", _MISSING)
+    has_method = "method" in obj
+    answer = (has_method and id_ is not _MISSING) or not (has_method or "result" in obj or "error" in obj)
+    return Invalid(id_ if _is_id(id_) else None, INVALID_REQUEST, "Invalid request: " + text, answer=answer)
 
 
 def _short(exc: Exception) -> str:
@@ -179,9 +245,38 @@ def _short(exc: Exception) -> str:
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+_ascii_encoder = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(message: Any) -> str:
-    """Serialize a message compactly on one line (newlines in strings are escaped)."""
-    return _encoder.encode(message)
+    """Serialize a message compactly on one line (newlines in strings are escaped).
+
+    The text is always encodable as UTF-8: a lone surrogate (which a peer can
+    send as ``"\\ud800"``) is written as a ``\\u`` escape instead, so any
+    transport may ``.encode("utf-8")`` the result.
+    """
+    text = _encoder.encode(message)
+    if text.isascii():  # O(1) in CPython: the common case costs nothing more
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _ascii_encoder.encode(message)
+    return text
+
+
+def encode(message: Any) -> bytes:
+    """:func:`dumps` as UTF-8 bytes, for byte-oriented transports.
+
+    A string holding a lone surrogate (a peer may send ``"\\ud800"`` as an
+    escape, e.g. as a request id) cannot be encoded as UTF-8; such a message is
+    written with ``\\u`` escapes instead, so the peer reads back the same value.
+    """
+    text = _encoder.encode(message)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _ascii_encoder.encode(message).encode("ascii")
 
 
 def request(id: RequestId, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -6,11 +6,12 @@ import threading
 from typing import Any, BinaryIO
 
 from ..errors import ConnectionClosed
-from ..protocol.jsonrpc import dumps
+from ..limits import DEFAULT_MAX_MESSAGE_SIZE, Limits
+from ..protocol.jsonrpc import encode
 from .base import OVERSIZED, Frame, Transport
 
-#: Default limit on one line (one message): 16 MiB.
-DEFAULT_MAX_LINE = 16 * 1024 * 1024
+#: Default limit on one line (one message): ``Limits.max_message_size``, 16 MiB.
+DEFAULT_MAX_LINE = DEFAULT_MAX_MESSAGE_SIZE
 
 
 class StreamTransport(Transport):
@@ -18,13 +19,15 @@ class StreamTransport(Transport):
 
     Lines longer than ``max_line`` bytes are skipped up to their newline and
     reported as :data:`OVERSIZED`, so one huge line costs bounded memory and
-    does not end the connection.
+    does not end the connection. ``limits`` (when given) sets ``max_line`` from
+    :attr:`Limits.max_message_size <mcp_sync.limits.Limits.max_message_size>`.
     """
 
-    def __init__(self, reader: BinaryIO, writer: BinaryIO, *, max_line: int = DEFAULT_MAX_LINE) -> None:
+    def __init__(self, reader: BinaryIO, writer: BinaryIO, *, max_line: int = DEFAULT_MAX_LINE,
+                 limits: Limits | None = None) -> None:
         self._reader = reader
         self._writer = writer
-        self._max_line = max_line
+        self._max_line = limits.max_message_size if limits is not None else max_line
         self._write_lock = threading.Lock()
         self._closed = False
 
@@ -52,8 +55,13 @@ class StreamTransport(Transport):
             if not chunk or chunk.endswith(b"\n"):
                 return
 
+    @property
+    def max_message_size(self) -> int:
+        """The longest line (in bytes) this transport accepts."""
+        return self._max_line
+
     def send(self, message: Any, related_id: Any = None) -> None:
-        data = dumps(message).encode("utf-8") + b"\n"
+        data = encode(message) + b"\n"
         with self._write_lock:
             if self._closed:
                 raise ConnectionClosed("connection closed")
