@@ -14,6 +14,7 @@ __all__ = [
     "Client",
     "ConnectionClosed",
     "CapabilityError",
+    "Context",
     "McpError",
     "RequestTimeout",
     "Server",
@@ -23,6 +24,7 @@ __all__ = [
 _LAZY = {
     "Client": ("mcp_sync.client", "Client"),
     "Server": ("mcp_sync.server", "Server"),
+    "Context": ("mcp_sync.server", "Context"),
     "McpError": ("mcp_sync.errors", "McpError"),
     "ConnectionClosed": ("mcp_sync.errors", "ConnectionClosed"),
     "CapabilityError": ("mcp_sync.errors", "CapabilityError"),
@@ -32,7 +34,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from .client import Client
     from .errors import CapabilityError, ConnectionClosed, McpError, RequestTimeout
-    from .server import Server
+    from .server import Context, Server
 
 
 def __getattr__(name: str) -> Any:

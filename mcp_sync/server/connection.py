@@ -6,11 +6,13 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ..errors import INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, McpError
+from ..errors import INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, ConnectionClosed, McpError
 from ..protocol import capabilities as caps
 from ..protocol.versions import negotiate
 from ..session import IncomingRequest, Session
 from ..transports.base import Transport
+from .logs import SEVERITY
+from .schema import to_jsonable
 
 if TYPE_CHECKING:
     from .server import Server
@@ -32,7 +34,7 @@ class ServerConnection:
     def __init__(self, server: "Server", transport: Transport, *, name: str = "mcp-server") -> None:
         self.server = server
         self.session = Session(transport, on_request=self._on_request, on_notification=self._on_notification,
-                               name=name, max_workers=server.max_workers)
+                               name=name, max_workers=server.max_workers, limits=server.limits)
         self.protocol_version: str | None = None
         self.client_info: dict[str, Any] | None = None
         self.client_capabilities: dict[str, Any] = {}
@@ -40,8 +42,10 @@ class ServerConnection:
         self.initialized = threading.Event()
         #: Minimum level set with ``logging/setLevel`` (None: the server decides).
         self.log_level: str | None = None
-        #: URIs this client subscribed to with ``resources/subscribe``.
+        #: URIs this client subscribed to with ``resources/subscribe`` (read it with :meth:`subscribed`).
         self.subscriptions: set[str] = set()
+        #: The server capabilities sent in this client's ``initialize`` result.
+        self.server_capabilities: dict[str, Any] | None = None
         self._lock = threading.Lock()
         self.session.on_close(lambda _error: server._forget(self))
 
@@ -100,18 +104,57 @@ class ServerConnection:
             self.session.protocol_version = version
             self.client_capabilities = client_caps
             self.client_info = client_info if isinstance(client_info, dict) else None
-        return self.server._initialize_result(version)
+            result = self.server._initialize_result(version)
+            self.server_capabilities = result["capabilities"]
+        return result
 
     # -- sending to the client -------------------------------------------------
 
     def notify(self, method: str, params: dict | None = None) -> None:
         """Send a notification to this client (dropped silently if it has gone)."""
-        from ..errors import ConnectionClosed
-
         try:
             self.session.notify(method, params)
         except ConnectionClosed:
             pass
+
+    def declared(self, *path: str) -> bool:
+        """Whether the server declared the capability at ``path`` to this client."""
+        declared = self.server_capabilities
+        return caps.has_capability(declared if declared is not None else self.server.capabilities(), *path)
+
+    def send_log(self, level: str, data: Any, logger: str | None = None, *, related_id: Any = None,
+                 threshold: str | None = None) -> bool:
+        """Send ``notifications/message`` if logging is declared and ``level`` passes the client's level.
+
+        ``threshold`` overrides the level set with ``logging/setLevel``.
+        Returns whether the message was sent.
+        """
+        minimum = threshold if threshold is not None else self.log_level
+        if minimum is not None and SEVERITY[level] < SEVERITY.get(minimum, 0):
+            return False
+        if not self.declared("logging"):
+            return False
+        params: dict[str, Any] = {"level": level, "data": data if isinstance(data, str) else to_jsonable(data)}
+        if logger is not None:
+            params["logger"] = logger
+        try:
+            self.session.notify("notifications/message", params, related_id=related_id)
+        except ConnectionClosed:
+            return False
+        return True
+
+    # -- resource subscriptions ----------------------------------------------------
+
+    def subscribe(self, uri: str) -> None:
+        with self._lock:
+            self.subscriptions = self.subscriptions | {uri}
+
+    def unsubscribe(self, uri: str) -> None:
+        with self._lock:
+            self.subscriptions = self.subscriptions - {uri}
+
+    def subscribed(self, uri: str) -> bool:
+        return uri in self.subscriptions
 
     def client_supports(self, *path: str) -> bool:
         """Whether the client declared the capability at ``path`` (e.g. ``"sampling", "tools"``)."""

@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from typing import Any, Callable
+import traceback
+from typing import Any, Callable, Mapping, Sequence
 
+from ..limits import Limits
 from ..protocol.versions import LEGACY_VERSIONS
 from ..session import DEFAULT_MAX_WORKERS, IncomingRequest
 from ..transports.base import Transport
+from .completions import CompletionTable, Provider, completion_key
 from .connection import ServerConnection
+from .logs import McpLogHandler, check_level, set_level
+from .prompts import PromptDef, PromptTable
+from .resources import ResourceDef, ResourceTable, TemplateDef
+from .results import error_result
+from .tools import ToolDef, ToolTable
 
 MethodHandler = Callable[[ServerConnection, IncomingRequest], Any]
+
+log = logging.getLogger("mcp_sync.server")
+
+_LIST_CHANGED = {
+    "tools": "notifications/tools/list_changed",
+    "prompts": "notifications/prompts/list_changed",
+    "resources": "notifications/resources/list_changed",
+}
+
+
+def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = dict(value) if isinstance(value, Mapping) else value
+    return out
 
 
 class Server:
@@ -24,6 +51,16 @@ class Server:
 
     ``server.run()`` serves stdio; ``server.serve(transport)`` serves one
     connection in the background and returns it.
+
+    Capabilities follow what is registered: ``tools``, ``prompts`` and
+    ``resources`` (with ``listChanged``; resources also ``subscribe``) once
+    one of them exists, ``completions`` once a completion provider exists,
+    ``logging`` once a registered function takes a ``Context`` or a log
+    handler exists (``logging=True/False`` forces it). ``capabilities`` is
+    merged on top (e.g. ``{"tools": {}}`` to declare tools before adding any).
+
+    ``page_size``: items per page of every list (None: one page).
+    ``debug``: tool error results include the traceback.
     """
 
     def __init__(
@@ -37,7 +74,14 @@ class Server:
         website_url: str | None = None,
         icons: list[dict[str, Any]] | None = None,
         max_workers: int = DEFAULT_MAX_WORKERS,
+        limits: Limits | None = None,
+        page_size: int | None = 100,
+        debug: bool = False,
+        logging: bool | None = None,
+        capabilities: Mapping[str, Any] | None = None,
     ) -> None:
+        if page_size is not None and page_size < 1:
+            raise ValueError("page_size must be a positive integer or None")
         self.name = name
         self.version = version
         self.instructions = instructions
@@ -46,13 +90,36 @@ class Server:
         self.website_url = website_url
         self.icons = icons
         self.max_workers = max_workers
+        self.limits = limits
+        self.page_size = page_size
+        self.debug = debug
         #: Legacy revisions this server negotiates, oldest first.
         self.legacy_versions: tuple[str, ...] = LEGACY_VERSIONS
-        self._methods: dict[str, MethodHandler] = {}
+        self._logging = logging
+        self._extra_capabilities = dict(capabilities or {})
+        self._log_bridge = False
         self._notification_handlers: dict[str, Callable[[ServerConnection, dict], None]] = {}
         self._connections: set[ServerConnection] = set()
         self._lock = threading.Lock()
+        self._tools = ToolTable(self, lambda: self._changed("tools"))
+        self._resources = ResourceTable(self, lambda: self._changed("resources"))
+        self._prompts = PromptTable(self, lambda: self._changed("prompts"))
+        self._completions = CompletionTable(self, lambda: self._changed(None))
         self._capabilities: dict[str, Any] = {}
+        self._refresh_capabilities()
+        self._methods: dict[str, MethodHandler] = {
+            "tools/list": self._tools.list,
+            "tools/call": self._tools.call,
+            "resources/list": self._resources.list,
+            "resources/templates/list": self._resources.list_templates,
+            "resources/read": self._resources.read,
+            "resources/subscribe": self._resources.subscribe,
+            "resources/unsubscribe": self._resources.unsubscribe,
+            "prompts/list": self._prompts.list,
+            "prompts/get": self._prompts.get,
+            "completion/complete": self._completions.complete,
+            "logging/setLevel": set_level,
+        }
 
     # -- identity ------------------------------------------------------------
 
@@ -68,15 +135,254 @@ class Server:
         """The capabilities this server declares (derived from what is registered)."""
         return self._capabilities
 
+    def _refresh_capabilities(self) -> None:
+        with self._lock:  # computed under the lock: the last refresh always sees the latest registrations
+            self._capabilities = self._derive_capabilities()
+
+    def _derive_capabilities(self) -> dict[str, Any]:
+        derived: dict[str, Any] = {}
+        if len(self._tools.registry):
+            derived["tools"] = {"listChanged": True}
+        if len(self._prompts.registry):
+            derived["prompts"] = {"listChanged": True}
+        if len(self._resources):
+            derived["resources"] = {"subscribe": True, "listChanged": True}
+        if len(self._completions.registry):
+            derived["completions"] = {}
+        logging_on = self._logging
+        if logging_on is None:
+            logging_on = self._log_bridge or self._uses_context()
+        if logging_on:
+            derived["logging"] = {}
+        merged = _deep_merge(derived, self._extra_capabilities)
+        for kind in ("tools", "prompts", "resources"):  # declared explicitly: list changes are still announced
+            if kind in merged and isinstance(merged[kind], dict):
+                merged[kind].setdefault("listChanged", True)
+        return merged
+
+    def _uses_context(self) -> bool:
+        defs: list[Any] = [*self._tools.registry.snapshot(), *self._prompts.registry.snapshot(),
+                           *self._resources.resources.snapshot(), *self._resources.templates.snapshot()]
+        return any(getattr(d, "context_param", None) is not None for d in defs)
+
     def _initialize_result(self, version: str) -> dict[str, Any]:
+        from .wire_view import view
+
         result: dict[str, Any] = {
             "protocolVersion": version,
             "capabilities": self.capabilities(),
-            "serverInfo": self.server_info(),
+            "serverInfo": view("implementation", self.server_info(), version),
         }
         if self.instructions:
             result["instructions"] = self.instructions
         return result
+
+    # -- errors --------------------------------------------------------------------
+
+    def describe_error(self, exc: BaseException, where: str) -> str:
+        """``ExcType: message`` (plus the traceback when ``debug``); logs the failure."""
+        log.info("%s raised %s", where, type(exc).__name__, exc_info=exc)
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if self.debug:
+            text += "\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return text
+
+    def error_result(self, exc: BaseException, where: str) -> dict[str, Any]:
+        """A CallToolResult with ``isError: true`` describing ``exc``."""
+        return error_result(self.describe_error(exc, where))
+
+    # -- tools -----------------------------------------------------------------------
+
+    def tool(
+        self,
+        fn: Callable[..., Any] | None = None,
+        /,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        annotations: Any = None,
+        icons: Sequence[Any] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        task_support: str | None = None,
+        input_schema: Mapping[str, Any] | None = None,
+        output_schema: Mapping[str, Any] | None = None,
+        structured_output: bool | None = None,
+        replace: bool = False,
+    ) -> Any:
+        """Register a function as a tool (``@server.tool`` or ``@server.tool(...)``).
+
+        The input schema comes from the parameters' type hints, the
+        description from the docstring, the output schema from the return
+        annotation (``structured_output=False`` to have none). A parameter
+        annotated ``Context`` receives the request context. ``annotations``
+        are ToolAnnotations (``readOnlyHint``... or ``read_only_hint``...);
+        ``task_support`` is ``"forbidden"``, ``"optional"`` or
+        ``"required"`` (sent as ``execution.taskSupport`` on 2025-11-25).
+        ``input_schema``/``output_schema`` replace the derived schemas and
+        are sent exactly as written.
+        """
+        options = dict(name=name, title=title, description=description, annotations=annotations, icons=icons,
+                       meta=meta, task_support=task_support, input_schema=input_schema,
+                       output_schema=output_schema, structured_output=structured_output)
+
+        def register(func: Callable[..., Any]) -> Callable[..., Any]:
+            self._tools.add(ToolDef(func, **options), replace=replace)
+            return func
+
+        return register(fn) if fn is not None else register
+
+    def add_tool(self, fn: Callable[..., Any], **options: Any) -> None:
+        """Register ``fn`` as a tool (same options as :meth:`tool`)."""
+        self.tool(**options)(fn)
+
+    def remove_tool(self, name: str) -> None:
+        """Remove a tool (KeyError if there is none); clients are told the list changed."""
+        self._tools.registry.remove(name)
+
+    def _tool_wire(self, name: str) -> dict | None:
+        tool = self._tools.registry.get(name)
+        return tool.wire if tool is not None else None
+
+    # -- resources -------------------------------------------------------------------
+
+    def resource(
+        self,
+        uri: str,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        mime_type: str | None = None,
+        size: int | None = None,
+        annotations: Any = None,
+        icons: Sequence[Any] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        replace: bool = False,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register a function serving ``uri``: a fixed URI, or an RFC 6570 template.
+
+        For a template (``"files://{path}"``) the function's parameters are
+        the template's variables. The function returns ``str`` (text),
+        ``bytes`` (a base64 blob), resource-contents dicts, or any JSON value.
+        Raise :class:`~mcp_sync.server.ResourceNotFound` for a URI that names nothing.
+        """
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self.add_resource(uri, fn, name=name, title=title, description=description, mime_type=mime_type,
+                              size=size, annotations=annotations, icons=icons, meta=meta, replace=replace)
+            return fn
+
+        return register
+
+    def add_resource(self, uri: str, source: Any, *, replace: bool = False, **options: Any) -> None:
+        """Register a resource: ``source`` is a function, or a fixed ``str``/``bytes`` value.
+
+        ``uri`` containing ``{...}`` registers a resource template.
+        """
+        if "{" in uri or "}" in uri:  # braces cannot appear in a URI: a (maybe malformed) template
+            if options.pop("size", None) is not None:
+                raise TypeError("a resource template has no size")
+            self._resources.templates.add(uri, TemplateDef(uri, source, **options), replace=replace)
+        else:
+            self._resources.resources.add(uri, ResourceDef(uri, source, **options), replace=replace)
+
+    def remove_resource(self, uri: str) -> None:
+        """Remove a resource or a template (by its template string)."""
+        if uri in self._resources.templates:
+            self._resources.templates.remove(uri)
+        else:
+            self._resources.resources.remove(uri)
+
+    def notify_resource_updated(self, uri: str) -> int:
+        """Send ``notifications/resources/updated`` to every client subscribed to ``uri``.
+
+        Returns how many clients were told.
+        """
+        told = 0
+        for connection in self.connections():
+            if connection.subscribed(uri):
+                connection.notify("notifications/resources/updated", {"uri": uri})
+                told += 1
+        return told
+
+    # -- prompts ---------------------------------------------------------------------
+
+    def prompt(
+        self,
+        fn: Callable[..., Any] | None = None,
+        /,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        icons: Sequence[Any] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        replace: bool = False,
+    ) -> Any:
+        """Register a function as a prompt (``@server.prompt`` or ``@server.prompt(...)``).
+
+        Its parameters are the prompt's arguments (required unless they have a
+        default; descriptions from the docstring). It returns a string, a
+        ``{"role", "content"}`` message, a content block, or a list of those.
+        """
+        options = dict(name=name, title=title, description=description, icons=icons, meta=meta)
+
+        def register(func: Callable[..., Any]) -> Callable[..., Any]:
+            prompt = PromptDef(func, **options)
+            self._prompts.registry.add(prompt.name, prompt, replace=replace)
+            return func
+
+        return register(fn) if fn is not None else register
+
+    def add_prompt(self, fn: Callable[..., Any], **options: Any) -> None:
+        self.prompt(**options)(fn)
+
+    def remove_prompt(self, name: str) -> None:
+        self._prompts.registry.remove(name)
+
+    # -- completion ------------------------------------------------------------------
+
+    def completion(self, *, prompt: str | None = None, argument: str | None = None, template: str | None = None,
+                   variable: str | None = None, replace: bool = False) -> Callable[[Callable], Callable]:
+        """Register a completion provider for a prompt argument or a template variable.
+
+        ``@server.completion(prompt="greet", argument="name")`` or
+        ``@server.completion(template="files://{path}", variable="path")``;
+        the function takes ``(value)`` or ``(value, arguments)`` and returns a
+        list of strings.
+        """
+        key = completion_key(prompt=prompt, argument=argument, template=template, variable=variable)
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self._completions.registry.add(key, Provider(fn), replace=replace)
+            return fn
+
+        return register
+
+    def add_completion(self, fn: Callable[..., Any], **options: Any) -> None:
+        self.completion(**options)(fn)
+
+    def remove_completion(self, *, prompt: str | None = None, argument: str | None = None,
+                          template: str | None = None, variable: str | None = None) -> None:
+        self._completions.registry.remove(
+            completion_key(prompt=prompt, argument=argument, template=template, variable=variable))
+
+    # -- logging ---------------------------------------------------------------------
+
+    def log(self, level: str, data: Any, logger: str | None = None) -> int:
+        """Send a log message to every connected client whose level lets it through; returns how many.
+
+        Inside a handler prefer ``ctx.log``: it goes to the requesting client only.
+        """
+        check_level(level)
+        return sum(1 for c in self.connections() if c.protocol_version is not None and c.send_log(level, data, logger))
+
+    def log_handler(self, level: int = logging.NOTSET) -> McpLogHandler:
+        """A ``logging.Handler`` forwarding records to clients (declares the ``logging`` capability)."""
+        self._log_bridge = True
+        self._refresh_capabilities()
+        return McpLogHandler(self, level)
 
     # -- method table ------------------------------------------------------------
 
@@ -97,6 +403,25 @@ class Server:
             return fn
 
         return register
+
+    # -- changes -----------------------------------------------------------------
+
+    def _changed(self, kind: str | None) -> None:
+        self._refresh_capabilities()
+        if kind is not None:
+            self.notify_list_changed(kind)
+
+    def notify_list_changed(self, kind: str) -> None:
+        """Tell initialized clients that the ``kind`` list (tools/prompts/resources) changed.
+
+        Only clients whose ``initialize`` was answered with ``kind.listChanged``
+        hear about it. Registration and removal call this; call it yourself
+        when what a list returns changes some other way.
+        """
+        method = _LIST_CHANGED[kind]
+        for connection in self.connections():
+            if connection.protocol_version is not None and connection.declared(kind, "listChanged"):
+                connection.notify(method)
 
     # -- connections -------------------------------------------------------------
 
@@ -121,10 +446,33 @@ class Server:
             if connection.protocol_version is not None:
                 connection.notify(method, params)
 
+    def wsgi_app(self, path: str = "/mcp", **options: Any) -> Any:
+        """A WSGI application serving this server over Streamable HTTP at ``path``.
+
+        Mount it in any threaded WSGI server; ``options`` are those of
+        :class:`mcp_sync.http.McpWsgiApp` (``json_response``, ``stateless``,
+        ``event_store``, ``allowed_hosts``, ``cors_origins``, ``legacy_sse``...).
+        Call ``app.close()`` when done.
+        """
+        from ..http import McpWsgiApp
+
+        return McpWsgiApp(self, path=path, **options)
+
+    def start_http(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> Any:
+        """Serve Streamable HTTP in the background; returns a handle with ``.url`` and ``.stop()``."""
+        from ..http import start_http
+
+        return start_http(self, host=host, port=port, **options)
+
     def run(self, transport: str = "stdio", **options: Any) -> None:
-        """Serve until the client goes away. ``transport``: ``"stdio"``."""
+        """Serve until the client goes away (stdio) or Ctrl-C (``"http"``: ``host``, ``port``, app options)."""
+        if transport == "http":
+            from ..http import serve_http
+
+            serve_http(self, **options)
+            return
         if transport != "stdio":
-            raise ValueError(f"unknown transport {transport!r}; this build serves 'stdio'")
+            raise ValueError(f"unknown transport {transport!r}; use 'stdio' or 'http'")
         from ..transports.stdio import stdio_server_transport
 
         connection = self.serve(stdio_server_transport(**options), name=f"mcp-server-{self.name}")
@@ -134,3 +482,4 @@ class Server:
             pass
         finally:
             connection.close()
+

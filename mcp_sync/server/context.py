@@ -1,0 +1,302 @@
+"""``Context``: what a tool, resource or prompt function can do with the request it serves.
+
+Declare a parameter annotated ``Context`` (any name) and the server passes
+one in; it is not part of the tool's input schema::
+
+    @server.tool()
+    def build(target: str, ctx: Context) -> str:
+        ctx.report_progress(0, 2, "configuring")
+        answer = ctx.elicit("Really build?", Confirm)
+        ...
+
+Calls that ask the client something (``elicit``, ``sample``, ``list_roots``)
+block the handler's own worker thread until the answer arrives; the session
+keeps serving other requests meanwhile. They raise
+:class:`~mcp_sync.errors.CapabilityError`, before sending anything, when the
+client did not declare the capability they need.
+"""
+
+from __future__ import annotations
+
+import threading
+import types
+import typing
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union, get_args, get_origin
+
+from ..errors import CapabilityError, RequestCancelled
+from ..protocol import capabilities as caps
+from ..protocol.versions import V2024_11_05, is_modern
+from .elicitation import ElicitationResult, form, read_answer
+from .logs import check_level
+from .sampling import SamplingResult, messages as sampling_messages, tool_choice as make_tool_choice, tool_spec
+
+if TYPE_CHECKING:
+    from ..session import IncomingRequest
+    from .connection import ServerConnection
+    from .server import Server
+
+_META_CLIENT_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
+_META_CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
+_META_LOG_LEVEL = "io.modelcontextprotocol/logLevel"
+
+_current = threading.local()
+
+
+def current_context() -> "Context | None":
+    """The Context of the request this thread is handling, if any."""
+    return getattr(_current, "ctx", None)
+
+
+class bound_context:
+    """``with bound_context(ctx):`` makes ``ctx`` this thread's current context."""
+
+    __slots__ = ("ctx", "previous")
+
+    def __init__(self, ctx: "Context") -> None:
+        self.ctx = ctx
+
+    def __enter__(self) -> "Context":
+        self.previous = getattr(_current, "ctx", None)
+        _current.ctx = self.ctx
+        return self.ctx
+
+    def __exit__(self, *exc: Any) -> None:
+        _current.ctx = self.previous
+
+
+class Context:
+    """The request being handled, and the client that sent it."""
+
+    __slots__ = ("server", "connection", "request")
+
+    def __init__(self, server: "Server", connection: "ServerConnection", request: "IncomingRequest") -> None:
+        self.server = server
+        self.connection = connection
+        self.request = request
+
+    def __repr__(self) -> str:
+        return f"<Context {self.request.method} id={self.request.id!r}>"
+
+    # -- facts -----------------------------------------------------------------
+
+    @property
+    def request_id(self) -> Any:
+        return self.request.id
+
+    @property
+    def meta(self) -> dict:
+        """The request's ``_meta``."""
+        return self.request.meta
+
+    @property
+    def progress_token(self) -> Any:
+        return self.request.progress_token
+
+    @property
+    def protocol_version(self) -> str | None:
+        return self.connection.protocol_version
+
+    @property
+    def client_info(self) -> dict | None:
+        if self._modern:
+            info = self.meta.get(_META_CLIENT_INFO)
+            return info if isinstance(info, dict) else None
+        return self.connection.client_info
+
+    @property
+    def client_capabilities(self) -> dict:
+        if self._modern:
+            declared = self.meta.get(_META_CLIENT_CAPABILITIES)
+            return declared if isinstance(declared, dict) else {}
+        return self.connection.client_capabilities
+
+    @property
+    def http(self) -> Any:
+        """The HTTP request context (headers, ``close_sse_stream()``), or None off HTTP."""
+        return self.request.extra.get("http")
+
+    @property
+    def _modern(self) -> bool:
+        version = self.connection.protocol_version
+        return version is not None and is_modern(version)
+
+    # -- cancellation ----------------------------------------------------------
+
+    @property
+    def cancelled(self) -> threading.Event:
+        """Set when the client cancels this request (or the connection closes)."""
+        return self.request.cancelled
+
+    @property
+    def cancel_reason(self) -> str | None:
+        return self.request.cancel_reason
+
+    def check_cancelled(self) -> None:
+        """Raise :class:`~mcp_sync.errors.RequestCancelled` if the client cancelled this request."""
+        if self.request.cancelled.is_set():
+            reason = self.request.cancel_reason
+            raise RequestCancelled("the client cancelled this request" + (f": {reason}" if reason else ""))
+
+    # -- notifications -----------------------------------------------------------
+
+    def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> bool:
+        """Send ``notifications/progress`` (only if the client asked for progress; returns whether sent)."""
+        if message is not None and self.connection.protocol_version == V2024_11_05:
+            message = None  # 2024-11-05 progress has no message
+        return self.request.report_progress(progress, total, message)
+
+    def log(self, level: str, data: Any, logger: str | None = None) -> bool:
+        """Send a ``notifications/message`` to this client, if its log level lets it through."""
+        check_level(level)
+        if self._modern:
+            threshold = self.meta.get(_META_LOG_LEVEL)
+            if threshold is None:
+                return False
+        else:
+            threshold = None
+        return self.connection.send_log(level, data, logger, related_id=self.request.id, threshold=threshold)
+
+    def debug(self, data: Any, logger: str | None = None) -> bool:
+        return self.log("debug", data, logger)
+
+    def info(self, data: Any, logger: str | None = None) -> bool:
+        return self.log("info", data, logger)
+
+    def warning(self, data: Any, logger: str | None = None) -> bool:
+        return self.log("warning", data, logger)
+
+    def error(self, data: Any, logger: str | None = None) -> bool:
+        return self.log("error", data, logger)
+
+    def notify(self, method: str, params: dict | None = None) -> None:
+        """Send any notification, tagged as belonging to this request."""
+        self.request.notify(method, params)
+
+    def close_sse_stream(self, retry_ms: int | None = None) -> bool:
+        """Over Streamable HTTP, end this request's SSE connection now (the client resumes it).
+
+        Returns False off HTTP or when the stream cannot be resumed.
+        """
+        http = self.http
+        if http is None:
+            return False
+        return bool(http.close_sse_stream(retry_ms))
+
+    # -- asking the client ---------------------------------------------------------
+
+    def _require(self, what: str, *path: str) -> None:
+        if self._modern:
+            raise CapabilityError(f"{what} cannot be requested over protocol {self.protocol_version}: servers "
+                                  f"do not send requests in the stateless revision")
+        if path and not caps.has_capability(self.client_capabilities, *path):
+            raise CapabilityError(f"the client did not declare the {'.'.join(path)!r} capability, so {what} "
+                                  f"cannot be requested")
+
+    def _require_elicitation(self, mode: str) -> None:
+        self._require(f"{mode} elicitation")
+        if mode not in caps.elicitation_modes(self.client_capabilities):
+            raise CapabilityError(f"the client did not declare {mode}-mode elicitation (capability "
+                                  f"'elicitation.{mode}'), so it cannot be requested")
+
+    def send_request(self, method: str, params: dict | None = None, *, timeout: float | None = None) -> Any:
+        """Send a request to the client and block for its raw result (McpError on an error answer)."""
+        return self.request.send_request(method, params, timeout=timeout).result()
+
+    def elicit(self, message: str, schema: Any, *, timeout: float | None = None) -> ElicitationResult:
+        """Ask the user to fill in a form (form-mode elicitation).
+
+        ``schema``: a requestedSchema dict, or a dataclass / TypedDict / attrs
+        class (then an accepted answer's ``content`` is an instance of it).
+        """
+        self._require_elicitation("form")
+        requested, validator, tp = form(schema)
+        raw = self.send_request("elicitation/create", {"message": message, "requestedSchema": requested},
+                                timeout=timeout)
+        return read_answer(raw, validator, tp)
+
+    def elicit_url(self, message: str, url: str, elicitation_id: str | None = None, *,
+                   timeout: float | None = None) -> ElicitationResult:
+        """Ask the user to open ``url`` (URL-mode elicitation, 2025-11-25).
+
+        ``accept`` only means the user agreed to open it; call
+        :meth:`complete_elicitation` when the out-of-band flow finishes.
+        """
+        self._require_elicitation("url")
+        if elicitation_id is None:
+            import uuid
+
+            elicitation_id = uuid.uuid4().hex
+        raw = self.send_request("elicitation/create", {"mode": "url", "message": message, "url": url,
+                                                       "elicitationId": elicitation_id}, timeout=timeout)
+        return read_answer(raw)
+
+    def complete_elicitation(self, elicitation_id: str) -> None:
+        """Tell the client a URL-mode elicitation finished (``notifications/elicitation/complete``)."""
+        self.connection.notify("notifications/elicitation/complete", {"elicitationId": elicitation_id})
+
+    def sample(
+        self,
+        messages: Any,
+        *,
+        max_tokens: int,
+        system_prompt: str | None = None,
+        temperature: float | None = None,
+        stop_sequences: Sequence[str] | None = None,
+        model_preferences: Mapping[str, Any] | None = None,
+        include_context: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        timeout: float | None = None,
+    ) -> SamplingResult:
+        """Ask the client's model for a message (``sampling/createMessage``).
+
+        ``messages``: a string, or a list of strings and
+        ``{"role", "content"}`` messages. ``tools`` (tool dicts, names of this
+        server's tools, or functions) and ``tool_choice`` (``"auto"``,
+        ``"required"``, ``"none"``) need the client's ``sampling.tools``.
+        """
+        self._require("sampling", "sampling")
+        if tools is not None or tool_choice is not None:
+            self._require("sampling with tools", "sampling", "tools")
+        if include_context not in (None, "none"):
+            self._require(f"sampling with includeContext={include_context!r}", "sampling", "context")
+        params: dict[str, Any] = {"messages": sampling_messages(messages), "maxTokens": max_tokens}
+        for key, value in (("systemPrompt", system_prompt), ("temperature", temperature),
+                           ("includeContext", include_context), ("modelPreferences", model_preferences),
+                           ("metadata", metadata)):
+            if value is not None:
+                params[key] = dict(value) if isinstance(value, Mapping) else value
+        if stop_sequences is not None:
+            params["stopSequences"] = list(stop_sequences)
+        if tools is not None:
+            params["tools"] = [tool_spec(t, self.server._tool_wire) for t in tools]
+        if tool_choice is not None:
+            params["toolChoice"] = make_tool_choice(tool_choice)
+        return SamplingResult.from_wire(self.send_request("sampling/createMessage", params, timeout=timeout))
+
+    def list_roots(self, *, timeout: float | None = None) -> list[dict]:
+        """The client's roots (``roots/list``): dicts with ``uri`` and maybe ``name``."""
+        self._require("roots", "roots")
+        result = self.send_request("roots/list", None, timeout=timeout)
+        roots = result.get("roots") if isinstance(result, dict) else None
+        if not isinstance(roots, list):
+            raise ValueError(f"the client sent an invalid roots/list result: {result!r}")
+        return roots
+
+
+def is_context_annotation(annotation: Any) -> bool:
+    """True for ``Context``, a subclass, and ``Optional``/``Annotated`` forms of them."""
+    if isinstance(annotation, type):
+        return issubclass(annotation, Context)
+    origin = get_origin(annotation)
+    if origin is typing.Annotated:
+        return is_context_annotation(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        return any(is_context_annotation(a) for a in get_args(annotation))
+    return False
+
+
+def skip_context(parameter: Any, annotation: Any) -> bool:
+    """A ``build_tool_signature`` skip predicate: the Context parameter is ours to supply."""
+    return is_context_annotation(annotation)
