@@ -1,21 +1,102 @@
-"""The blocking client."""
+"""The blocking client.
+
+Every request exists in two forms with the same name and arguments:
+
+* ``client.call_tool(...)`` blocks and returns the typed result (or raises);
+* ``client.nowait.call_tool(...)`` returns at once a :class:`McpFuture` of that
+  result; ``future.cancel()`` (from any thread) tells the server to stop.
+
+The blocking methods are thin wrappers over the ``nowait`` ones.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
-from typing import Any, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Mapping, Sequence
+
+from jsonschema import validators as _jsonschema_validators
+from jsonschema.exceptions import SchemaError
 
 from .. import __version__
-from ..errors import METHOD_NOT_FOUND, ConnectionClosed, McpError, ProtocolVersionError
+from ..errors import (
+    INVALID_PARAMS,
+    METHOD_NOT_FOUND,
+    CapabilityError,
+    ConnectionClosed,
+    McpError,
+    ProtocolVersionError,
+)
 from ..protocol import capabilities as caps
-from ..protocol.versions import LATEST_LEGACY, LEGACY_VERSIONS
-from ..session import IncomingRequest, RequestFuture, Session
+from ..protocol.versions import LATEST_LEGACY, LEGACY_VERSIONS, V2025_06_18, V2025_11_25
+from ..session import IncomingRequest, ProgressCallback, Session
 from ..transports.base import Transport
+from ..types import (
+    LOGGING_LEVELS,
+    UNSET,
+    CallToolResult,
+    ClientCapabilities,
+    CompleteResult,
+    CreateMessageRequestParams,
+    ElicitRequestFormParams,
+    ElicitRequestURLParams,
+    GetPromptResult,
+    Implementation,
+    InitializeResult,
+    ListPromptsResult,
+    ListResourcesResult,
+    ListResourceTemplatesResult,
+    ListToolsResult,
+    LoggingMessageNotificationParams,
+    Prompt,
+    PromptReference,
+    ReadResourceResult,
+    Resource,
+    ResourceTemplate,
+    ResourceTemplateReference,
+    Root,
+    ServerCapabilities,
+    Tool,
+    from_wire,
+    to_wire,
+)
+from .futures import MORE, McpFuture, failed, wait_for
+from .handlers import (
+    RootsSource,
+    elicitation_result,
+    parse_params,
+    sampling_result,
+    to_roots,
+)
+
+log = logging.getLogger("mcp_sync.client")
 
 #: Seconds a call waits for its response unless told otherwise.
 DEFAULT_TIMEOUT = 60.0
+#: How long a call that found the connection broken waits for the reason (exit code, stderr).
+CLOSE_REASON_WAIT = 1.0
 _DEFAULT: Any = object()
+
+SamplingHandler = Callable[[CreateMessageRequestParams], Any]
+ElicitationHandler = Callable[[ElicitRequestFormParams], Any]
+UrlElicitationHandler = Callable[[ElicitRequestURLParams], Any]
+
+
+class OutputValidationError(ValueError):
+    """A tool's ``structuredContent`` does not match the ``outputSchema`` it declared.
+
+    A local error (the server answered; its answer is wrong). ``result`` is the
+    :class:`~mcp_sync.types.CallToolResult` as received, ``errors`` the
+    jsonschema messages.
+    """
+
+    def __init__(self, tool: str, result: CallToolResult, errors: list[str]) -> None:
+        super().__init__(f"the result of tool {tool!r} does not match its outputSchema: {'; '.join(errors)}")
+        self.tool = tool
+        self.result = result
+        self.errors = errors
 
 
 class Client:
@@ -23,6 +104,29 @@ class Client:
 
         with Client.stdio(["python", "server.py"]) as client:
             print(client.call_tool("add", {"a": 1, "b": 2}))
+
+    Handlers for what the server may ask (each runs on a worker thread; raise
+    :class:`~mcp_sync.errors.McpError` to answer with that error):
+
+    * ``sampling=fn(CreateMessageRequestParams) -> CreateMessageResult | dict``;
+      ``sampling_tools=True`` if it handles ``tools``/``toolChoice``.
+    * ``elicitation=fn(ElicitRequestFormParams) -> ElicitResult | dict`` (form
+      mode). On ``accept``, every requested field the handler left out gets the
+      schema's ``default`` (SEP-1034).
+    * ``elicitation_url=fn(ElicitRequestURLParams) -> ElicitResult | dict`` (URL
+      mode: ``accept`` means the user agreed to open the URL).
+    * ``roots=[...]`` (roots, ``file://`` URIs or paths) or a callable returning
+      them; change them with :meth:`set_roots` / :meth:`notify_roots_changed`.
+
+    Hooks for what the server tells (run in order on one notification thread):
+    ``on_log(LoggingMessageNotificationParams)``, ``on_tools_changed()``,
+    ``on_prompts_changed()``, ``on_resources_changed()``,
+    ``on_resource_updated(uri)``, ``on_elicitation_complete(elicitation_id)``,
+    and ``on_notification(method, params)`` which sees every notification raw.
+
+    The client declares exactly the capabilities it was given handlers for.
+    ``timeout`` (seconds, None for no limit) applies to every call that does
+    not pass its own ``timeout=``.
     """
 
     def __init__(
@@ -31,34 +135,92 @@ class Client:
         *,
         name: str = "mcp-sync",
         version: str = __version__,
+        title: str | None = None,
         protocol_version: str = LATEST_LEGACY,
         timeout: float | None = DEFAULT_TIMEOUT,
         max_workers: int = 8,
+        sampling: SamplingHandler | None = None,
+        sampling_tools: bool = False,
+        elicitation: ElicitationHandler | None = None,
+        elicitation_url: UrlElicitationHandler | None = None,
+        roots: RootsSource | None = None,
+        on_log: Callable[[LoggingMessageNotificationParams], Any] | None = None,
+        on_tools_changed: Callable[[], Any] | None = None,
+        on_prompts_changed: Callable[[], Any] | None = None,
+        on_resources_changed: Callable[[], Any] | None = None,
+        on_resource_updated: Callable[[str], Any] | None = None,
+        on_elicitation_complete: Callable[[str], Any] | None = None,
+        on_notification: Callable[[str, dict | None], Any] | None = None,
     ) -> None:
+        if protocol_version not in LEGACY_VERSIONS:
+            raise ProtocolVersionError(f"this client speaks {', '.join(LEGACY_VERSIONS)}, not {protocol_version!r}")
+        if sampling_tools and sampling is None:
+            raise ValueError("sampling_tools=True needs a sampling handler")
         self.transport = transport
-        self.client_info: dict[str, Any] = {"name": name, "version": version}
+        self.client_info = Implementation(name=name, version=version, title=title)
         self.requested_version = protocol_version
         self.timeout = timeout
+        self._sampling = sampling
+        self._sampling_tools = sampling_tools
+        self._elicitation = elicitation
+        self._elicitation_url = elicitation_url
+        self._roots_lock = threading.Lock()
+        self._roots: Any = None if roots is None else (roots if callable(roots) else to_roots(roots))
+        self._roots_enabled = roots is not None
+        self._hooks = {
+            "log": on_log, "tools": on_tools_changed, "prompts": on_prompts_changed,
+            "resources": on_resources_changed, "updated": on_resource_updated,
+            "elicitation": on_elicitation_complete, "any": on_notification,
+        }
+        #: What this client declares in ``initialize`` (from the handlers it was given).
+        self.client_capabilities: ClientCapabilities = self._declare()
+        self._declared = to_wire(self.client_capabilities)
         self.session = Session(transport, on_request=self._on_request, on_notification=self._on_notification,
                                name=f"mcp-client-{name}", max_workers=max_workers)
+        #: Runs the follow-up requests of multi-page listings (never user code).
+        self._pager = ThreadPoolExecutor(1, thread_name_prefix=f"mcp-client-{name}-pager")
+        #: Set once the handshake is done (from ``open()``).
         self.protocol_version: str | None = None
-        self.server_info: dict[str, Any] | None = None
-        self.server_capabilities: dict[str, Any] = {}
+        self.initialize_result: InitializeResult | None = None
+        self.server_info: Implementation | None = None
+        self.server_capabilities: ServerCapabilities = ServerCapabilities()
         self.instructions: str | None = None
-        self._owned: list[Any] = []  # things closed with the client (an in-memory server connection)
+        self._server_caps: dict[str, Any] = {}
+        self._schemas_lock = threading.Lock()
+        self._output_validators: dict[str, Any] = {}
+        self._owned: list[Any] = []  # closed with the client (an in-memory server connection)
         self._open_lock = threading.Lock()
         self._opened = False
+        self._ready = threading.Event()
+        #: ``depth`` > 0 while this thread runs the client's callbacks (hooks, progress, results).
+        self._in_callback = threading.local()
+        #: The non-blocking twin of every request method (returns :class:`McpFuture`).
+        self.nowait = NoWait(self)
 
     # -- construction ----------------------------------------------------------
 
     @classmethod
     def stdio(cls, command: str | Sequence[str], args: Sequence[str] = (), *, env: dict[str, str] | None = None,
               cwd: str | os.PathLike | None = None, stderr: Any = _DEFAULT, **kwargs: Any) -> "Client":
-        """A client for a server started as a subprocess speaking stdio."""
+        """A client for a server started as a subprocess speaking stdio.
+
+        ``stderr``: where the server's stderr lines go (default ``sys.stderr``,
+        written with ``write()``: works without a real file descriptor); a
+        callable taking one line; or None to keep only the tail for errors.
+        """
         from ..transports.stdio import StdioClientTransport
 
         extra = {} if stderr is _DEFAULT else {"stderr": stderr}
-        return cls(StdioClientTransport(command, args, env=env, cwd=cwd, **extra), **kwargs)
+        return cls._owning(StdioClientTransport(command, args, env=env, cwd=cwd, **extra), **kwargs)
+
+    @classmethod
+    def http(cls, url: str, *, headers: Mapping[str, str] | None = None, auth: Any = None,
+             timeout: float | None = DEFAULT_TIMEOUT, **kwargs: Any) -> "Client":
+        """A client for a Streamable HTTP server at ``url``."""
+        from ..transports.http_client import HttpClientTransport
+
+        transport = HttpClientTransport(url, headers=dict(headers or {}), auth=auth)
+        return cls._owning(transport, timeout=timeout, **kwargs)
 
     @classmethod
     def connect(cls, server: Any, **kwargs: Any) -> "Client":
@@ -66,10 +228,22 @@ class Client:
         from ..transports.memory import MemoryTransport
 
         ours, theirs = MemoryTransport.pair()
-        connection = server.serve(theirs)
-        client = cls(ours, **kwargs)
-        client._owned.append(connection)
+        client = cls._owning(ours, **kwargs)
+        try:
+            client._owned.append(server.serve(theirs))
+        except BaseException:
+            ours.close()
+            raise
         return client
+
+    @classmethod
+    def _owning(cls, transport: Transport, **kwargs: Any) -> "Client":
+        """``cls(transport, ...)``, closing the transport (a child process...) if that fails."""
+        try:
+            return cls(transport, **kwargs)
+        except BaseException:
+            transport.close()
+            raise
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -77,6 +251,8 @@ class Client:
         """Start the session and run the ``initialize`` handshake (idempotent)."""
         with self._open_lock:
             if self._opened:
+                if self.session.closed.is_set() and not self._ready.is_set():
+                    raise self.session.close_error or ConnectionClosed("client closed")
                 return self
             self._opened = True
         self.session.start()
@@ -88,30 +264,66 @@ class Client:
         return self
 
     def _initialize(self) -> None:
-        result = self.session.call("initialize", {
+        raw = self.session.call("initialize", {
             "protocolVersion": self.requested_version,
-            "capabilities": self.capabilities(),
-            "clientInfo": self.client_info,
+            "capabilities": self._declared,
+            "clientInfo": to_wire(self.client_info),
         }, timeout=self.timeout)
-        version = result.get("protocolVersion")
+        version = raw.get("protocolVersion") if isinstance(raw, dict) else None
         if version not in LEGACY_VERSIONS:
             raise ProtocolVersionError(
                 f"the server chose protocol version {version!r}, which this client does not support "
                 f"(supported: {', '.join(LEGACY_VERSIONS)})")
+        result = from_wire(InitializeResult, raw)
         self.protocol_version = version
         self.session.protocol_version = version
-        self.server_info = result.get("serverInfo")
-        self.server_capabilities = result.get("capabilities") or {}
-        self.instructions = result.get("instructions")
+        setter = getattr(self.transport, "set_protocol_version", None)
+        if setter is not None:  # HTTP sends it as a header on every later request
+            setter(version)
+        self.initialize_result = result
+        self.server_info = result.server_info
+        self.server_capabilities = result.capabilities
+        self._server_caps = raw.get("capabilities") or {}
+        self.instructions = result.instructions
         self.session.notify("notifications/initialized")
+        self._ready.set()
 
-    def capabilities(self) -> dict[str, Any]:
-        """What this client declares: only what it is configured to handle."""
-        return {}
+    def _declare(self) -> ClientCapabilities:
+        declared: dict[str, Any] = {}
+        version = self.requested_version
+        if self._roots_enabled:
+            declared["roots"] = {"listChanged": True}
+        if self._sampling is not None:
+            declared["sampling"] = {"tools": {}} if self._sampling_tools and version >= V2025_11_25 else {}
+        if version >= V2025_11_25:
+            modes = {}
+            if self._elicitation is not None:
+                modes["form"] = {}
+            if self._elicitation_url is not None:
+                modes["url"] = {}
+            if modes:
+                declared["elicitation"] = modes
+        elif version >= V2025_06_18 and self._elicitation is not None:
+            declared["elicitation"] = {}  # form only, the one mode of that revision
+        return from_wire(ClientCapabilities, declared)
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection has ended (closed by us, or the server went away)."""
+        return self.session.input_closed
 
     def close(self) -> None:
-        """End the session (and the server process or in-memory server connection)."""
+        """End the session (and the server process or in-memory server connection).
+
+        Every pending call fails with :class:`~mcp_sync.errors.ConnectionClosed`;
+        every thread the client started is joined.
+        """
         self.session.close("client closed")
+        self._pager.shutdown(wait=False)
+        me = threading.current_thread()
+        for thread in list(getattr(self._pager, "_threads", ())):
+            if thread is not me:
+                thread.join()
         for owned in self._owned:
             owned.close()
 
@@ -121,28 +333,480 @@ class Client:
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
-    # -- requests ----------------------------------------------------------------
+    # -- requests (blocking: each waits for its ``nowait`` twin) -----------------
 
     def request(self, method: str, params: dict | None = None, *, timeout: float | None = _DEFAULT,
-                on_progress: Any = None) -> RequestFuture:
-        """Send any request; return a future for its raw result.
+                progress: ProgressCallback | None = None, meta: dict | None = None) -> Any:
+        """Send any request and return its raw ``result`` (a dict)."""
+        return wait_for(self.nowait.request(method, params, timeout=timeout, progress=progress, meta=meta))
 
-        Raises :class:`~mcp_sync.errors.CapabilityError` before sending when the
-        server did not declare what ``method`` needs.
-        """
-        if self.session.close_error is not None:
-            raise self.session.close_error
-        caps.check(method, self.server_capabilities, "server")
-        return self.session.request(method, params, timeout=self.timeout if timeout is _DEFAULT else timeout,
-                                    on_progress=on_progress)
+    def notify(self, method: str, params: dict | None = None) -> None:
+        """Send any notification."""
+        self.session.notify(method, params)
 
     def ping(self, *, timeout: float | None = _DEFAULT) -> None:
-        self.request("ping", timeout=timeout).result()
+        wait_for(self.nowait.ping(timeout=timeout))
+
+    def list_tools(self, *, timeout: float | None = _DEFAULT) -> list[Tool]:
+        """Every tool, following all pages (``timeout`` applies to each page)."""
+        return wait_for(self.nowait.list_tools(timeout=timeout))
+
+    def list_tools_page(self, cursor: str | None = None, *, timeout: float | None = _DEFAULT) -> ListToolsResult:
+        return wait_for(self.nowait.list_tools_page(cursor, timeout=timeout))
+
+    def call_tool(self, name: str | Tool, arguments: Mapping[str, Any] | None = None, *,
+                  timeout: float | None = _DEFAULT, progress: ProgressCallback | None = None,
+                  meta: dict | None = None) -> CallToolResult:
+        """Call a tool. A tool failure is a result with ``is_error`` True, not an exception.
+
+        ``progress(progress, total, message)`` is called for each progress
+        notification. If a previous listing gave the tool an ``outputSchema``,
+        ``structuredContent`` is checked against it
+        (:class:`OutputValidationError` when it does not match).
+        """
+        return wait_for(self.nowait.call_tool(name, arguments, timeout=timeout, progress=progress, meta=meta))
+
+    def list_resources(self, *, timeout: float | None = _DEFAULT) -> list[Resource]:
+        return wait_for(self.nowait.list_resources(timeout=timeout))
+
+    def list_resources_page(self, cursor: str | None = None, *,
+                            timeout: float | None = _DEFAULT) -> ListResourcesResult:
+        return wait_for(self.nowait.list_resources_page(cursor, timeout=timeout))
+
+    def list_resource_templates(self, *, timeout: float | None = _DEFAULT) -> list[ResourceTemplate]:
+        return wait_for(self.nowait.list_resource_templates(timeout=timeout))
+
+    def list_resource_templates_page(self, cursor: str | None = None, *,
+                                     timeout: float | None = _DEFAULT) -> ListResourceTemplatesResult:
+        return wait_for(self.nowait.list_resource_templates_page(cursor, timeout=timeout))
+
+    def read_resource(self, uri: str | Resource, *, timeout: float | None = _DEFAULT) -> ReadResourceResult:
+        return wait_for(self.nowait.read_resource(uri, timeout=timeout))
+
+    def subscribe_resource(self, uri: str | Resource, *, timeout: float | None = _DEFAULT) -> None:
+        """Ask for ``notifications/resources/updated`` (see ``on_resource_updated``)."""
+        wait_for(self.nowait.subscribe_resource(uri, timeout=timeout))
+
+    def unsubscribe_resource(self, uri: str | Resource, *, timeout: float | None = _DEFAULT) -> None:
+        wait_for(self.nowait.unsubscribe_resource(uri, timeout=timeout))
+
+    def list_prompts(self, *, timeout: float | None = _DEFAULT) -> list[Prompt]:
+        return wait_for(self.nowait.list_prompts(timeout=timeout))
+
+    def list_prompts_page(self, cursor: str | None = None, *, timeout: float | None = _DEFAULT) -> ListPromptsResult:
+        return wait_for(self.nowait.list_prompts_page(cursor, timeout=timeout))
+
+    def get_prompt(self, name: str | Prompt, arguments: Mapping[str, str] | None = None, *,
+                   timeout: float | None = _DEFAULT) -> GetPromptResult:
+        return wait_for(self.nowait.get_prompt(name, arguments, timeout=timeout))
+
+    def complete(self, ref: Any, argument_name: str, value: str, context_arguments: Mapping[str, str] | None = None,
+                 *, timeout: float | None = _DEFAULT) -> CompleteResult:
+        """Completions for one argument.
+
+        ``ref``: a :class:`~mcp_sync.types.PromptReference` or
+        :class:`~mcp_sync.types.ResourceTemplateReference`, a ``Prompt`` or
+        ``ResourceTemplate`` from a listing, or a wire dict.
+        """
+        return wait_for(self.nowait.complete(ref, argument_name, value, context_arguments, timeout=timeout))
+
+    def set_log_level(self, level: str, *, timeout: float | None = _DEFAULT) -> None:
+        """Ask the server to send log messages at ``level`` and above (see ``on_log``)."""
+        wait_for(self.nowait.set_log_level(level, timeout=timeout))
+
+    # -- roots -------------------------------------------------------------------
+
+    def set_roots(self, roots: RootsSource) -> None:
+        """Replace the roots and tell the server (``notifications/roots/list_changed``)."""
+        if not self._roots_enabled:
+            raise CapabilityError("this client was created without roots=..., so it did not declare the "
+                                  "'roots' capability; pass roots=[] to declare it")
+        new = roots if callable(roots) else to_roots(roots)
+        with self._roots_lock:
+            self._roots = new
+        if self._ready.is_set():
+            self.notify_roots_changed()
+
+    def notify_roots_changed(self) -> None:
+        """Tell the server the roots changed (for a ``roots=`` callable whose answer changed)."""
+        if not self._roots_enabled:
+            raise CapabilityError("this client did not declare the 'roots' capability")
+        self.session.notify("notifications/roots/list_changed")
+
+    def roots(self) -> list[Root]:
+        """The roots as the server would get them now."""
+        with self._roots_lock:
+            source = self._roots
+        if source is None:
+            return []
+        return to_roots(source()) if callable(source) else list(source)
+
+    # -- internals used by NoWait ------------------------------------------------
+
+    def _call(self, method: str, params: dict | None, convert: Callable[[Any], Any], timeout: Any,
+              progress: ProgressCallback | None = None, meta: dict | None = None) -> McpFuture:
+        self._require_open()
+        schedule = self._scheduler()
+        if progress is not None:
+            progress = self._progress_hook(progress)
+        future: McpFuture = McpFuture(method)
+        future.follow(self._send(method, params, timeout, progress, meta), convert, schedule)
+        return future
+
+    def _scheduler(self) -> Callable[[Callable[[], None]], None] | None:
+        """Results are delivered after the notifications the server sent before them
+        (so every ``on_log``/``progress`` call has happened when a call returns) --
+        except for calls made from a callback, which must not wait behind themselves."""
+        if getattr(self._in_callback, "depth", 0):
+            return None
+        return lambda settle: self.session.run_after_notifications(lambda: self._as_callback(settle))
+
+    def _as_callback(self, fn: Callable[..., Any], *args: Any) -> Any:
+        local = self._in_callback
+        local.depth = getattr(local, "depth", 0) + 1
+        try:
+            return fn(*args)
+        finally:
+            local.depth -= 1
+
+    def _progress_hook(self, callback: ProgressCallback) -> ProgressCallback:
+        return lambda progress, total, message: self._as_callback(callback, progress, total, message)
+
+    def _paginate(self, method: str, convert_page: Callable[[Any], Any], attribute: str, timeout: Any) -> McpFuture:
+        self._require_open()
+        schedule = self._scheduler()
+        outer: McpFuture = McpFuture(method)
+        items: list = []
+        seen: set = set()
+
+        def fetch(cursor: str | None) -> None:
+            try:
+                inner = self._send(method, None if cursor is None else {"cursor": cursor}, timeout, None, None)
+            except BaseException as exc:
+                outer.fail(exc)
+                return
+            outer.follow(inner, on_page, schedule)
+
+        def on_page(raw: Any) -> Any:
+            page = convert_page(raw)
+            items.extend(getattr(page, attribute))
+            cursor = page.next_cursor
+            if cursor is None:
+                return items
+            if cursor in seen:
+                raise McpProtocolError(f"the server sent the cursor {cursor!r} twice while listing {method}")
+            seen.add(cursor)
+            try:
+                self._pager.submit(fetch, cursor)
+            except RuntimeError:  # closing
+                raise self.session.close_error or ConnectionClosed("client closed") from None
+            return MORE
+
+        fetch(None)
+        return outer
+
+    def _require_open(self) -> None:
+        if not self._ready.is_set() and not self.session.closed.is_set():
+            raise RuntimeError("the client is not open: use `with client:` or call client.open() first")
+
+    def _send(self, method: str, params: dict | None, timeout: Any, progress: ProgressCallback | None,
+              meta: dict | None) -> Future:
+        try:
+            caps.check(method, self._server_caps, "server")
+        except CapabilityError as exc:
+            return failed(exc)
+        if meta:
+            params = dict(params or {})
+            params["_meta"] = {**(params.get("_meta") or {}), **meta}
+        future = self.session.request(method, params, timeout=self.timeout if timeout is _DEFAULT else timeout,
+                                      on_progress=progress)
+        if future.done() and not future.cancelled():
+            exc = future.exception()
+            if isinstance(exc, ConnectionClosed) and exc is not self.session.close_error:
+                # The write failed before the reader saw the end: wait briefly for the
+                # real reason (a stdio server's exit code and stderr).
+                self.session.closed.wait(CLOSE_REASON_WAIT)
+                if self.session.close_error is not None:
+                    return failed(self.session.close_error)
+        return future
+
+    def _page(self, cls: type) -> Callable[[Any], Any]:
+        return lambda raw: from_wire(cls, raw)
+
+    def _tools_page(self, raw: Any) -> ListToolsResult:
+        page = from_wire(ListToolsResult, raw)
+        for tool in page.tools:
+            self._remember_output_schema(tool)
+        return page
+
+    def _remember_output_schema(self, tool: Tool) -> None:
+        validator = None
+        if tool.output_schema is not None:
+            cls = _jsonschema_validators.validator_for(tool.output_schema,
+                                                       default=_jsonschema_validators.Draft202012Validator)
+            try:
+                cls.check_schema(tool.output_schema)
+                validator = cls(tool.output_schema)
+            except SchemaError as exc:
+                log.warning("tool %r has an invalid outputSchema; its results will not be checked: %s",
+                            tool.name, exc.message)
+        with self._schemas_lock:
+            if validator is None:
+                self._output_validators.pop(tool.name, None)
+            else:
+                self._output_validators[tool.name] = validator
+
+    def _tool_result(self, name: str, raw: Any) -> CallToolResult:
+        result = from_wire(CallToolResult, raw)
+        with self._schemas_lock:
+            validator = self._output_validators.get(name)
+        if validator is None or result.is_error:
+            return result
+        if result.structured_content is UNSET:
+            raise OutputValidationError(name, result, ["the tool declares an outputSchema but the result has no "
+                                                       "structuredContent"])
+        errors = [f"{e.message} (at {'/'.join(map(str, e.absolute_path)) or 'the top level'})"
+                  for e in validator.iter_errors(result.structured_content)]
+        if errors:
+            raise OutputValidationError(name, result, errors)
+        return result
 
     # -- requests from the server ------------------------------------------------
 
     def _on_request(self, request: IncomingRequest) -> Any:
-        raise McpError(METHOD_NOT_FOUND, f"Method not found: {request.method}")
+        method = request.method
+        if method == "sampling/createMessage" and "sampling" in self._declared:
+            return self._answer_sampling(request)
+        if method == "elicitation/create" and "elicitation" in self._declared:
+            return self._answer_elicitation(request)
+        if method == "roots/list" and "roots" in self._declared:
+            return self._answer_roots()
+        if caps.required_capability(method) is not None:
+            raise McpError(METHOD_NOT_FOUND, f"Method not found: {method} (this client did not declare the "
+                                             f"{'.'.join(caps.required_capability(method) or ())!r} capability)")
+        raise McpError(METHOD_NOT_FOUND, f"Method not found: {method}")
+
+    def _answer_sampling(self, request: IncomingRequest) -> dict:
+        params = parse_params(CreateMessageRequestParams, request.params, request.method)
+        if (params.tools is not None or params.tool_choice is not None) and not caps.has_capability(
+                self._declared, "sampling", "tools"):
+            raise McpError(INVALID_PARAMS, "Invalid params: this client did not declare sampling.tools, so a "
+                                           "sampling request must not carry tools or toolChoice")
+        assert self._sampling is not None
+        return sampling_result(self._sampling(params))
+
+    def _answer_elicitation(self, request: IncomingRequest) -> dict:
+        mode = request.params.get("mode", "form")
+        if not isinstance(mode, str) or mode not in caps.elicitation_modes(self._declared):
+            raise McpError(INVALID_PARAMS, f"Invalid params: this client does not support elicitation mode "
+                                           f"{mode!r}")
+        if mode == "form":
+            form = parse_params(ElicitRequestFormParams, request.params, request.method)
+            assert self._elicitation is not None
+            return elicitation_result(self._elicitation(form), "form", form.requested_schema)
+        url = parse_params(ElicitRequestURLParams, request.params, request.method)
+        assert self._elicitation_url is not None
+        return elicitation_result(self._elicitation_url(url), "url", None)
+
+    def _answer_roots(self) -> dict:
+        return {"roots": [to_wire(root) for root in self.roots()]}
+
+    # -- notifications from the server -------------------------------------------
 
     def _on_notification(self, method: str, params: dict | None) -> None:
-        pass
+        self._as_callback(self._dispatch_notification, method, params)
+
+    def _dispatch_notification(self, method: str, params: dict | None) -> None:
+        hooks = self._hooks
+        if method == "notifications/tools/list_changed":
+            with self._schemas_lock:
+                self._output_validators.clear()  # the schemas may be stale: list again to check results
+            self._run_hook("tools")
+        elif method == "notifications/prompts/list_changed":
+            self._run_hook("prompts")
+        elif method == "notifications/resources/list_changed":
+            self._run_hook("resources")
+        elif method == "notifications/resources/updated" and hooks["updated"] is not None:
+            uri = (params or {}).get("uri")
+            if isinstance(uri, str):
+                self._run_hook("updated", uri)
+        elif method == "notifications/elicitation/complete" and hooks["elicitation"] is not None:
+            elicitation_id = (params or {}).get("elicitationId")
+            if isinstance(elicitation_id, str):
+                self._run_hook("elicitation", elicitation_id)
+        elif method == "notifications/message" and hooks["log"] is not None:
+            try:
+                message = from_wire(LoggingMessageNotificationParams, params or {})
+            except ValueError as exc:
+                log.debug("malformed log message from the server: %s", exc)
+            else:
+                self._run_hook("log", message)
+        self._run_hook("any", method, params)
+
+    def _run_hook(self, which: str, *args: Any) -> None:
+        hook = self._hooks[which]
+        if hook is None:
+            return
+        try:
+            hook(*args)
+        except Exception:
+            log.exception("the client's %s hook failed", which)
+
+
+class McpProtocolError(Exception):
+    """The server broke the protocol in a way the client cannot work around."""
+
+
+def _cursor(cursor: str | None) -> dict | None:
+    return None if cursor is None else {"cursor": cursor}
+
+
+def _none(_raw: Any) -> None:
+    return None
+
+
+def _identity(raw: Any) -> Any:
+    return raw
+
+
+def _name_of(value: Any, what: str) -> str:
+    name = getattr(value, "name", value)
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a string, not {type(value).__name__}")
+    return name
+
+
+def _uri_of(value: Any) -> str:
+    uri = getattr(value, "uri", value)
+    if not isinstance(uri, str):
+        raise TypeError(f"a resource URI must be a string, not {type(value).__name__}")
+    return uri
+
+
+def _reference(ref: Any) -> dict:
+    if isinstance(ref, (PromptReference, ResourceTemplateReference)):
+        return to_wire(ref)
+    if isinstance(ref, Prompt):
+        return to_wire(PromptReference(name=ref.name))
+    if isinstance(ref, ResourceTemplate):
+        return to_wire(ResourceTemplateReference(uri=ref.uri_template))
+    if isinstance(ref, Resource):
+        return to_wire(ResourceTemplateReference(uri=ref.uri))
+    if isinstance(ref, Mapping):
+        return dict(ref)
+    raise TypeError(f"ref must be a PromptReference, ResourceTemplateReference, Prompt, ResourceTemplate or dict, "
+                    f"not {type(ref).__name__}")
+
+
+def _string_map(values: Mapping[str, Any] | None, what: str) -> dict[str, str] | None:
+    if values is None:
+        return None
+    for key, value in values.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"{what} must map strings to strings; {key!r} is {type(value).__name__}")
+    return dict(values)
+
+
+class NoWait:
+    """The client's requests without waiting: every method returns an :class:`McpFuture` at once.
+
+    Same names and arguments as the blocking methods of :class:`Client`.
+    ``future.cancel(reason)`` from any thread stops the call and tells the
+    server. Mistakes in the arguments raise at once; everything else (server
+    errors, timeouts, a missing server capability, a closed connection)
+    arrives through the future.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def request(self, method: str, params: dict | None = None, *, timeout: float | None = _DEFAULT,
+                progress: ProgressCallback | None = None, meta: dict | None = None) -> McpFuture[Any]:
+        return self._client._call(method, params, _identity, timeout, progress, meta)
+
+    def ping(self, *, timeout: float | None = _DEFAULT) -> McpFuture[None]:
+        return self._client._call("ping", None, _none, timeout)
+
+    def list_tools(self, *, timeout: float | None = _DEFAULT) -> McpFuture[list[Tool]]:
+        c = self._client
+        return c._paginate("tools/list", c._tools_page, "tools", timeout)
+
+    def list_tools_page(self, cursor: str | None = None, *,
+                        timeout: float | None = _DEFAULT) -> McpFuture[ListToolsResult]:
+        c = self._client
+        return c._call("tools/list", _cursor(cursor), c._tools_page, timeout)
+
+    def call_tool(self, name: str | Tool, arguments: Mapping[str, Any] | None = None, *,
+                  timeout: float | None = _DEFAULT, progress: ProgressCallback | None = None,
+                  meta: dict | None = None) -> McpFuture[CallToolResult]:
+        c = self._client
+        tool = _name_of(name, "a tool name")
+        params: dict[str, Any] = {"name": tool}
+        if arguments is not None:
+            if not isinstance(arguments, Mapping):
+                raise TypeError(f"tool arguments must be a mapping, not {type(arguments).__name__}")
+            params["arguments"] = dict(arguments)
+        return c._call("tools/call", params, lambda raw: c._tool_result(tool, raw), timeout, progress, meta)
+
+    def list_resources(self, *, timeout: float | None = _DEFAULT) -> McpFuture[list[Resource]]:
+        c = self._client
+        return c._paginate("resources/list", c._page(ListResourcesResult), "resources", timeout)
+
+    def list_resources_page(self, cursor: str | None = None, *,
+                            timeout: float | None = _DEFAULT) -> McpFuture[ListResourcesResult]:
+        c = self._client
+        return c._call("resources/list", _cursor(cursor), c._page(ListResourcesResult), timeout)
+
+    def list_resource_templates(self, *, timeout: float | None = _DEFAULT) -> McpFuture[list[ResourceTemplate]]:
+        c = self._client
+        return c._paginate("resources/templates/list", c._page(ListResourceTemplatesResult), "resource_templates",
+                           timeout)
+
+    def list_resource_templates_page(self, cursor: str | None = None, *,
+                                     timeout: float | None = _DEFAULT) -> McpFuture[ListResourceTemplatesResult]:
+        c = self._client
+        return c._call("resources/templates/list", _cursor(cursor), c._page(ListResourceTemplatesResult), timeout)
+
+    def read_resource(self, uri: str | Resource, *, timeout: float | None = _DEFAULT) -> McpFuture[ReadResourceResult]:
+        c = self._client
+        return c._call("resources/read", {"uri": _uri_of(uri)}, c._page(ReadResourceResult), timeout)
+
+    def subscribe_resource(self, uri: str | Resource, *, timeout: float | None = _DEFAULT) -> McpFuture[None]:
+        return self._client._call("resources/subscribe", {"uri": _uri_of(uri)}, _none, timeout)
+
+    def unsubscribe_resource(self, uri: str | Resource, *, timeout: float | None = _DEFAULT) -> McpFuture[None]:
+        return self._client._call("resources/unsubscribe", {"uri": _uri_of(uri)}, _none, timeout)
+
+    def list_prompts(self, *, timeout: float | None = _DEFAULT) -> McpFuture[list[Prompt]]:
+        c = self._client
+        return c._paginate("prompts/list", c._page(ListPromptsResult), "prompts", timeout)
+
+    def list_prompts_page(self, cursor: str | None = None, *,
+                          timeout: float | None = _DEFAULT) -> McpFuture[ListPromptsResult]:
+        c = self._client
+        return c._call("prompts/list", _cursor(cursor), c._page(ListPromptsResult), timeout)
+
+    def get_prompt(self, name: str | Prompt, arguments: Mapping[str, str] | None = None, *,
+                   timeout: float | None = _DEFAULT) -> McpFuture[GetPromptResult]:
+        c = self._client
+        params: dict[str, Any] = {"name": _name_of(name, "a prompt name")}
+        checked = _string_map(arguments, "prompt arguments")
+        if checked is not None:
+            params["arguments"] = checked
+        return c._call("prompts/get", params, c._page(GetPromptResult), timeout)
+
+    def complete(self, ref: Any, argument_name: str, value: str, context_arguments: Mapping[str, str] | None = None,
+                 *, timeout: float | None = _DEFAULT) -> McpFuture[CompleteResult]:
+        c = self._client
+        if not isinstance(argument_name, str) or not isinstance(value, str):
+            raise TypeError("argument_name and value must be strings")
+        params: dict[str, Any] = {"ref": _reference(ref), "argument": {"name": argument_name, "value": value}}
+        checked = _string_map(context_arguments, "context_arguments")
+        if checked is not None:
+            params["context"] = {"arguments": checked}
+        return c._call("completion/complete", params, c._page(CompleteResult), timeout)
+
+    def set_log_level(self, level: str, *, timeout: float | None = _DEFAULT) -> McpFuture[None]:
+        if level not in LOGGING_LEVELS:
+            raise ValueError(f"unknown log level {level!r}; expected one of {', '.join(LOGGING_LEVELS)}")
+        return self._client._call("logging/setLevel", {"level": level}, _none, timeout)

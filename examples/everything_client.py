@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""An MCP client for the official conformance harness (``conformance client --command ...``).
+
+Contract (see the harness documentation): the server URL is the last
+command-line argument; ``MCP_CONFORMANCE_SCENARIO`` names the scenario;
+``MCP_CONFORMANCE_PROTOCOL_VERSION`` the wire revision to speak. The process
+exits 0 when the scenario's client side is done, non-zero otherwise (an
+unknown scenario included).
+
+    python examples/everything_client.py http://localhost:3000/mcp   # with the variables set
+
+Scenarios:
+
+* ``initialize``: connect (initialize + initialized), list the tools if the
+  server offers tools, close.
+* ``tools_call``: list the tools and call each with arguments made from its
+  input schema (the harness expects ``add_numbers`` with two numbers).
+* ``elicitation-sep1034-client-defaults``: the same, with a form elicitation
+  handler that accepts without filling anything in: the client applies the
+  requested schema's defaults (SEP-1034).
+* ``sse-retry``: the same; the transport resumes the tool call's SSE stream
+  after the server's ``retry`` delay, with ``Last-Event-ID``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any, Callable
+
+try:
+    import mcp_sync  # noqa: F401
+except ImportError:  # run from a checkout without installing: use the package beside examples/
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from mcp_sync import Client
+from mcp_sync.protocol.versions import LEGACY_VERSIONS
+from mcp_sync.types import ElicitRequestFormParams, ElicitResult, Tool
+
+#: Seconds per request: well under the harness's 30 s limit, so we exit by ourselves.
+TIMEOUT = 20.0
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def connect(url: str, version: str, **handlers: Any) -> Client:
+    return Client.http(url, name="mcp-sync-everything-client", timeout=TIMEOUT, protocol_version=version,
+                       **handlers)
+
+
+def example_value(schema: Any, name: str, index: int) -> Any:
+    """A plausible value for one argument, from its JSON Schema."""
+    if not isinstance(schema, dict):
+        return f"{name}-value"
+    if "default" in schema:
+        return schema["default"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    return {
+        "number": 2 + index,
+        "integer": 2 + index,
+        "boolean": True,
+        "array": [],
+        "object": {},
+        "null": None,
+    }.get(kind, f"{name}-value")
+
+
+def example_arguments(tool: Tool) -> dict[str, Any]:
+    schema = tool.input_schema or {}
+    properties = schema.get("properties") or {}
+    required = schema.get("required") or list(properties)
+    return {name: example_value(properties.get(name), name, i) for i, name in enumerate(required)}
+
+
+def call_every_tool(client: Client) -> None:
+    tools = client.list_tools()
+    say(f"tools: {[t.name for t in tools]}")
+    for tool in tools:
+        arguments = example_arguments(tool)
+        result = client.call_tool(tool, arguments)
+        texts = [getattr(block, "text", f"<{getattr(block, 'type', '?')}>") for block in result.content]
+        say(f"{tool.name}({arguments}) -> {'error: ' if result.is_error else ''}{texts}")
+
+
+def accept_with_defaults(params: ElicitRequestFormParams) -> ElicitResult:
+    """Accept without filling in anything: the client fills in the schema's defaults."""
+    say(f"elicitation: {params.message!r}; accepting with the defaults")
+    return ElicitResult(action="accept")
+
+
+def scenario_initialize(url: str, version: str) -> None:
+    with connect(url, version) as client:
+        say(f"connected to {client.server_info.name} {client.server_info.version} "
+            f"(protocol {client.protocol_version})")
+        # Only what the server offers: this mock declares no capabilities at all.
+        if client.server_capabilities.tools is not None:
+            say(f"tools: {[t.name for t in client.list_tools()]}")
+
+
+def scenario_tools_call(url: str, version: str) -> None:
+    with connect(url, version) as client:
+        call_every_tool(client)
+
+
+def scenario_elicitation_defaults(url: str, version: str) -> None:
+    with connect(url, version, elicitation=accept_with_defaults) as client:
+        call_every_tool(client)
+
+
+def scenario_sse_retry(url: str, version: str) -> None:
+    with connect(url, version) as client:
+        call_every_tool(client)
+
+
+SCENARIOS: dict[str, Callable[[str, str], None]] = {
+    "initialize": scenario_initialize,
+    "tools_call": scenario_tools_call,
+    "elicitation-sep1034-client-defaults": scenario_elicitation_defaults,
+    "sse-retry": scenario_sse_retry,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(level=os.environ.get("MCP_LOG_LEVEL", "WARNING"), stream=sys.stderr)
+    scenario = os.environ.get("MCP_CONFORMANCE_SCENARIO", "")
+    run = SCENARIOS.get(scenario)
+    if run is None:
+        print(f"everything_client: unknown scenario {scenario!r} (MCP_CONFORMANCE_SCENARIO); "
+              f"known: {', '.join(SCENARIOS)}", file=sys.stderr)
+        return 2
+    if not argv:
+        print("everything_client: usage: everything_client.py [...] SERVER_URL", file=sys.stderr)
+        return 2
+    version = os.environ.get("MCP_CONFORMANCE_PROTOCOL_VERSION") or LEGACY_VERSIONS[-1]
+    if version not in LEGACY_VERSIONS:
+        print(f"everything_client: protocol version {version} is not supported by this client "
+              f"(supported: {', '.join(LEGACY_VERSIONS)})", file=sys.stderr)
+        return 2
+    try:
+        run(argv[-1], version)
+    except Exception as exc:  # report, and fail the scenario with a non-zero exit
+        print(f"everything_client: scenario {scenario!r} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
