@@ -1,0 +1,288 @@
+"""SSE streams of a Streamable HTTP session, and the WSGI bodies that deliver them.
+
+A :class:`Stream` is a logical SSE stream: the stream of one POSTed request
+(or batch), or the session's standalone stream (GET). It outlives the HTTP
+responses that carry it: when a connection drops (or the server closes it so
+the client polls), later events wait in the event store and in a bounded
+backlog, and a GET with ``Last-Event-ID`` attaches a new connection that
+first replays what was missed.
+
+Ordering without holding a lock across I/O: a message gets its sequence
+number under the stream's lock, is written to the event store with no lock
+held, then is released to the live connection strictly in sequence order (a
+message stored early waits in ``_ready`` for its predecessors). So everything
+a connection was given is already in the store, and a resuming connection
+takes the store's events below its attach point and the live queue from there
+on: no gap, no duplicate.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import queue
+import threading
+from typing import Any, Callable, Iterator
+
+from .event_store import EventStore
+from .sse import KEEPALIVE, encode_event
+
+log = logging.getLogger("mcp_sync.http")
+
+#: Finished request streams a session keeps (so a late client can still resume them).
+KEPT_FINISHED_STREAMS = 64
+
+
+class _Item:
+    __slots__ = ("seq", "event_id", "data", "final")
+
+    def __init__(self, seq: int, event_id: str | None, data: str, final: bool) -> None:
+        self.seq = seq
+        self.event_id = event_id
+        self.data = data
+        self.final = final
+
+    def encode(self) -> bytes:
+        return encode_event(self.data, event_id=self.event_id, event="message")
+
+
+class _Close:
+    """Tells a connection to end; ``retry_ms`` is sent first when the stream goes on (polling)."""
+
+    __slots__ = ("retry_ms", "reason")
+
+    def __init__(self, retry_ms: int | None = None, reason: str = "closed") -> None:
+        self.retry_ms = retry_ms
+        self.reason = reason
+
+
+class Conn:
+    """One HTTP response currently delivering a stream."""
+
+    __slots__ = ("queue",)
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+
+class Attachment:
+    """What :meth:`Stream.attach` hands the response that will deliver the stream."""
+
+    __slots__ = ("conn", "initial", "end_after_initial", "priming_seq")
+
+    def __init__(self, conn: Conn, initial: list[_Item], end_after_initial: bool, priming_seq: int) -> None:
+        self.conn = conn
+        self.initial = initial
+        self.end_after_initial = end_after_initial
+        self.priming_seq = priming_seq
+
+
+class Stream:
+    def __init__(self, stream_id: str, *, kind: str, request_ids: tuple = (), json_mode: bool = False,
+                 store: EventStore | None = None, backlog: int = 1000) -> None:
+        self.id = stream_id
+        self.kind = kind  # "request" or "standalone"
+        self.request_ids = request_ids
+        self.json_mode = json_mode
+        self.store = store
+        self._lock = threading.Lock()
+        self._next_seq = 1
+        self._next_deliver = 1
+        self._ready: dict[int, _Item] = {}
+        self._final_seq: int | None = None
+        self._conn: Conn | None = None
+        self._backlog: collections.deque[_Item] = collections.deque(maxlen=backlog)
+        #: The final message (the response) was handed to a connection or the backlog.
+        self.finished = False
+        #: Ended for good (session closed, request cancelled): nothing more is delivered.
+        self.ended: str | None = None
+
+    def event_id(self, seq: int) -> str | None:
+        return f"{self.id}-{seq}" if self.store is not None else None
+
+    # -- producing -----------------------------------------------------------
+
+    def push(self, data: str, final: bool) -> bool:
+        """Queue one serialized message. False when the stream takes no more messages."""
+        with self._lock:
+            if self.ended is not None or self._final_seq is not None:
+                return False
+            seq = self._next_seq
+            self._next_seq += 1
+            if final:
+                self._final_seq = seq
+        event_id = self.event_id(seq)
+        if self.store is not None:
+            try:
+                self.store.store_event(self.id, seq, data)
+            except Exception:
+                log.exception("event store failed: event %s cannot be replayed", event_id)
+        item = _Item(seq, event_id, data, final)
+        with self._lock:
+            self._ready[seq] = item
+            while self._next_deliver in self._ready:
+                ready = self._ready.pop(self._next_deliver)
+                self._next_deliver += 1
+                if self._conn is not None:
+                    self._conn.queue.put(ready)
+                elif self.ended is None:
+                    if len(self._backlog) == self._backlog.maxlen:
+                        log.warning("stream %s: backlog full, dropping its oldest undelivered event", self.id)
+                    self._backlog.append(ready)
+                if ready.final:
+                    self.finished = True
+        return True
+
+    # -- connections ---------------------------------------------------------
+
+    def attach(self, resume_after: int | None = None) -> Attachment | None:
+        """Make a new connection the live one (the previous one, if any, ends).
+
+        ``resume_after``: the seq of the client's ``Last-Event-ID``; the
+        connection first replays later events. None for a fresh connection,
+        which first gets what queued up while nobody listened.
+        """
+        conn = Conn()
+        with self._lock:
+            if self.ended is not None:
+                return None
+            old, self._conn = self._conn, conn
+            attach_seq = self._next_deliver
+            backlog = list(self._backlog)
+            self._backlog.clear()
+            finished = self.finished
+            final_seq = self._final_seq
+        if old is not None:
+            old.queue.put(_Close(reason="replaced"))
+        initial = backlog
+        if resume_after is not None:
+            stored = None
+            if self.store is not None:
+                try:
+                    stored = self.store.events_after(self.id, resume_after)
+                except Exception:
+                    log.exception("event store failed to replay stream %s", self.id)
+            if stored is not None:
+                initial = [_Item(seq, self.event_id(seq), data, seq == final_seq)
+                           for seq, data in stored if seq < attach_seq]
+            else:
+                initial = [item for item in backlog if item.seq > resume_after]
+        priming_seq = initial[0].seq - 1 if initial else attach_seq - 1
+        return Attachment(conn, initial, finished, priming_seq)
+
+    def detach(self, conn: Conn) -> None:
+        """The response delivering ``conn`` ended; undelivered events go back to the backlog."""
+        with self._lock:
+            if self._conn is not conn:
+                return
+            self._conn = None
+            self._drain_into_backlog(conn)
+
+    def _drain_into_backlog(self, conn: Conn) -> None:
+        while True:
+            try:
+                item = conn.queue.get_nowait()
+            except queue.Empty:
+                return
+            if type(item) is _Item and self.ended is None:
+                self._backlog.append(item)
+
+    def close_connection(self, retry_ms: int | None) -> bool:
+        """End the live connection but not the stream (the client reconnects and resumes).
+
+        What the connection was already given is still written before it
+        ends; later messages wait for the client to come back.
+        """
+        with self._lock:
+            conn = self._conn
+            if conn is None or self.ended is not None:
+                return False
+            self._conn = None
+        conn.queue.put(_Close(retry_ms, reason="polling"))
+        return True
+
+    def end(self, reason: str = "closed") -> None:
+        """End the stream for good (its live connection ends too)."""
+        with self._lock:
+            if self.ended is not None:
+                return
+            self.ended = reason
+            conn, self._conn = self._conn, None
+            self._backlog.clear()
+        if conn is not None:
+            conn.queue.put(_Close(reason=reason))
+
+    @property
+    def attached(self) -> bool:
+        return self._conn is not None
+
+
+class SseBody:
+    """The WSGI response body of one SSE connection.
+
+    Iterating yields encoded events as they are queued, with a keep-alive
+    comment after ``keepalive`` idle seconds (that write is what tells a
+    threaded WSGI server the client has gone, which releases this worker
+    thread). ``close()`` (called by every WSGI server when the response ends,
+    completed or not) detaches the connection and runs ``on_close``.
+    """
+
+    def __init__(self, stream: Stream, attachment: Attachment, *, priming_id: str | None, retry_ms: int | None,
+                 keepalive: float, on_close: Callable[[], None] | None = None) -> None:
+        self._stream = stream
+        self._attachment = attachment
+        self._priming_id = priming_id
+        self._retry_ms = retry_ms
+        self._keepalive = keepalive
+        self._on_close = on_close
+        self._gen = self._events()
+        self._closed = False
+        self._close_lock = threading.Lock()
+
+    def __iter__(self) -> "SseBody":
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._gen)
+
+    def _events(self) -> Iterator[bytes]:
+        att = self._attachment
+        if self._priming_id is not None:
+            yield encode_event("", event_id=self._priming_id, retry_ms=self._retry_ms)
+        else:
+            yield b": stream open\n\n"  # gets the headers out now
+        for item in att.initial:
+            yield item.encode()
+            if item.final:
+                return
+        if att.end_after_initial:
+            return
+        q = att.conn.queue
+        while True:
+            try:
+                item = q.get(timeout=self._keepalive)
+            except queue.Empty:
+                yield KEEPALIVE
+                continue
+            if type(item) is _Close:
+                if item.retry_ms is not None:
+                    yield encode_event(retry_ms=item.retry_ms)
+                return
+            yield item.encode()
+            if item.final:
+                return
+
+    def close(self) -> None:
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        try:
+            self._gen.close()
+        finally:
+            self._stream.detach(self._attachment.conn)
+            if self._on_close is not None:
+                try:
+                    self._on_close()
+                except Exception:
+                    log.exception("SSE body close callback failed")

@@ -1,0 +1,325 @@
+"""A small threaded HTTP/1.1 WSGI server (standard library only), for the built-in MCP server.
+
+``wsgiref`` speaks HTTP/1.0 only: one request per connection, and streamed
+bodies end by closing the connection. This handler speaks HTTP/1.1 on top of
+``http.server``: persistent connections, ``Transfer-Encoding: chunked`` for
+bodies of unknown length (the SSE streams), each chunk written as soon as the
+application yields it, chunked request bodies, and ``Expect: 100-continue``.
+HTTP/1.0 clients get close-delimited bodies as before.
+
+Every connection runs on its own named thread (``mcp-http-conn-N``), tracked so
+the owner can shut the sockets down and join the threads.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import socket
+import socketserver
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any, Callable, Iterable
+from urllib.parse import unquote, urlsplit
+
+log = logging.getLogger("mcp_sync.http.server")
+
+#: Seconds an idle persistent connection stays open, and the longest a single read or write may block.
+SOCKET_TIMEOUT = 60.0
+#: Unread request body bytes drained to keep a connection reusable (more: the connection is closed).
+DRAIN_LIMIT = 64 * 1024
+_HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+                         "trailers", "transfer-encoding", "upgrade"})
+
+
+class _Input:
+    """``wsgi.input``: exactly the request body (``Content-Length`` bytes, or a chunked body decoded)."""
+
+    def __init__(self, rfile: Any, length: int | None, chunked: bool) -> None:
+        self._rfile = rfile
+        self._left = length or 0
+        self._chunked = chunked
+        self._chunk_left = 0
+        self._done = not chunked and not self._left
+        self._buffer = b""
+
+    def _raw(self, size: int) -> bytes:
+        """Up to ``size`` body bytes from the wire (fewer only at the end)."""
+        if self._done:
+            return b""
+        if not self._chunked:
+            data = self._rfile.read(min(size, self._left))
+            self._left -= len(data)
+            if not data or not self._left:
+                self._done = True
+            return data
+        if self._chunk_left == 0:
+            line = self._rfile.readline(65537)
+            try:
+                self._chunk_left = int(line.split(b";", 1)[0].strip() or b"x", 16)
+            except ValueError:
+                raise ValueError("malformed chunked request body") from None
+            if self._chunk_left == 0:
+                while self._rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                self._done = True
+                return b""
+        data = self._rfile.read(min(size, self._chunk_left))
+        self._chunk_left -= len(data)
+        if not data:
+            self._done = True
+        elif self._chunk_left == 0:
+            self._rfile.readline(65537)  # the CRLF after the chunk
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        parts = [self._buffer]
+        have = len(self._buffer)
+        self._buffer = b""
+        while size is None or size < 0 or have < size:
+            data = self._raw(65536 if size is None or size < 0 else size - have)
+            if not data:
+                break
+            parts.append(data)
+            have += len(data)
+        return b"".join(parts)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        line = b""
+        while not line.endswith(b"\n") and (size is None or size < 0 or len(line) < size):
+            if not self._buffer:
+                self._buffer = self._raw(8192)
+                if not self._buffer:
+                    break
+            limit = len(self._buffer) if size is None or size < 0 else size - len(line)
+            cut = self._buffer.find(b"\n", 0, limit)
+            end = cut + 1 if cut != -1 else min(limit, len(self._buffer))
+            line += self._buffer[:end]
+            self._buffer = self._buffer[end:]
+        return line
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        return list(iter(self.readline, b""))
+
+    def __iter__(self) -> Any:
+        return iter(self.readline, b"")
+
+    def drain(self, limit: int) -> bool:
+        """Discard the unread rest, up to ``limit`` bytes; True if the body was consumed."""
+        self._buffer = b""
+        drained = 0
+        try:
+            while not self._done and drained <= limit:
+                drained += len(self._raw(min(65536, limit + 1 - drained) or 1))
+        except (OSError, ValueError):
+            return False
+        return self._done
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "mcp-sync"
+    timeout = SOCKET_TIMEOUT
+    server: "ThreadedWsgiServer"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        log.debug("%s - %s", self.address_string(), format % args)
+
+    def handle_one_request(self) -> None:
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if len(self.raw_requestline) > 65536:
+                self.requestline = self.request_version = self.command = ""
+                self.send_error(414)
+                return
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if not self.parse_request():
+                return
+            self._run_wsgi()
+        except OSError as exc:  # timed out, reset, or shut down by the server's stop()
+            log.debug("connection from %s ended: %r", self.client_address[0], exc)
+            self.close_connection = True
+
+    def _environ(self, body: _Input) -> dict[str, Any]:
+        target = self.path
+        if "://" in target.split("?", 1)[0]:  # absolute-form request target
+            parts = urlsplit(target)
+            target = parts.path + ("?" + parts.query if parts.query else "")
+        path, _, query = target.partition("?")
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": self.command,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote(path, "iso-8859-1"),
+            "QUERY_STRING": query,
+            "SERVER_NAME": self.server.server_name,
+            "SERVER_PORT": str(self.server.server_port),
+            "SERVER_PROTOCOL": self.request_version,
+            "SERVER_SOFTWARE": self.server_version,
+            "REMOTE_ADDR": self.client_address[0],
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": body,
+            "wsgi.input_terminated": True,
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+        for key, value in self.headers.items():
+            name = key.replace("-", "_").upper()
+            value = value.strip()
+            if name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                environ[name] = value
+            elif name != "TRANSFER_ENCODING" or value:
+                existing = environ.get("HTTP_" + name)
+                environ["HTTP_" + name] = f"{existing},{value}" if existing is not None else value
+        return environ
+
+    def _run_wsgi(self) -> None:
+        chunked_in = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        length_header = self.headers.get("Content-Length")
+        length = None
+        if not chunked_in and length_header is not None:
+            try:
+                length = int(length_header)
+                if length < 0:
+                    raise ValueError
+            except ValueError:
+                self.send_error(400, "invalid Content-Length")
+                self.close_connection = True
+                return
+        body = _Input(self.rfile, length, chunked_in)
+        environ = self._environ(body)
+        state: dict[str, Any] = {"status": None, "headers": None, "sent": False, "chunked": False}
+        head = self.command == "HEAD"
+
+        def send_headers() -> None:
+            status, headers = state["status"], state["headers"]
+            code_text, _, reason = status.partition(" ")
+            code = int(code_text)
+            self.send_response(code, reason or None)
+            has_length = False
+            for name, value in headers:
+                lower = name.lower()
+                if lower in _HOP_BY_HOP:
+                    continue
+                if lower == "content-length":
+                    has_length = True
+                self.send_header(name, value)
+            no_body = head or code in (204, 304) or 100 <= code < 200
+            if not has_length and not no_body:
+                if self.request_version == "HTTP/1.1":
+                    self.send_header("Transfer-Encoding", "chunked")
+                    state["chunked"] = True
+                else:
+                    self.close_connection = True
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            state["sent"] = True
+
+        def write(data: bytes) -> None:
+            if state["status"] is None:
+                raise AssertionError("write() before start_response()")
+            if not state["sent"]:
+                send_headers()
+            if head or not data:
+                return
+            if state["chunked"]:
+                self.wfile.write(b"%x\r\n%b\r\n" % (len(data), data))
+            else:
+                self.wfile.write(data)
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
+            if exc_info is not None:
+                try:
+                    if state["sent"]:
+                        raise exc_info[1].with_traceback(exc_info[2])
+                finally:
+                    exc_info = None
+            elif state["status"] is not None:
+                raise AssertionError("start_response() called twice without exc_info")
+            state["status"], state["headers"] = status, list(headers)
+            return write
+
+        result: Iterable[bytes] | None = None
+        try:
+            result = self.server.app(environ, start_response)
+            for data in result:
+                if data:
+                    write(data)
+            if not state["sent"]:
+                if state["status"] is None:
+                    raise AssertionError("the application returned without calling start_response()")
+                send_headers()
+            if state["chunked"] and not head:
+                self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            self.close_connection = True  # the client went away mid-response (or timed out)
+        except Exception:
+            log.exception("error while serving %s %s", self.command, self.path)
+            self.close_connection = True
+            if not state["sent"]:
+                try:
+                    self.send_error(500)
+                except OSError:
+                    pass
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    log.exception("closing the response body failed")
+        if not self.close_connection and not body.drain(DRAIN_LIMIT):
+            self.close_connection = True
+
+
+class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
+    """Serves ``app`` with one named thread per connection (see :meth:`live_connections`)."""
+
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = socket.SOMAXCONN  # bursts of clients (HTTPServer's default is 5)
+
+    def __init__(self, address: tuple[str, int], app: Callable, *, family: int = socket.AF_INET,
+                 thread_prefix: str = "mcp-http-conn") -> None:
+        self.address_family = family
+        self.app = app
+        self._thread_prefix = thread_prefix
+        self._conn_ids = itertools.count(1)
+        self._conn_lock = threading.Lock()
+        self._conns: dict[threading.Thread, socket.socket] = {}
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the host name with getfqdn(), which can block on DNS.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = host
+        self.server_port = port
+
+    def process_request(self, request: socket.socket, client_address: Any) -> None:  # type: ignore[override]
+        thread = threading.Thread(target=self._serve_one, args=(request, client_address),
+                                  name=f"{self._thread_prefix}-{next(self._conn_ids)}", daemon=True)
+        with self._conn_lock:
+            self._conns[thread] = request
+        thread.start()
+
+    def _serve_one(self, request: socket.socket, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self._conn_lock:
+                self._conns.pop(threading.current_thread(), None)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection from %s failed", client_address, exc_info=True)
+
+    def live_connections(self) -> list[tuple[threading.Thread, socket.socket]]:
+        with self._conn_lock:
+            return list(self._conns.items())

@@ -1,0 +1,151 @@
+"""Fixtures: the test server's WSGI app served by our built-in server, werkzeug, or gunicorn."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from mcp_sync.http import HttpServerHandle, McpWsgiApp
+from tests.http.app_server import HttpTestServer, build_server
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _our_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("mcp") and t.is_alive()}
+
+
+@pytest.fixture(autouse=True)
+def no_threads_left_behind():
+    """Every thread the SDK started during a test is stopped and joined by the time it ends."""
+    before = _our_threads()
+    yield
+    left = sorted(t.name for t in _our_threads() - before)
+    assert left == [], f"SDK threads still running after the test: {left}"
+
+
+class Served:
+    """An app being served: ``url`` (the MCP endpoint), ``base`` (scheme://host:port), ``app``, ``server``."""
+
+    def __init__(self, url: str, app: McpWsgiApp, server: HttpTestServer, stop: Callable[[], None]) -> None:
+        self.url = url
+        self.base = url.rsplit("/", 1)[0] if app.path != "/" else url
+        self.app = app
+        self.server = server
+        self._stop = stop
+
+    def stop(self) -> None:
+        self._stop()
+
+
+def serve_builtin(app: McpWsgiApp) -> tuple[str, Callable[[], None]]:
+    handle = HttpServerHandle(app, "127.0.0.1", 0)
+    return handle.url, handle.stop
+
+
+def serve_werkzeug(app: McpWsgiApp) -> tuple[str, Callable[[], None]]:
+    from werkzeug.serving import make_server
+
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, name="test-werkzeug-server", daemon=True)
+    thread.start()
+    path = app.path if app.path != "/" else ""
+
+    def stop() -> None:
+        httpd.shutdown()
+        app.close()
+        thread.join()
+        httpd.server_close()
+
+    return f"http://127.0.0.1:{httpd.server_port}{path}", stop
+
+
+BACKENDS = {"builtin": serve_builtin, "werkzeug": serve_werkzeug}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def serve(request):
+    """``serve(**app_options)`` -> :class:`Served` (a fresh test server under the parametrized backend)."""
+    started: list[Served] = []
+
+    def start(server: HttpTestServer | None = None, **options: Any) -> Served:
+        server = server or build_server()
+        options.setdefault("keepalive", 1.0)
+        app = server.wsgi_app(**options)
+        url, stop = BACKENDS[request.param](app)
+        served = Served(url, app, server, stop)
+        started.append(served)
+        return served
+
+    start.backend = request.param  # type: ignore[attr-defined]
+    yield start
+    for served in started:
+        served.stop()
+
+
+@pytest.fixture
+def builtin():
+    """``builtin(**app_options)`` -> :class:`Served` under our built-in server only."""
+    started: list[Served] = []
+
+    def start(server: HttpTestServer | None = None, **options: Any) -> Served:
+        server = server or build_server()
+        options.setdefault("keepalive", 1.0)
+        app = server.wsgi_app(**options)
+        url, stop = serve_builtin(app)
+        served = Served(url, app, server, stop)
+        started.append(served)
+        return served
+
+    yield start
+    for served in started:
+        served.stop()
+
+
+# -- gunicorn ----------------------------------------------------------------------------------
+
+
+class Gunicorn:
+    """``gunicorn -k gthread -w 1`` running ``target`` on a loopback socket we bind and hand over.
+
+    The listening socket exists before gunicorn starts (``-b fd://N``), so
+    requests simply queue until its worker accepts them: no readiness polling.
+    """
+
+    def __init__(self, target: str, log_path: Path, *, threads: int = 8) -> None:
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        listener.set_inheritable(True)
+        self.port = listener.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        with open(log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", str(threads), "-w", "1",
+                 "-b", f"fd://{listener.fileno()}", "--graceful-timeout", "3", "--log-level", "warning", target],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, pass_fds=(listener.fileno(),))
+        listener.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.log()
