@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import requests
 
-from ...client.auth import jose
+from ...auth import jose
 from .verifier import AccessInfo, InvalidToken
 
 __all__ = ["JwtVerifier"]
