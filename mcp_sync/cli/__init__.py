@@ -1,0 +1,149 @@
+"""The ``mcp-sync`` command (also ``python -m mcp_sync``).
+
+* ``mcp-sync run FILE[:OBJECT] [--http PORT] [--host HOST]``: serve a Server;
+* ``mcp-sync inspect TARGET [--json]``: what a server offers;
+* ``mcp-sync call TARGET TOOL [key=value ...] [--json]``: call a tool.
+
+TARGET is a URL, a Python ``FILE[:OBJECT]``, or a command after ``--``.
+:func:`main` takes the arguments and returns the exit code (it never calls
+``sys.exit`` itself), so it can be tested in process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+from .common import (
+    EXIT_BROKEN_PIPE,
+    EXIT_CODES_HELP,
+    EXIT_CONNECTION,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TOOL_ERROR,
+    EXIT_USAGE,
+    UsageError,
+)
+
+__all__ = [
+    "EXIT_CONNECTION",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_TOOL_ERROR",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+]
+
+PROG = "mcp-sync"
+
+DESCRIPTION = """\
+Serve, inspect and call Model Context Protocol servers (mcp_sync).
+
+TARGET (for inspect and call) is one of:
+  http://HOST:PORT/mcp      a Streamable HTTP server
+  FILE.py[:OBJECT]          a Python file with an mcp_sync Server, started over stdio
+  -- COMMAND [ARG ...]      any stdio server command, after `--` (at the end)
+
+examples:
+  mcp-sync run examples/quickstart_server.py --http 8000
+  mcp-sync inspect http://127.0.0.1:8000/mcp
+  mcp-sync call http://127.0.0.1:8000/mcp add a=2 b=3
+  mcp-sync inspect -- python examples/everything_server.py --stdio
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import cmd_call, cmd_inspect, cmd_run
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EXIT_CODES_HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
+    subparsers.required = True
+    cmd_run.add_parser(subparsers, EXIT_CODES_HELP)
+    cmd_inspect.add_parser(subparsers, EXIT_CODES_HELP)
+    cmd_call.add_parser(subparsers, EXIT_CODES_HELP)
+    return parser
+
+
+def _split_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """Everything before the first ``--``, and the command after it (None without ``--``)."""
+    if "--" not in argv:
+        return argv, None
+    index = argv.index("--")
+    return argv[:index], argv[index + 1:]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    before, command = _split_command(argv)
+    parser = build_parser()
+    try:
+        args, extra = parser.parse_known_args(before)
+        if extra:
+            if getattr(args, "accepts_extra_positionals", False) and not any(x.startswith("-") for x in extra):
+                args.items = list(args.items) + extra  # positionals given after an option
+            else:
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as exc:  # argparse: --help, --version (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    args.command = command
+    if command is not None and args.subcommand == "run":
+        return _fail(f"run takes no command after '--' (got {' '.join(command)!r})", EXIT_USAGE)
+    if command is not None and not command:
+        return _fail("nothing after '--': give the command that starts the server", EXIT_USAGE)
+    try:
+        return args.handler(args)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except Exception as exc:
+        message = _connection_error(exc)
+        if message is None:
+            raise
+        return _fail(message, EXIT_CONNECTION)
+
+
+def _fail(message: str, code: int) -> int:
+    try:
+        sys.stderr.write(f"{PROG}: error: {message}\n" if code != EXIT_INTERRUPTED else f"{PROG}: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    return code
+
+
+def _connection_error(exc: Exception) -> str | None:
+    """The message for a connection or protocol failure (exit code 3); None for anything else."""
+    from ..client.client import McpProtocolError, OutputValidationError
+    from ..errors import CapabilityError, ConnectionClosed, McpError, ProtocolVersionError, RequestTimeout
+
+    if isinstance(exc, ConnectionClosed):
+        return f"connection failed: {exc}"
+    if isinstance(exc, McpError):
+        return f"the server answered with an error: {exc.message} (code {exc.code})"
+    if isinstance(exc, RequestTimeout):
+        return f"timed out: {exc}" if str(exc) else "timed out"
+    if isinstance(exc, (ProtocolVersionError, McpProtocolError, OutputValidationError, CapabilityError)):
+        return f"protocol error: {exc}"
+    if isinstance(exc, OSError):
+        return f"connection failed: {exc}"
+    return None
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the interpreter's final flush stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

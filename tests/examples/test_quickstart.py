@@ -1,0 +1,76 @@
+"""The quickstart examples, run as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mcp_sync import Client
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+
+def run_example(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+
+
+EXPECTED_CLIENT_OUTPUT = """\
+connected to quickstart 1.0 (protocol 2025-11-25)
+instructions: Arithmetic, greetings and a countdown with progress.
+tools:
+  add: Add two numbers.
+  greet: Say hello to someone.
+  countdown: Count down from `start`, reporting progress after every step.
+add(2, 3) = 5
+greet: Hello, Ada!
+countdown(start=3):
+  progress 1/3: 2 to go
+  progress 2/3: 1 to go
+  progress 3/3: 0 to go
+  Liftoff!
+countdown(start=-1) failed as expected: True: ValueError: start must not be negative
+doubles: [0, 2, 4, 6, 8]
+resource: The mcp_sync quickstart server.
+prompt: Please review this code:
+"""
+
+
+def test_quickstart_client_as_make_example_runs_it():
+    done = run_example("examples/quickstart_client.py")  # what `make example` runs, from the repository root
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == EXPECTED_CLIENT_OUTPUT
+    assert done.stderr == ""
+
+
+def test_quickstart_client_from_another_directory(tmp_path):
+    done = run_example(str(EXAMPLES / "quickstart_client.py"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == EXPECTED_CLIENT_OUTPUT
+
+
+def test_quickstart_server_over_stdio():
+    with Client.stdio([sys.executable, str(EXAMPLES / "quickstart_server.py")], stderr=None) as client:
+        assert [tool.name for tool in client.list_tools()] == ["add", "greet", "countdown"]
+        seen: list[tuple] = []
+        result = client.call_tool("countdown", {"start": 2, "delay": 0}, progress=lambda *a: seen.append(a))
+        assert result.content[0].text == "Liftoff!"
+        assert seen == [(1, 2, "1 to go"), (2, 2, "0 to go")]
+        assert client.call_tool("greet", {"name": "Bob"}).content[0].text == "Hello, Bob."
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["call", "examples/quickstart_server.py", "add", "a=2", "b=40"], '{\n  "result": 42\n}\n'),
+    (["call", "examples/quickstart_server.py", "greet", "name=Ada"], "Hello, Ada.\n"),
+    (["call", "examples/quickstart_server.py", "countdown", "start=2", "delay=0"], "Liftoff!\n"),
+])
+def test_quickstart_server_with_the_cli(args, expected):
+    done = subprocess.run([sys.executable, "-m", "mcp_sync", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected
