@@ -3,7 +3,10 @@
 * :class:`TaskRecord` (:mod:`.model`): an immutable snapshot of one task.
 * :mod:`.status`: the five statuses and the legal transitions.
 * :class:`TaskStore` (:mod:`.store`): the storage-agnostic table interface;
-  :class:`InMemoryTaskStore` (:mod:`.memory`) is the default.
+  :class:`InMemoryTaskStore` (:mod:`.memory`) is the default;
+  :class:`SQLiteTaskStore` (:mod:`.sqlite`, durable on one host) and
+  :class:`RedisTaskStore` (:mod:`.redis_store`, shared by several workers; needs
+  the ``redis`` extra) are imported on first use.
 * :class:`TaskLimits` (:mod:`.limits`): capacity, TTL and paging limits.
 * :class:`TaskRunner` (:mod:`.runner`): runs task work on an executor.
 * :mod:`.legacy` and :mod:`.extension`: the two wire adapters (plain dicts in and out).
@@ -51,6 +54,8 @@ __all__ = [
     "InvalidCursor",
     "InvalidTransition",
     "LEGACY_WIRE",
+    "RedisTaskStore",
+    "SQLiteTaskStore",
     "Signal",
     "TERMINAL_STATUSES",
     "TaskCancelled",
@@ -72,3 +77,17 @@ __all__ = [
     "legacy",
     "new_task_id",
 ]
+
+#: Stores imported on first use (the Redis one needs the optional ``redis`` package
+#: only when constructed).
+_LAZY = {"SQLiteTaskStore": ".sqlite", "RedisTaskStore": ".redis_store"}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
