@@ -221,9 +221,9 @@ class RequestMeta:
 
 def get_meta(params: Any) -> Mapping[str, Any] | None:
     """``params._meta`` when it is an object, else None."""
-    if isinstance(params, Mapping):
+    if type(params) is dict or isinstance(params, Mapping):  # dict first: Mapping checks are slow
         meta = params.get("_meta")
-        if isinstance(meta, Mapping):
+        if meta is not None and (type(meta) is dict or isinstance(meta, Mapping)):
             return meta
     return None
 
@@ -237,22 +237,26 @@ def is_modern_request(params: Any) -> bool:
 def looks_modern(method: str, params: Any, *, header_version: str | None = None) -> bool:
     """Whether a dual-era server should treat a request as modern (stateless).
 
-    ``initialize`` is always legacy. Otherwise a request is modern if its
-    ``_meta`` carries any of the modern request keys, if the HTTP
-    ``MCP-Protocol-Version`` header names a modern revision, or if the
-    method exists only in the modern era. Such a request is then validated by
-    :func:`read_request_meta`, so a modern request with a broken ``_meta``
-    gets -32602 instead of being mistaken for a legacy one.
+    A request is modern if its ``_meta`` carries any of the modern request
+    keys, if the HTTP ``MCP-Protocol-Version`` header names a modern
+    revision, or if the method exists only in the modern era. Such a request
+    is then validated by :func:`read_request_meta`, so a modern request with a
+    broken ``_meta`` gets -32602 instead of being mistaken for a legacy one.
+    ``initialize`` is legacy unless its ``_meta`` names a protocol version or
+    the header is modern: a modern ``initialize`` is a removed method (-32601,
+    HTTP 404), which tells a modern client it reached a modern server.
     A request inside a known legacy session should be routed as legacy by the
     caller before asking this.
     """
-    if method == "initialize":
-        return False
     meta = get_meta(params)
+    header_modern = (header_version is not None and bool(header_version.strip())
+                     and is_modern(header_version.strip()))
+    if method == "initialize":
+        return header_modern or (meta is not None and META_PROTOCOL_VERSION in meta)
     if meta is not None and (META_PROTOCOL_VERSION in meta or META_CLIENT_CAPABILITIES in meta
                              or META_CLIENT_INFO in meta):
         return True
-    if header_version is not None and header_version.strip() and is_modern(header_version.strip()):
+    if header_modern:
         return True
     return method in MODERN_ONLY_METHODS
 

@@ -64,7 +64,12 @@ def test_is_modern_request():
 
 
 @pytest.mark.parametrize("method, params, header, expected", [
-    ("initialize", {"_meta": meta()}, V, False),
+    ("initialize", {"_meta": meta()}, V, True),  # a modern initialize: removed method, -32601
+    ("initialize", {"_meta": meta()}, None, True),
+    ("initialize", {}, V, True),
+    ("initialize", {"protocolVersion": "2025-11-25", "capabilities": {}}, None, False),
+    ("initialize", {"protocolVersion": "2025-11-25", "_meta": {"progressToken": 1}}, "2025-11-25", False),
+    ("initialize", {"_meta": {m.META_CLIENT_INFO: {"name": "c", "version": "1"}}}, None, False),
     ("tools/list", {"_meta": meta()}, None, True),
     ("tools/list", {"_meta": {m.META_CLIENT_CAPABILITIES: {}}}, None, True),  # version missing: still modern (-> -32602)
     ("server/discover", {}, None, True),
