@@ -72,3 +72,5 @@ def no_threads_left_behind():
     yield
     left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
     assert left == [], f"threads still running after the test: {left}"
+
+from tests.legacy_era import legacy_era  # noqa: E402,F401  (pins the legacy wire)

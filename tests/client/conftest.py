@@ -80,3 +80,5 @@ class Recorder:
             assert self._cond.wait_for(lambda: len(self.calls) >= count, timeout), \
                 f"expected {count} calls, got {self.calls}"
             return list(self.calls)
+
+from tests.legacy_era import legacy_era  # noqa: E402,F401  (pins the legacy wire)

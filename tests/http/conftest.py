@@ -149,3 +149,5 @@ class Gunicorn:
                 self.process.kill()
                 self.process.wait()
         return self.log()
+
+from tests.legacy_era import legacy_era  # noqa: E402,F401  (pins the legacy wire)
