@@ -1,6 +1,6 @@
 """Secure defaults, checked: DNS rebinding protection, unguessable ids, no tracebacks to peers, no secrets in logs.
 
-Also keeps ``SECURITY.rst`` (beside this file) in step with the code.
+Also keeps the security section of README.rst in step with the code.
 """
 
 from __future__ import annotations
@@ -298,7 +298,7 @@ def test_security_doc_matches_the_code():
     from mcp_sync.http.streams import KEPT_FINISHED_STREAMS  # noqa: F401 - exists
     from mcp_sync.limits import DEFAULT_LIMITS
 
-    doc = (HERE / "SECURITY.rst").read_text(encoding="utf-8")
+    doc = (HERE.parent.parent / "README.rst").read_text(encoding="utf-8")
     app = Server("doc").wsgi_app()
     try:
         facts = {
