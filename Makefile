@@ -6,7 +6,10 @@
 # Bootstrapping is idempotent: the editable install is redone only when setup.cfg
 # changes (stamp .venv/.installed-<sha of setup.cfg>), and
 # scripts/setup_conformance.sh is a fast no-op once the pinned Node 22 and
-# harness are in .cache/conformance/.
+# harness are in .cache/conformance/; scripts/setup_redis.sh is a no-op once
+# redis-server is on PATH (the Redis task-store tests start their own server);
+# scripts/setup_interop.sh is a no-op once the pinned official MCP Python SDK is
+# in .cache/interop/py-venv (the peer of the interoperability tests).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -24,14 +27,16 @@ $(error could not hash setup.cfg (need sha256sum or shasum))
 endif
 STAMP := $(VENV)/.installed-$(SETUP_SHA)
 
-.PHONY: help venv conformance-setup test example clean
+.PHONY: help venv conformance-setup redis-setup interop-setup test example clean
 
 help:
 	@echo "make test      bootstrap everything, then run pytest (PYTEST_ARGS='...' to pass arguments)"
 	@echo "make example   bootstrap the venv, then run examples/quickstart_client.py"
 	@echo "make venv      create .venv and install the package with its test extra"
 	@echo "make conformance-setup  install Node 22 and the pinned conformance harness into .cache/conformance"
-	@echo "make clean     remove .venv and .cache/conformance"
+	@echo "make redis-setup  install redis-server (Debian package) for the Redis task-store tests"
+	@echo "make interop-setup  install the official MCP Python SDK into .cache/interop (interop test peer)"
+	@echo "make clean     remove .venv, .cache/conformance and .cache/interop"
 
 $(VENV_PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,11 +52,17 @@ venv: $(STAMP)
 conformance-setup:
 	bash scripts/setup_conformance.sh
 
-test: venv conformance-setup
-	$(VENV_PY) -m pytest $(PYTEST_ARGS)
+redis-setup:
+	bash scripts/setup_redis.sh
+
+interop-setup:
+	bash scripts/setup_interop.sh
+
+test: venv conformance-setup redis-setup interop-setup
+	MCP_SYNC_REQUIRE_REDIS=1 MCP_SYNC_REQUIRE_INTEROP=1 $(VENV_PY) -m pytest $(PYTEST_ARGS)
 
 example: venv
 	$(VENV_PY) examples/quickstart_client.py
 
 clean:
-	rm -rf $(VENV) .cache/conformance
+	rm -rf $(VENV) .cache/conformance .cache/interop

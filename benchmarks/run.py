@@ -174,7 +174,8 @@ def import_time(runs: int) -> dict[str, float] | None:
 
 #: Blocking primitives: in a profile of a server they are mostly threads waiting for work.
 WAITS = ("'get' of '_queue.SimpleQueue'", "'acquire' of '_thread.lock'", "'readline' of '_io.",
-         "'wait' of", "<built-in method time.sleep>", "<built-in method select.")
+         "'wait' of", "<built-in method time.sleep>", "<built-in method select.",
+         "<built-in method posix.eventfd_read>", "<built-in method posix.read>")
 
 
 def profile_ours(calls: int, top: int = 10) -> str:

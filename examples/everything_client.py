@@ -20,10 +20,30 @@ Scenarios:
   requested schema's defaults (SEP-1034).
 * ``sse-retry``: the same; the transport resumes the tool call's SSE stream
   after the server's ``retry`` delay, with ``Last-Event-ID``.
+
+2026-07-28 scenarios (``MCP_CONFORMANCE_PROTOCOL_VERSION=2026-07-28``: the
+client is pinned to the stateless wire; it retries once when the first
+request is refused with -32022):
+
+* ``request-metadata``: connect (``server/discover`` with the per-request
+  ``_meta`` and ``MCP-Protocol-Version``), list tools if offered.
+* ``sep-2322-client-request-state``: call every tool; ``input_required`` rounds
+  are answered by the elicitation handler and retried with ``requestState``
+  echoed unchanged (MRTR).
+* ``http-standard-headers``: list and use every tool, resource and prompt
+  (``Mcp-Method`` / ``Mcp-Name`` headers).
+* ``http-custom-headers``: list the tools, then make the calls listed in
+  ``MCP_CONFORMANCE_CONTEXT`` (``Mcp-Param-*`` headers).
+* ``http-invalid-tool-headers``: list the tools (the client drops those with
+  invalid ``x-mcp-header`` annotations) and call the rest.
+* ``json-schema-ref-no-deref``: list the tools (a network ``$ref`` is never fetched).
+* ``json-schema-2020-12-preservation`` (either wire): send the focal tool's
+  ``inputSchema`` back, exactly as received, to ``json_schema_echo``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -35,8 +55,8 @@ except ImportError:  # run from a checkout without installing: use the package b
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from mcp_sync import Client
-from mcp_sync.protocol.versions import LEGACY_VERSIONS
-from mcp_sync.types import ElicitRequestFormParams, ElicitResult, Tool
+from mcp_sync.protocol.versions import ALL_VERSIONS, LEGACY_VERSIONS
+from mcp_sync.types import CreateMessageResult, ElicitRequestFormParams, ElicitResult, TextContent, Tool
 
 #: Seconds per request: well under the harness's 30 s limit, so we exit by ourselves.
 TIMEOUT = 20.0
@@ -47,8 +67,8 @@ def say(text: str) -> None:
 
 
 def connect(url: str, version: str, **handlers: Any) -> Client:
-    return Client.http(url, name="mcp-sync-everything-client", timeout=TIMEOUT, protocol_version=version,
-                       **handlers)
+    # The harness says which wire to speak: pin it (no era probing).
+    return Client.http(url, name="mcp-sync-everything-client", timeout=TIMEOUT, protocol=version, **handlers)
 
 
 def example_value(schema: Any, name: str, index: int) -> Any:
@@ -97,6 +117,60 @@ def accept_with_defaults(params: ElicitRequestFormParams) -> ElicitResult:
     return ElicitResult(action="accept")
 
 
+def sample_nothing(params: Any) -> CreateMessageResult:
+    """A sampling handler for scenarios that only check what the client declares."""
+    return CreateMessageResult(role="assistant", content=TextContent(text="(no model here)"), model="none")
+
+
+def all_handlers() -> dict[str, Any]:
+    return {"elicitation": accept_with_defaults, "sampling": sample_nothing, "roots": []}
+
+
+def scenario_request_metadata(url: str, version: str) -> None:
+    with connect(url, version, **all_handlers()) as client:
+        say(f"connected (protocol {client.protocol_version}, era {client.era})")
+        if client.server_capabilities.tools is not None:
+            say(f"tools: {[t.name for t in client.list_tools()]}")
+
+
+def scenario_request_state(url: str, version: str) -> None:
+    with connect(url, version, elicitation=accept_with_defaults) as client:
+        call_every_tool(client)
+
+
+def scenario_standard_headers(url: str, version: str) -> None:
+    with connect(url, version) as client:
+        call_every_tool(client)
+        for resource in client.list_resources():
+            contents = client.read_resource(resource).contents
+            say(f"read {resource.uri}: {len(contents)} content item(s)")
+        for prompt in client.list_prompts():
+            messages = client.get_prompt(prompt).messages
+            say(f"prompt {prompt.name}: {len(messages)} message(s)")
+
+
+def scenario_custom_headers(url: str, version: str) -> None:
+    context = json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}")
+    with connect(url, version) as client:
+        say(f"tools: {[t.name for t in client.list_tools()]}")
+        for call in context.get("toolCalls") or []:
+            result = client.call_tool(call["name"], call.get("arguments") or {})
+            say(f"{call['name']} -> {'error' if result.is_error else 'ok'}")
+
+
+def scenario_list_tools(url: str, version: str) -> None:
+    with connect(url, version) as client:
+        say(f"tools: {[t.name for t in client.list_tools()]}")
+
+
+def scenario_schema_preservation(url: str, version: str) -> None:
+    with connect(url, version) as client:
+        tools = {tool.name: tool for tool in client.list_tools()}
+        focal = tools["json_schema_2020_12_tool"]
+        result = client.call_tool("json_schema_echo", {"schema": focal.input_schema})
+        say(f"json_schema_echo -> {'error' if result.is_error else 'ok'}")
+
+
 def scenario_initialize(url: str, version: str) -> None:
     with connect(url, version) as client:
         say(f"connected to {client.server_info.name} {client.server_info.version} "
@@ -126,6 +200,13 @@ SCENARIOS: dict[str, Callable[[str, str], None]] = {
     "tools_call": scenario_tools_call,
     "elicitation-sep1034-client-defaults": scenario_elicitation_defaults,
     "sse-retry": scenario_sse_retry,
+    "request-metadata": scenario_request_metadata,
+    "sep-2322-client-request-state": scenario_request_state,
+    "http-standard-headers": scenario_standard_headers,
+    "http-custom-headers": scenario_custom_headers,
+    "http-invalid-tool-headers": scenario_tools_call,
+    "json-schema-ref-no-deref": scenario_list_tools,
+    "json-schema-2020-12-preservation": scenario_schema_preservation,
 }
 
 
@@ -142,9 +223,9 @@ def main(argv: list[str] | None = None) -> int:
         print("everything_client: usage: everything_client.py [...] SERVER_URL", file=sys.stderr)
         return 2
     version = os.environ.get("MCP_CONFORMANCE_PROTOCOL_VERSION") or LEGACY_VERSIONS[-1]
-    if version not in LEGACY_VERSIONS:
+    if version not in ALL_VERSIONS:
         print(f"everything_client: protocol version {version} is not supported by this client "
-              f"(supported: {', '.join(LEGACY_VERSIONS)})", file=sys.stderr)
+              f"(supported: {', '.join(ALL_VERSIONS)})", file=sys.stderr)
         return 2
     try:
         run(argv[-1], version)

@@ -11,6 +11,13 @@ It doubles as a tour of the high-level server API: tools with content,
 progress, logging, sampling and elicitation; static resources, a resource
 template and a subscribable resource; prompts with arguments, embedded
 resources and images; and a completion provider.
+
+The same endpoint serves both protocol eras: ``initialize`` sessions
+(2025-11-25 and older) and stateless 2026-07-28 requests, where
+``ctx.elicit`` / ``ctx.sample`` / ``ctx.list_roots`` become multi round-trip
+requests (the tool answers ``input_required`` and runs again, from the
+start, when the client retries with the answers: so the tools below do
+nothing before their input calls that they could not do twice).
 """
 
 from __future__ import annotations
@@ -230,6 +237,154 @@ def json_schema_2020_12_tool(**arguments: Any) -> str:
     return f"Received: {json.dumps(arguments, sort_keys=True)}"
 
 
+# -- 2026-07-28 fixtures -------------------------------------------------------------------------------
+
+
+@server.tool()
+def test_missing_capability(ctx: Context) -> str:
+    """Needs the client's sampling capability: a client without it gets -32021 (2026-07-28)."""
+    answer = ctx.sample("Say something.", max_tokens=20)
+    return f"LLM response: {answer.text}"
+
+
+@server.tool()
+def test_streaming_elicitation(ctx: Context) -> str:
+    """Asks the user to confirm (an input_required result in 2026-07-28, never a request on the stream)."""
+    answer = ctx.elicit("Please confirm.", {"type": "object", "properties": {"confirm": {"type": "boolean"}}})
+    return f"Elicitation completed: action={answer.action}, content={json.dumps(answer.content)}"
+
+
+@server.tool()
+def test_logging_tool(ctx: Context) -> str:
+    """Logs three messages (2026-07-28 clients see them only when the request sets a logLevel)."""
+    ctx.info("Logging tool started")
+    ctx.debug("Logging tool working")
+    ctx.info("Logging tool finished")
+    return "Logging tool executed successfully"
+
+
+def _dynamic_tool() -> str:
+    """Registered and removed by test_trigger_tool_change."""
+    return "I come and go."
+
+
+def _dynamic_prompt() -> str:
+    """Registered and removed by test_trigger_prompt_change."""
+    return "I come and go."
+
+
+@server.tool()
+def test_trigger_tool_change() -> str:
+    """Adds or removes the tool test_dynamic_tool: listeners get notifications/tools/list_changed."""
+    try:
+        server.remove_tool("test_dynamic_tool")
+        return "Removed test_dynamic_tool"
+    except KeyError:
+        server.add_tool(_dynamic_tool, name="test_dynamic_tool")
+        return "Added test_dynamic_tool"
+
+
+@server.tool()
+def test_trigger_prompt_change() -> str:
+    """Adds or removes the prompt test_dynamic_prompt: listeners get notifications/prompts/list_changed."""
+    try:
+        server.remove_prompt("test_dynamic_prompt")
+        return "Removed test_dynamic_prompt"
+    except KeyError:
+        server.add_prompt(_dynamic_prompt, name="test_dynamic_prompt")
+        return "Added test_dynamic_prompt"
+
+
+X_MCP_HEADER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "region": {"type": "string", "description": "Where to run", "x-mcp-header": "Region"},
+        "priority": {"type": "integer", "description": "Queue priority", "x-mcp-header": "Priority"},
+        "verbose": {"type": "boolean", "x-mcp-header": "Verbose"},
+        "query": {"type": "string", "description": "Not mirrored into a header"},
+    },
+    "required": ["region"],
+}
+
+
+@server.tool(description="Mirrors some arguments into Mcp-Param-* headers (SEP-2243)", input_schema=X_MCP_HEADER_SCHEMA)
+def test_x_mcp_header(**arguments: Any) -> str:
+    return f"Received: {json.dumps(arguments, sort_keys=True)}"
+
+
+NAME_FORM = {"type": "object", "properties": {"name": {"type": "string", "description": "Your name"}},
+             "required": ["name"]}
+OK_FORM = {"type": "object", "properties": {"ok": {"type": "boolean", "description": "Go on?"}}}
+
+
+@server.tool()
+def test_input_required_result_elicitation(ctx: Context) -> str:
+    """Asks for the user's name (input request key "user_name")."""
+    answer = ctx.elicit("What is your name?", NAME_FORM, key="user_name")
+    name = answer.content["name"] if answer.accepted else "stranger"
+    return f"Hello, {name}!"
+
+
+@server.tool()
+def test_input_required_result_sampling(ctx: Context) -> str:
+    """Asks the client's model a question."""
+    answer = ctx.sample("What is the capital of France?", max_tokens=50)
+    return f"LLM response: {answer.text}"
+
+
+@server.tool()
+def test_input_required_result_list_roots(ctx: Context) -> str:
+    """Lists the client's roots."""
+    roots = ctx.list_roots()
+    return "Roots: " + ", ".join(root["uri"] for root in roots)
+
+
+@server.tool()
+def test_input_required_result_request_state(ctx: Context) -> str:
+    """Asks for confirmation; the round trip carries a sealed requestState."""
+    answer = ctx.elicit("Continue?", OK_FORM)
+    return f"state-ok: action={answer.action}"
+
+
+@server.tool()
+def test_input_required_result_multiple_inputs(ctx: Context) -> str:
+    """Asks for a name, a model answer and the roots in one round."""
+    name, sample, roots = ctx.gather(ctx.elicit_request("What is your name?", NAME_FORM),
+                                     ctx.sample_request("Say hello.", max_tokens=20),
+                                     ctx.roots_request())
+    return (f"name={name.content['name'] if name.accepted else None}, model said {sample.text!r}, "
+            f"{len(roots)} root(s)")
+
+
+@server.tool()
+def test_input_required_result_multi_round(ctx: Context) -> str:
+    """Asks for a name, then (in a second round) for a favourite color."""
+    name = ctx.elicit("What is your name?", NAME_FORM)
+    color = ctx.elicit("What is your favourite color?",
+                       {"type": "object", "properties": {"color": {"type": "string"}}, "required": ["color"]})
+    who = name.content["name"] if name.accepted else "stranger"
+    return f"{who} likes {color.content['color'] if color.accepted else 'no color'}"
+
+
+@server.tool()
+def test_input_required_result_tampered_state(ctx: Context) -> str:
+    """Asks for confirmation; a modified requestState on the retry is refused (-32602)."""
+    answer = ctx.elicit("Continue?", OK_FORM)
+    return f"confirmed: action={answer.action}"
+
+
+@server.tool()
+def test_input_required_result_capabilities(ctx: Context) -> str:
+    """Asks only for what the client declared: elicitation and/or sampling."""
+    asks = []
+    if ctx.client_supports("elicitation"):
+        asks.append(ctx.elicit_request("What is your name?", NAME_FORM))
+    if ctx.client_supports("sampling"):
+        asks.append(ctx.sample_request("Say hello.", max_tokens=20))
+    answers = ctx.gather(*asks)
+    return f"{len(answers)} answer(s) from the declared capabilities"
+
+
 # -- resources ---------------------------------------------------------------------------------------
 
 server.add_resource("test://static-text", "This is the content of the static text resource.",
@@ -292,6 +447,15 @@ def test_prompt_with_embedded_resource(resourceUri: str) -> list:  # noqa: N803 
 def test_prompt_with_image() -> list:
     """A prompt with an image."""
     return [content.user(content.image(PNG_BASE64, "image/png")), content.user("Please analyze the image above.")]
+
+
+@server.prompt()
+def test_input_required_result_prompt(ctx: Context) -> str:
+    """A prompt that first asks the user for some context."""
+    answer = ctx.elicit("What context should the prompt use?",
+                        {"type": "object", "properties": {"context": {"type": "string"}}, "required": ["context"]})
+    context = answer.content["context"] if answer.accepted else "none"
+    return f"Answer with this context in mind: {context}"
 
 
 @server.completion(prompt="test_prompt_with_arguments", argument="arg1")

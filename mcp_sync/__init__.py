@@ -18,12 +18,14 @@ __all__ = [
     "McpError",
     "RequestTimeout",
     "Server",
+    "Task",
     "__version__",
 ]
 
 _LAZY = {
     "Client": ("mcp_sync.client", "Client"),
     "Server": ("mcp_sync.server", "Server"),
+    "Task": ("mcp_sync.client.tasks", "Task"),
     "Context": ("mcp_sync.server", "Context"),
     "McpError": ("mcp_sync.errors", "McpError"),
     "ConnectionClosed": ("mcp_sync.errors", "ConnectionClosed"),
@@ -34,6 +36,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from .client import Client
     from .errors import CapabilityError, ConnectionClosed, McpError, RequestTimeout
+    from .client.tasks import Task
     from .server import Context, Server
 
 

@@ -18,6 +18,14 @@ max_in_flight     4096 requests -32000 "Server busy: N requests are already in f
                                 this session (the receiver's Limits.max_in_flight); retry
                                 after some complete", with the request's id
 ================== ============ ===========================================================
+
+Streamable HTTP servers add their own limits, options of
+:class:`mcp_sync.http.McpWsgiApp`: ``max_body_bytes`` (4 MiB, HTTP 413),
+``max_sessions`` (1000, HTTP 503), ``max_streams_per_session`` (100 SSE
+responses, HTTP 429), ``max_streams`` (1000 SSE responses, HTTP 503) and
+``rate_limit`` (off; HTTP 429), each answered with a JSON-RPC error body; the
+built-in HTTP server bounds how long a client may take to send a request
+(``mcp_sync.http.wsgi_server``: ``HEADER_TIMEOUT``, ``BODY_TIMEOUT``).
 """
 
 from __future__ import annotations
@@ -29,6 +37,9 @@ __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_IN_FLIGHT",
     "DEFAULT_MAX_MESSAGE_SIZE",
+    "DEFAULT_MAX_SESSIONS",
+    "DEFAULT_MAX_STREAMS",
+    "DEFAULT_MAX_STREAMS_PER_SESSION",
     "SERVER_BUSY",
     "Limits",
 ]
@@ -52,6 +63,15 @@ DEFAULT_MAX_DEPTH = 64
 #: 4096 lets a client fan out thousands of calls at once (each queued request
 #: costs about a kilobyte) while still bounding a flood.
 DEFAULT_MAX_IN_FLIGHT = 4096
+
+#: Streamable HTTP servers (:class:`mcp_sync.http.McpWsgiApp` options; None disables one).
+#: Sessions open at once (initialize beyond it: HTTP 503). Each session costs a few
+#: threads (its handler pool grows on demand), kept until DELETE or the idle timeout.
+DEFAULT_MAX_SESSIONS = 1000
+#: SSE responses open at once on one session (beyond: HTTP 429) and on the whole server
+#: (beyond: HTTP 503). Each holds a connection and, in a threaded WSGI server, a thread.
+DEFAULT_MAX_STREAMS_PER_SESSION = 100
+DEFAULT_MAX_STREAMS = 1000
 
 #: The error code for "too many requests in flight". JSON-RPC 2.0 reserves
 #: -32000..-32099 for implementation-defined server errors, and MCP keeps

@@ -21,11 +21,14 @@ progress: the role (server or client) decides what requests mean through the
 
 from __future__ import annotations
 
+import collections
 import heapq
 import itertools
 import logging
+import os
 import threading
 import time
+import weakref
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from typing import Any, Callable, Optional
 
@@ -64,6 +67,9 @@ JOIN_TIMEOUT = 5.0
 #: When the peer closes its side (stdin EOF), how long handlers already running
 #: may take to finish and send their responses before the session closes.
 DRAIN_TIMEOUT = 5.0
+#: When new work finds every worker busy, how long it may wait for one of them to take it
+#: before more workers start (see _WorkerPool).
+SPAWN_DELAY = 0.001
 
 
 class RequestFuture(Future):
@@ -90,6 +96,10 @@ class RequestFuture(Future):
         return True
 
 
+#: Guards the lazy creation of IncomingRequest.cancelled (the reader and a worker may race to it).
+_SIGNAL_LOCK = threading.Lock()
+
+
 class IncomingRequest:
     """A request from the peer, as the role's handler sees it.
 
@@ -99,7 +109,7 @@ class IncomingRequest:
     request (Streamable HTTP sends them on this request's stream).
     """
 
-    __slots__ = ("session", "id", "method", "params", "cancelled", "cancel_reason", "in_batch",
+    __slots__ = ("session", "id", "method", "params", "_cancelled", "cancel_reason", "in_batch",
                  "extra")
 
     def __init__(self, session: "Session", id: RequestId, method: str, params: dict | None,
@@ -108,11 +118,27 @@ class IncomingRequest:
         self.id = id
         self.method = method
         self.params = params if params is not None else {}
-        self.cancelled = Signal()
+        self._cancelled: Signal | None = None  # made on first use: most requests never need one
         self.cancel_reason: str | None = None
         self.in_batch = in_batch
         #: Per-request data the role or transport attaches (auth subject, HTTP headers...).
         self.extra: dict[str, Any] = {}
+
+    @property
+    def cancelled(self) -> Signal:
+        """A :class:`~mcp_sync.signals.Signal` (an Event) set when the request is cancelled."""
+        signal = self._cancelled
+        if signal is None:
+            with _SIGNAL_LOCK:
+                signal = self._cancelled
+                if signal is None:
+                    signal = self._cancelled = Signal()
+        return signal
+
+    def is_cancelled(self) -> bool:
+        """Whether the request was cancelled (without creating its Signal)."""
+        signal = self._cancelled
+        return signal is not None and signal.is_set()
 
     @property
     def meta(self) -> dict:
@@ -146,6 +172,207 @@ class IncomingRequest:
 
     def send_request(self, method: str, params: dict | None = None, **kwargs: Any) -> RequestFuture:
         return self.session.request(method, params, related_id=self.id, **kwargs)
+
+
+class _WorkerPool:
+    """A bounded pool of named worker threads, like ThreadPoolExecutor without its futures.
+
+    Work runs in submission order on at most ``max_workers`` threads, started
+    on demand. Handing work to an idle worker is one wake-up of that worker
+    (no Future, no condition variables); the most recently idle worker is
+    woken first.
+
+    When work arrives and every worker is busy, more workers are not started
+    at once (ThreadPoolExecutor does): a spawner thread looks again after
+    ``SPAWN_DELAY`` (1 ms), and starts workers for the work still waiting only
+    if no worker took any work meanwhile, i.e. they are all blocked (in a
+    handler waiting on I/O, the client, a lock...). Work is taken in order, so
+    while workers make progress everything queued is reached; when they are
+    stuck, new workers come within a millisecond. That keeps CPU-bound bursts
+    (16 echo calls in flight) on one or two threads instead of sixteen
+    fighting for the GIL: +35% calls/s on the pipelined echo benchmark.
+
+    With ``wake_fd`` each worker sleeps reading its own descriptor (an eventfd,
+    else a pipe) and is woken by a write to it. Unlike releasing a lock, that
+    write happens with the GIL released, so the woken worker does not wake up
+    only to wait for the GIL the submitting thread still holds (a thread about
+    to block reading, like a session's reader): on a stdio echo loop that
+    saves about a tenth of the time per call. A worker whose descriptor cannot
+    be opened sleeps on a lock.
+
+    Like ThreadPoolExecutor, the threads are joined at interpreter exit after
+    finishing the work queued.
+    """
+
+    def __init__(self, max_workers: int, thread_name_prefix: str, *, wake_fd: bool = False) -> None:
+        self._max = max_workers
+        self._spawn_due: float | None = None  # when the deferred start of more workers is due
+        self._taken = 0  # work items taken by workers so far (progress, seen by the spawner)
+        self._taken_then = 0
+        self._spawner: threading.Thread | None = None
+        self._prefix = thread_name_prefix
+        self._wake_fd = wake_fd
+        self._lock = threading.Lock()
+        self._spawn_cond = threading.Condition(self._lock)
+        self._work: collections.deque[tuple[Callable, tuple]] = collections.deque()
+        self._idle: list[Callable[[], Any]] = []  # how to wake each idle worker (most recent last)
+        self._waking = 0  # idle workers told to wake up and not yet back for work
+        #: Every thread started (ThreadPoolExecutor's attribute name; close() joins them).
+        self._threads: set[threading.Thread] = set()
+        self._shutdown = False
+        _LIVE_POOLS.add(self)
+
+    def submit(self, fn: Callable, *args: Any) -> None:
+        """Queue ``fn(*args)``; RuntimeError after :meth:`shutdown`."""
+        with self._lock:
+            if self._shutdown:
+                raise RuntimeError("cannot schedule new work after shutdown")
+            work = self._work
+            work.append((fn, args))
+            if not self._idle:
+                if len(work) > self._waking and len(self._threads) < self._max:
+                    if not self._threads:
+                        self._start_worker()
+                    elif self._spawn_due is None:  # busy workers may take it first: decide in a moment
+                        self._spawn_due = time.monotonic() + SPAWN_DELAY
+                        self._taken_then = self._taken
+                        if self._spawner is None:
+                            self._spawner = threading.Thread(target=self._spawn_later,
+                                                             name=f"{self._prefix}-spawner")
+                            self._spawner.start()
+                        else:
+                            self._spawn_cond.notify()
+                return  # else a worker already waking up (or the next one to finish) takes it
+            self._waking += 1
+            wake = self._idle.pop()
+        wake()  # off the lock: a descriptor write releases the GIL
+
+    def _start_worker(self) -> None:  # with the lock held
+        thread = threading.Thread(target=self._run, name=f"{self._prefix}_{len(self._threads)}")
+        thread.start()  # under the lock: a thread in _threads has always started
+        self._threads.add(thread)
+
+    def _spawn_later(self) -> None:
+        """Start workers for work still waiting ``SPAWN_DELAY`` after it found every worker busy."""
+        with self._lock:
+            while not self._shutdown:
+                due = self._spawn_due
+                if due is None:
+                    self._spawn_cond.wait()
+                    continue
+                remaining = due - time.monotonic()
+                if remaining > 0:
+                    self._spawn_cond.wait(remaining)
+                    continue
+                self._spawn_due = None
+                waiting = len(self._work) - self._waking
+                if waiting <= 0 or len(self._threads) >= self._max:
+                    continue
+                if self._taken != self._taken_then:  # the workers are getting through it: look again later
+                    self._spawn_due = time.monotonic() + SPAWN_DELAY
+                    self._taken_then = self._taken
+                    continue
+                for _ in range(min(waiting, self._max - len(self._threads))):  # all stuck: more workers
+                    self._start_worker()
+
+    def threads(self) -> list[threading.Thread]:
+        """Every thread this pool started (the workers and the spawner), for joining."""
+        with self._lock:
+            threads = list(self._threads)
+            if self._spawner is not None:
+                threads.append(self._spawner)
+        return threads
+
+    def _run(self) -> None:
+        wait, wake, close = _waker(self._wake_fd)
+        lock, work, idle = self._lock, self._work, self._idle
+        woken = False
+        try:
+            while True:
+                with lock:
+                    if woken:
+                        self._waking -= 1
+                        woken = False
+                    if work:
+                        fn, args = work.popleft()
+                        self._taken += 1
+                    elif self._shutdown:
+                        return
+                    else:
+                        idle.append(wake)
+                        fn = None
+                if fn is None:
+                    wait()
+                    woken = True
+                    continue
+                try:
+                    fn(*args)
+                except BaseException:  # the callables we run catch their own errors; never lose a worker
+                    log.exception("worker task failed")
+                fn = args = None  # type: ignore[assignment]  # drop references while idle
+        finally:
+            close()  # nobody can wake us any more: we are not in the idle list
+
+    def shutdown(self, wait: bool = False, cancel_futures: bool = False) -> None:
+        """Accept no more work; drop the work not started when ``cancel_futures``; end idle workers.
+
+        Workers finish what they are running (and, without ``cancel_futures``,
+        the work still queued), then exit. ``wait`` joins them.
+        """
+        with self._lock:
+            self._shutdown = True
+            if cancel_futures:
+                self._work.clear()
+            idle, self._idle = self._idle, []
+            self._waking += len(idle)
+            self._spawn_cond.notify()
+        for wake in idle:
+            wake()
+        if wait:
+            me = threading.current_thread()
+            for thread in self.threads():
+                if thread is not me:
+                    thread.join()
+
+
+def _nothing() -> None:
+    pass
+
+
+def _waker(use_fd: bool) -> tuple[Callable[[], Any], Callable[[], Any], Callable[[], None]]:
+    """``(wait, wake, close)`` for one worker: a descriptor when ``use_fd`` and possible, else a lock."""
+    if use_fd:
+        try:
+            if hasattr(os, "eventfd"):  # Linux: one descriptor, a counter
+                fd = os.eventfd(0, os.EFD_CLOEXEC)
+                return (lambda: os.eventfd_read(fd)), (lambda: os.eventfd_write(fd, 1)), (lambda: os.close(fd))
+            read_fd, write_fd = os.pipe()
+
+            def close() -> None:
+                os.close(read_fd)
+                os.close(write_fd)
+
+            return (lambda: os.read(read_fd, 1)), (lambda: os.write(write_fd, b"\0")), close
+        except OSError:  # out of descriptors: a lock does the same job
+            pass
+    lock = threading.Lock()
+    lock.acquire()
+    return lock.acquire, lock.release, _nothing
+
+
+_LIVE_POOLS: "weakref.WeakSet[_WorkerPool]" = weakref.WeakSet()
+
+
+def _join_pools_at_exit() -> None:
+    for pool in list(_LIVE_POOLS):
+        pool.shutdown(wait=True)
+
+
+# Like concurrent.futures: before the interpreter joins non-daemon threads at exit,
+# let idle workers go (busy ones finish their work first).
+_register_atexit = getattr(threading, "_register_atexit", None)
+if _register_atexit is not None:
+    _register_atexit(_join_pools_at_exit)
 
 
 class _BatchCollector:
@@ -255,9 +482,14 @@ class Session:
         self._pending: dict[RequestId, RequestFuture] = {}
         self._progress: dict[RequestId, ProgressCallback] = {}
         self._inflight: dict[RequestId, IncomingRequest] = {}
-        self._idle = threading.Condition(self._lock)  # notified when _inflight empties
+        self._idle = threading.Condition(self._lock)  # notified when _inflight empties...
+        self._drain_waiters = 0  # ...if someone waits for that (checked first: notify_all costs)
         self._input_error: ConnectionClosed | None = None  # set once the peer closed its side
-        self._workers = ThreadPoolExecutor(max_workers, thread_name_prefix=f"{name}-worker")
+        # Sessions with a reader thread wake workers through a descriptor (see _WorkerPool): the
+        # reader blocks reading right after each handoff. Push transports (HTTP) may have many
+        # sessions: they keep to locks and descriptors stay one per connection.
+        self._workers = _WorkerPool(max_workers, thread_name_prefix=f"{name}-worker",
+                                    wake_fd=transport.has_reader)
         self._notifier = ThreadPoolExecutor(1, thread_name_prefix=f"{name}-notify")
         self._deadlines = _Deadlines(self)
         self._reader: threading.Thread | None = None
@@ -330,7 +562,8 @@ class Session:
         self._deadlines.stop()
         for pool in (self._workers, self._notifier):
             pool.shutdown(wait=False, cancel_futures=True)
-            for thread in list(getattr(pool, "_threads", ())):
+            threads = pool.threads() if isinstance(pool, _WorkerPool) else list(getattr(pool, "_threads", ()))
+            for thread in threads:
                 if thread is not me:
                     thread.join(max(0.0, deadline - time.monotonic()))
 
@@ -520,7 +753,11 @@ class Session:
         for future in pending:
             future.set_exception(error)
         with self._lock:
-            self._idle.wait_for(lambda: not self._inflight, timeout=DRAIN_TIMEOUT)
+            self._drain_waiters += 1
+            try:
+                self._idle.wait_for(lambda: not self._inflight, timeout=DRAIN_TIMEOUT)
+            finally:
+                self._drain_waiters -= 1
         self._shutdown(error)
 
     def feed(self, message: Any, *, extra: dict | None = None) -> None:
@@ -625,7 +862,7 @@ class Session:
         except RuntimeError:  # pool shut down: the session is closing
             with self._lock:
                 self._inflight.pop(message.id, None)
-                if not self._inflight:
+                if not self._inflight and self._drain_waiters:
                     self._idle.notify_all()
 
     def _run_request(self, request: IncomingRequest, collector: _BatchCollector | None) -> None:
@@ -641,9 +878,9 @@ class Session:
                 "message": f"Internal error while handling {request.method!r}: {type(exc).__name__}"})
         with self._lock:
             self._inflight.pop(request.id, None)
-            if not self._inflight:
+            if not self._inflight and self._drain_waiters:
                 self._idle.notify_all()
-        if request.cancelled.is_set():
+        if request.is_cancelled():
             response = None  # the peer cancelled it: SHOULD NOT respond
         if collector is not None:
             collector.add(response)

@@ -17,9 +17,6 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Mapping, Sequence
 
-from jsonschema import validators as _jsonschema_validators
-from jsonschema.exceptions import SchemaError
-
 from .. import __version__
 from ..errors import (
     INVALID_PARAMS,
@@ -30,6 +27,8 @@ from ..errors import (
     ProtocolVersionError,
 )
 from ..protocol import capabilities as caps
+from ..protocol.modern import REMOVED_METHODS as _REMOVED_IN_MODERN
+from ..tasks.legacy import RELATED_TASK_META
 from ..protocol.versions import LATEST_LEGACY, LEGACY_VERSIONS, V2025_06_18, V2025_11_25
 from ..session import IncomingRequest, ProgressCallback, Session
 from ..transports.base import Transport
@@ -37,17 +36,20 @@ from ..types import (
     LOGGING_LEVELS,
     UNSET,
     CallToolResult,
+    CancelTaskResult,
     ClientCapabilities,
     CompleteResult,
     CreateMessageRequestParams,
     ElicitRequestFormParams,
     ElicitRequestURLParams,
     GetPromptResult,
+    GetTaskResult,
     Implementation,
     InitializeResult,
     ListPromptsResult,
     ListResourcesResult,
     ListResourceTemplatesResult,
+    ListTasksResult,
     ListToolsResult,
     LoggingMessageNotificationParams,
     Prompt,
@@ -62,7 +64,10 @@ from ..types import (
     from_wire,
     to_wire,
 )
+from ..types import Task as TaskInfo
 from .futures import MORE, McpFuture, failed, wait_for
+from .tasks import NOT_HANDLED, ClientTaskPeer, ClientTaskReceiver, Task, call_tool_as_task, call_tool_via_task
+from .tasks import lenient as _lenient
 from .handlers import (
     RootsSource,
     elicitation_result,
@@ -75,6 +80,10 @@ log = logging.getLogger("mcp_sync.client")
 
 #: Seconds a call waits for its response unless told otherwise.
 DEFAULT_TIMEOUT = 60.0
+#: Seconds a stdio era probe (``server/discover``) waits before assuming a legacy server.
+DEFAULT_PROBE_TIMEOUT = 2.0
+#: How many ``input_required`` rounds (2026-07-28 MRTR) one call may take.
+DEFAULT_MAX_INPUT_ROUNDS = 10
 #: How long a call that found the connection broken waits for the reason (exit code, stderr).
 CLOSE_REASON_WAIT = 1.0
 _DEFAULT: Any = object()
@@ -82,6 +91,35 @@ _DEFAULT: Any = object()
 SamplingHandler = Callable[[CreateMessageRequestParams], Any]
 ElicitationHandler = Callable[[ElicitRequestFormParams], Any]
 UrlElicitationHandler = Callable[[ElicitRequestURLParams], Any]
+
+
+def _refuse_retrieval(uri: str) -> Any:
+    import referencing.exceptions
+
+    raise referencing.exceptions.NoSuchResource(ref=uri)
+
+
+_offline_registry: Any = None
+
+
+def _get_offline_registry() -> Any:
+    """``OFFLINE_REGISTRY``, built on first use: jsonschema and its stack load only when a tool
+    declares an ``outputSchema`` (importing them costs ~50 ms)."""
+    global _offline_registry
+    if _offline_registry is None:
+        import referencing
+        from jsonschema_specifications import REGISTRY as metaschemas
+
+        _offline_registry = metaschemas.combine(referencing.Registry(retrieve=_refuse_retrieval))  # type: ignore[call-arg]
+    return _offline_registry
+
+
+def __getattr__(name: str) -> Any:
+    #: ``OFFLINE_REGISTRY`` resolves ``$ref`` within a schema and to the JSON Schema metaschemas
+    #: only: a network ``$ref`` in a server's schema is never fetched (SEP-2106).
+    if name == "OFFLINE_REGISTRY":
+        return _get_offline_registry()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class OutputValidationError(ValueError):
@@ -124,9 +162,29 @@ class Client:
     ``on_resource_updated(uri)``, ``on_elicitation_complete(elicitation_id)``,
     and ``on_notification(method, params)`` which sees every notification raw.
 
+    ``tasks=True`` (or a :class:`~mcp_sync.tasks.TaskLimits` / ``TaskStore``):
+    on 2025-11-25, accept task-augmented sampling and elicitation requests
+    (for the handlers given) and run the handler as a task the server polls
+    (:mod:`mcp_sync.client.tasks`). Calling tools as tasks needs no option:
+    :meth:`call_tool_as_task`.
+
     The client declares exactly the capabilities it was given handlers for.
     ``timeout`` (seconds, None for no limit) applies to every call that does
     not pass its own ``timeout=``.
+
+    Protocol eras (see :mod:`mcp_sync.client.era`): ``protocol="auto"``
+    (the default, unless the ``MCP_SYNC_PROTOCOL`` environment variable names
+    another mode, e.g. ``legacy``) asks the server with ``server/discover`` and speaks 2026-07-28
+    to a modern server, or falls back to ``initialize`` (stdio: after
+    ``probe_timeout`` seconds without an answer); ``"legacy"``, ``"modern"`` or
+    a version string pins it (``protocol_version=`` alone pins that version,
+    as before). The answer is remembered per server in ``era_cache`` (the
+    process-wide :data:`~mcp_sync.client.era.ERA_CACHE` by default; None: no
+    cache). Once open, ``client.era`` is ``"legacy"`` or ``"modern"`` and
+    ``client.protocol_version`` the version in use. Against a modern server
+    the same handlers answer the ``input_required`` rounds of ``call_tool``,
+    ``get_prompt`` and ``read_resource`` (at most ``max_input_rounds``), and
+    :meth:`subscribe` holds a ``subscriptions/listen`` stream.
     """
 
     def __init__(
@@ -136,7 +194,11 @@ class Client:
         name: str = "mcp-sync",
         version: str = __version__,
         title: str | None = None,
-        protocol_version: str = LATEST_LEGACY,
+        protocol: str | None = None,
+        protocol_version: str | None = None,
+        probe_timeout: float = DEFAULT_PROBE_TIMEOUT,
+        max_input_rounds: int = DEFAULT_MAX_INPUT_ROUNDS,
+        era_cache: Any = _DEFAULT,
         timeout: float | None = DEFAULT_TIMEOUT,
         max_workers: int = 8,
         sampling: SamplingHandler | None = None,
@@ -151,14 +213,29 @@ class Client:
         on_resource_updated: Callable[[str], Any] | None = None,
         on_elicitation_complete: Callable[[str], Any] | None = None,
         on_notification: Callable[[str, dict | None], Any] | None = None,
+        tasks: Any = False,
     ) -> None:
-        if protocol_version not in LEGACY_VERSIONS:
-            raise ProtocolVersionError(f"this client speaks {', '.join(LEGACY_VERSIONS)}, not {protocol_version!r}")
+        from .era import ERA_CACHE, resolve_protocol
+
+        #: ``"auto"``, ``"legacy"`` or ``"modern"``; and the one version to speak, if pinned.
+        if protocol is None:  # not given: the environment may pin an era for every client
+            protocol = (os.environ.get("MCP_SYNC_PROTOCOL") if protocol_version is None else None) or "auto"
+        self._era_mode, self._pinned_version = resolve_protocol(protocol, protocol_version)
+        self._era_cache = ERA_CACHE if era_cache is _DEFAULT else era_cache
+        self.probe_timeout = probe_timeout
+        if max_input_rounds < 1:
+            raise ValueError("max_input_rounds must be at least 1")
+        self.max_input_rounds = max_input_rounds
+        #: ``"legacy"`` or ``"modern"`` once open (None before).
+        self.era: str | None = None
+        #: Modern-era state (:class:`~mcp_sync.client.modern.ModernSupport`), once the server is known to be modern.
+        self._modern: Any = None
         if sampling_tools and sampling is None:
             raise ValueError("sampling_tools=True needs a sampling handler")
         self.transport = transport
         self.client_info = Implementation(name=name, version=version, title=title)
-        self.requested_version = protocol_version
+        pinned = self._pinned_version
+        self.requested_version = pinned if pinned in LEGACY_VERSIONS else LATEST_LEGACY
         self.timeout = timeout
         self._sampling = sampling
         self._sampling_tools = sampling_tools
@@ -167,6 +244,7 @@ class Client:
         self._roots_lock = threading.Lock()
         self._roots: Any = None if roots is None else (roots if callable(roots) else to_roots(roots))
         self._roots_enabled = roots is not None
+        self._tasks_config = tasks
         self._hooks = {
             "log": on_log, "tools": on_tools_changed, "prompts": on_prompts_changed,
             "resources": on_resources_changed, "updated": on_resource_updated,
@@ -177,6 +255,12 @@ class Client:
         self._declared = to_wire(self.client_capabilities)
         self.session = Session(transport, on_request=self._on_request, on_notification=self._on_notification,
                                name=f"mcp-client-{name}", max_workers=max_workers)
+        #: Requestor side of tasks (handles' status notifications, progress of task calls).
+        self._task_peer = ClientTaskPeer(self)
+        #: Receiver side of tasks (``tasks=``), when declared.
+        self._task_receiver: ClientTaskReceiver | None = (
+            ClientTaskReceiver(self, tasks) if "tasks" in self._declared else None)
+        self._task_support: dict[str, str | None] = {}
         #: Runs the follow-up requests of multi-page listings (never user code).
         self._pager = ThreadPoolExecutor(1, thread_name_prefix=f"mcp-client-{name}-pager")
         #: Set once the handshake is done (from ``open()``).
@@ -196,6 +280,9 @@ class Client:
         self._in_callback = threading.local()
         #: The non-blocking twin of every request method (returns :class:`McpFuture`).
         self.nowait = NoWait(self)
+        from .subscriptions import Router
+
+        self._router = Router()
 
     # -- construction ----------------------------------------------------------
 
@@ -248,7 +335,11 @@ class Client:
     # -- lifecycle ---------------------------------------------------------------
 
     def open(self) -> "Client":
-        """Start the session and run the ``initialize`` handshake (idempotent)."""
+        """Start the session and find out which era the server speaks (idempotent).
+
+        Legacy servers get the ``initialize`` handshake; modern (2026-07-28)
+        ones a ``server/discover`` (see :mod:`mcp_sync.client.era`).
+        """
         with self._open_lock:
             if self._opened:
                 if self.session.closed.is_set() and not self._ready.is_set():
@@ -257,7 +348,9 @@ class Client:
             self._opened = True
         self.session.start()
         try:
-            self._initialize()
+            from .era import establish
+
+            establish(self)
         except BaseException:
             self.close()
             raise
@@ -305,6 +398,8 @@ class Client:
                 declared["elicitation"] = modes
         elif version >= V2025_06_18 and self._elicitation is not None:
             declared["elicitation"] = {}  # form only, the one mode of that revision
+        if self._tasks_config and version == V2025_11_25 and ("sampling" in declared or "elicitation" in declared):
+            declared["tasks"] = ClientTaskReceiver.capability(declared)
         return from_wire(ClientCapabilities, declared)
 
     @property
@@ -318,7 +413,13 @@ class Client:
         Every pending call fails with :class:`~mcp_sync.errors.ConnectionClosed`;
         every thread the client started is joined.
         """
+        for subscription in self._router.all():  # ends listen streams while the connection is up
+            subscription.close()
         self.session.close("client closed")
+        if self._modern is not None:
+            self._modern.close()
+        if self._task_receiver is not None:
+            self._task_receiver.close()
         self._pager.shutdown(wait=False)
         me = threading.current_thread()
         for thread in list(getattr(self._pager, "_threads", ())):
@@ -345,6 +446,12 @@ class Client:
         self.session.notify(method, params)
 
     def ping(self, *, timeout: float | None = _DEFAULT) -> None:
+        """Check the server is alive.
+
+        2026-07-28 removed ``ping``: against a modern server nothing is sent
+        and this only fails if the connection is closed (stateless HTTP has no
+        connection to keep alive); :meth:`discover` makes a real round trip.
+        """
         wait_for(self.nowait.ping(timeout=timeout))
 
     def list_tools(self, *, timeout: float | None = _DEFAULT) -> list[Tool]:
@@ -359,12 +466,52 @@ class Client:
                   meta: dict | None = None) -> CallToolResult:
         """Call a tool. A tool failure is a result with ``is_error`` True, not an exception.
 
+        A tool a listing marked ``execution.taskSupport: "required"`` is run as a
+        task behind the scenes (created, then awaited with ``tasks/result``).
+
         ``progress(progress, total, message)`` is called for each progress
         notification. If a previous listing gave the tool an ``outputSchema``,
         ``structuredContent`` is checked against it
         (:class:`OutputValidationError` when it does not match).
         """
         return wait_for(self.nowait.call_tool(name, arguments, timeout=timeout, progress=progress, meta=meta))
+
+    # -- tasks (2025-11-25, SEP-1686) ---------------------------------------------
+
+    def call_tool_as_task(self, name: str | Tool, arguments: Mapping[str, Any] | None = None, *,
+                          ttl: int | None = None, timeout: float | None = _DEFAULT,
+                          progress: ProgressCallback | None = None, meta: dict | None = None) -> Task:
+        """Call a tool as a task; returns a :class:`~mcp_sync.client.tasks.Task` handle at once.
+
+        ``ttl``: requested retention in milliseconds (the server may change it:
+        see ``task.ttl``). ``progress`` keeps receiving the tool's progress for
+        the task's whole life. Raises :class:`~mcp_sync.errors.CapabilityError`
+        if the server did not declare ``tasks.requests.tools.call``.
+        """
+        return wait_for(self.nowait.call_tool_as_task(name, arguments, ttl=ttl, timeout=timeout,
+                                                      progress=progress, meta=meta))
+
+    def get_task(self, task_id: str, *, timeout: float | None = _DEFAULT) -> GetTaskResult:
+        """``tasks/get``."""
+        return wait_for(self.nowait.get_task(task_id, timeout=timeout))
+
+    def get_task_result(self, task_id: str, *, timeout: float | None = None) -> dict:
+        """``tasks/result``: block until the task is terminal; its raw result (McpError for its error).
+
+        ``timeout`` defaults to None (no limit): tasks may run long.
+        """
+        return wait_for(self.nowait.get_task_result(task_id, timeout=timeout))
+
+    def list_tasks(self, *, timeout: float | None = _DEFAULT) -> list[TaskInfo]:
+        """``tasks/list``, following all pages."""
+        return wait_for(self.nowait.list_tasks(timeout=timeout))
+
+    def list_tasks_page(self, cursor: str | None = None, *, timeout: float | None = _DEFAULT) -> ListTasksResult:
+        return wait_for(self.nowait.list_tasks_page(cursor, timeout=timeout))
+
+    def cancel_task(self, task_id: str, *, timeout: float | None = _DEFAULT) -> CancelTaskResult:
+        """``tasks/cancel`` (-32602 if the task already finished)."""
+        return wait_for(self.nowait.cancel_task(task_id, timeout=timeout))
 
     def list_resources(self, *, timeout: float | None = _DEFAULT) -> list[Resource]:
         return wait_for(self.nowait.list_resources(timeout=timeout))
@@ -411,8 +558,52 @@ class Client:
         return wait_for(self.nowait.complete(ref, argument_name, value, context_arguments, timeout=timeout))
 
     def set_log_level(self, level: str, *, timeout: float | None = _DEFAULT) -> None:
-        """Ask the server to send log messages at ``level`` and above (see ``on_log``)."""
+        """Ask the server to send log messages at ``level`` and above (see ``on_log``).
+
+        Modern servers (2026-07-28) have no ``logging/setLevel``: the level is
+        recorded and sent in the ``_meta`` of every later request.
+        """
         wait_for(self.nowait.set_log_level(level, timeout=timeout))
+
+    # -- 2026-07-28 ----------------------------------------------------------------
+
+    def discover(self, *, timeout: float | None = _DEFAULT) -> Any:
+        """Send ``server/discover`` again (modern servers); refreshes ``server_info``,
+        ``server_capabilities`` and ``instructions`` and returns the
+        :class:`~mcp_sync.types.DiscoverResult`. Raises
+        :class:`~mcp_sync.errors.CapabilityError` for a legacy server."""
+        self._require_open()
+        if self.era != "modern":
+            raise CapabilityError("server/discover is a 2026-07-28 request; this server speaks "
+                                  f"{self.protocol_version}")
+        raw = wait_for(self._send("server/discover", None, timeout, None, None))
+        self._modern.apply_discover(raw)
+        return self._modern.discover_result
+
+    def subscribe(self, *, tools: bool = False, prompts: bool = False, resources: bool = False,
+                  resource_uris: Sequence[str] = (), timeout: float | None = _DEFAULT) -> Any:
+        """Subscribe to list changes and resource updates; returns a :class:`~mcp_sync.client.Subscription`.
+
+        Returns once the server acknowledged it (``subscription.acknowledged``
+        is the part it honours). Notifications go to the usual hooks
+        (``on_tools_changed``...) and can be iterated on the subscription;
+        ``close()`` (or leaving its ``with`` block) ends it. Modern servers:
+        one ``subscriptions/listen`` stream held by a named thread; legacy
+        servers: ``resources/subscribe`` for ``resource_uris`` (list changes
+        arrive anyway).
+        """
+        from .subscriptions import LegacySubscription, ListenSubscription, build_filter
+
+        wanted = build_filter(tools, prompts, resources, resource_uris)
+        self._require_open()
+        wait = self.timeout if timeout is _DEFAULT else timeout
+        if self.era == "modern":
+            subscription: Any = ListenSubscription(self, wanted)
+        else:
+            subscription = LegacySubscription(self, wanted)
+            self._router.add_legacy(subscription)
+        subscription._open(wait)
+        return subscription
 
     # -- roots -------------------------------------------------------------------
 
@@ -424,13 +615,15 @@ class Client:
         new = roots if callable(roots) else to_roots(roots)
         with self._roots_lock:
             self._roots = new
-        if self._ready.is_set():
+        if self._ready.is_set() and self.era != "modern":  # modern servers ask for roots with each request
             self.notify_roots_changed()
 
     def notify_roots_changed(self) -> None:
         """Tell the server the roots changed (for a ``roots=`` callable whose answer changed)."""
         if not self._roots_enabled:
             raise CapabilityError("this client did not declare the 'roots' capability")
+        if self.era == "modern":
+            return  # no such notification in 2026-07-28: the next request that needs roots gets the new ones
         self.session.notify("notifications/roots/list_changed")
 
     def roots(self) -> list[Root]:
@@ -511,13 +704,17 @@ class Client:
 
     def _send(self, method: str, params: dict | None, timeout: Any, progress: ProgressCallback | None,
               meta: dict | None) -> Future:
+        modern = self._modern if self.era == "modern" else None
         try:
-            caps.check(method, self._server_caps, "server")
+            if modern is None or method not in _REMOVED_IN_MODERN:
+                caps.check(method, self._server_caps, "server")
         except CapabilityError as exc:
             return failed(exc)
         if meta:
             params = dict(params or {})
             params["_meta"] = {**(params.get("_meta") or {}), **meta}
+        if modern is not None:  # per-request _meta, MRTR rounds, version/header retries
+            return modern.send(method, params, self.timeout if timeout is _DEFAULT else timeout, progress)
         future = self.session.request(method, params, timeout=self.timeout if timeout is _DEFAULT else timeout,
                                       on_progress=progress)
         if future.done() and not future.cancelled():
@@ -535,18 +732,25 @@ class Client:
 
     def _tools_page(self, raw: Any) -> ListToolsResult:
         page = from_wire(ListToolsResult, raw)
+        if self._modern is not None:  # remember x-mcp-header schemas; HTTP: drop tools with invalid ones
+            page.tools = self._modern.filter_tools(page.tools)
         for tool in page.tools:
             self._remember_output_schema(tool)
+            execution = tool.execution
+            self._task_support[tool.name] = execution.task_support if execution is not None else None
         return page
 
     def _remember_output_schema(self, tool: Tool) -> None:
         validator = None
         if tool.output_schema is not None:
+            from jsonschema import validators as _jsonschema_validators
+            from jsonschema.exceptions import SchemaError
+
             cls = _jsonschema_validators.validator_for(tool.output_schema,
                                                        default=_jsonschema_validators.Draft202012Validator)
             try:
                 cls.check_schema(tool.output_schema)
-                validator = cls(tool.output_schema)
+                validator = cls(tool.output_schema, registry=_get_offline_registry())
             except SchemaError as exc:
                 log.warning("tool %r has an invalid outputSchema; its results will not be checked: %s",
                             tool.name, exc.message)
@@ -565,8 +769,18 @@ class Client:
         if result.structured_content is UNSET:
             raise OutputValidationError(name, result, ["the tool declares an outputSchema but the result has no "
                                                        "structuredContent"])
-        errors = [f"{e.message} (at {'/'.join(map(str, e.absolute_path)) or 'the top level'})"
-                  for e in validator.iter_errors(result.structured_content)]
+        import referencing.exceptions  # loaded with the validator's jsonschema
+
+        try:
+            errors = [f"{e.message} (at {'/'.join(map(str, e.absolute_path)) or 'the top level'})"
+                      for e in validator.iter_errors(result.structured_content)]
+        except referencing.exceptions.Unresolvable as exc:  # e.g. a network $ref: never fetched
+            log.warning("tool %r has an outputSchema with a $ref that cannot be resolved offline (%s); its "
+                        "results are not checked", name, exc)
+            with self._schemas_lock:
+                if self._output_validators.get(name) is validator:
+                    del self._output_validators[name]
+            return result
         if errors:
             raise OutputValidationError(name, result, errors)
         return result
@@ -574,6 +788,18 @@ class Client:
     # -- requests from the server ------------------------------------------------
 
     def _on_request(self, request: IncomingRequest) -> Any:
+        receiver = self._task_receiver
+        if receiver is not None:
+            handled = receiver.handle(request, self._answer_request)
+            if handled is not NOT_HANDLED:
+                return handled
+        result = self._answer_request(request)
+        related = request.meta.get(RELATED_TASK_META)
+        if related is not None and isinstance(result, dict):  # an input request of a server task
+            result = {**result, "_meta": {**(result.get("_meta") or {}), RELATED_TASK_META: related}}
+        return result
+
+    def _answer_request(self, request: IncomingRequest) -> Any:
         method = request.method
         if method == "sampling/createMessage" and "sampling" in self._declared:
             return self._answer_sampling(request)
@@ -614,10 +840,15 @@ class Client:
     # -- notifications from the server -------------------------------------------
 
     def _on_notification(self, method: str, params: dict | None) -> None:
+        self._router.route(method, params, self.session)  # subscriptions (queues only; no user code)
         self._as_callback(self._dispatch_notification, method, params)
 
     def _dispatch_notification(self, method: str, params: dict | None) -> None:
         hooks = self._hooks
+        if method in ("notifications/progress", "notifications/tasks/status") and \
+                self._task_peer.on_notification(method, params):
+            self._run_hook("any", method, params)
+            return
         if method == "notifications/tools/list_changed":
             with self._schemas_lock:
                 self._output_validators.clear()  # the schemas may be stale: list again to check results
@@ -674,6 +905,13 @@ def _name_of(value: Any, what: str) -> str:
     if not isinstance(name, str):
         raise TypeError(f"{what} must be a string, not {type(value).__name__}")
     return name
+
+
+def _task_id(value: Any) -> str:
+    task_id = getattr(value, "task_id", value)
+    if not isinstance(task_id, str):
+        raise TypeError(f"a task id must be a string, not {type(value).__name__}")
+    return task_id
 
 
 def _uri_of(value: Any) -> str:
@@ -741,12 +979,41 @@ class NoWait:
                   meta: dict | None = None) -> McpFuture[CallToolResult]:
         c = self._client
         tool = _name_of(name, "a tool name")
+        if c._task_support.get(tool) == "required" and caps.has_capability(
+                c._server_caps, "tasks", "requests", "tools", "call"):
+            return call_tool_via_task(c, tool, arguments, timeout=timeout, progress=progress, meta=meta)
         params: dict[str, Any] = {"name": tool}
         if arguments is not None:
             if not isinstance(arguments, Mapping):
                 raise TypeError(f"tool arguments must be a mapping, not {type(arguments).__name__}")
             params["arguments"] = dict(arguments)
         return c._call("tools/call", params, lambda raw: c._tool_result(tool, raw), timeout, progress, meta)
+
+    def call_tool_as_task(self, name: str | Tool, arguments: Mapping[str, Any] | None = None, *,
+                          ttl: int | None = None, timeout: float | None = _DEFAULT,
+                          progress: ProgressCallback | None = None, meta: dict | None = None) -> McpFuture[Task]:
+        return call_tool_as_task(self._client, _name_of(name, "a tool name"), arguments, ttl=ttl,
+                                 timeout=timeout, progress=progress, meta=meta)
+
+    def get_task(self, task_id: str, *, timeout: float | None = _DEFAULT) -> McpFuture[GetTaskResult]:
+        c = self._client
+        return c._call("tasks/get", {"taskId": _task_id(task_id)}, _lenient(GetTaskResult), timeout)
+
+    def get_task_result(self, task_id: str, *, timeout: float | None = None) -> McpFuture[dict]:
+        return self._client._call("tasks/result", {"taskId": _task_id(task_id)}, _identity, timeout)
+
+    def list_tasks(self, *, timeout: float | None = _DEFAULT) -> McpFuture[list[TaskInfo]]:
+        c = self._client
+        return c._paginate("tasks/list", _lenient(ListTasksResult), "tasks", timeout)
+
+    def list_tasks_page(self, cursor: str | None = None, *,
+                        timeout: float | None = _DEFAULT) -> McpFuture[ListTasksResult]:
+        c = self._client
+        return c._call("tasks/list", _cursor(cursor), _lenient(ListTasksResult), timeout)
+
+    def cancel_task(self, task_id: str, *, timeout: float | None = _DEFAULT) -> McpFuture[CancelTaskResult]:
+        c = self._client
+        return c._call("tasks/cancel", {"taskId": _task_id(task_id)}, _lenient(CancelTaskResult), timeout)
 
     def list_resources(self, *, timeout: float | None = _DEFAULT) -> McpFuture[list[Resource]]:
         c = self._client
@@ -809,4 +1076,11 @@ class NoWait:
     def set_log_level(self, level: str, *, timeout: float | None = _DEFAULT) -> McpFuture[None]:
         if level not in LOGGING_LEVELS:
             raise ValueError(f"unknown log level {level!r}; expected one of {', '.join(LOGGING_LEVELS)}")
-        return self._client._call("logging/setLevel", {"level": level}, _none, timeout)
+        c = self._client
+        if c.era == "modern":
+            c._require_open()
+            c._modern.log_level = level
+            done: McpFuture[None] = McpFuture("logging/setLevel")
+            done.set_result(None)
+            return done
+        return c._call("logging/setLevel", {"level": level}, _none, timeout)

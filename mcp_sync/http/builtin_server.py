@@ -148,6 +148,10 @@ def start_http(server: "Server", host: str = "127.0.0.1", port: int = 0, **app_o
 
     if not _is_loopback(host) and "allowed_hosts" not in app_options:
         app_options["allowed_hosts"] = ["*"]
+        if app_options.get("dns_rebinding_protection", True):
+            # A rebound page's Origin matches its Host, so without a Host list nothing stops it.
+            log.warning("serving MCP on %s without allowed_hosts: the Host header is not checked, so DNS "
+                        "rebinding protection is off; pass allowed_hosts=[your public names]", host)
     app = McpWsgiApp(server, **app_options)
     try:
         return HttpServerHandle(app, host, port)

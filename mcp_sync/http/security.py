@@ -1,4 +1,4 @@
-"""Host and Origin checks against DNS rebinding, and CORS headers.
+"""Host and Origin checks against DNS rebinding, CORS headers, and a per-client rate limit.
 
 A browser page on ``evil.example`` whose DNS name is re-pointed at 127.0.0.1
 can reach a local server; its requests then carry ``Host: evil.example`` and
@@ -9,7 +9,10 @@ same-host origins in ``Origin``.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+import itertools
+import threading
+import time
+from typing import Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
@@ -140,3 +143,61 @@ class CorsPolicy:
                         ("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS),
                         ("Access-Control-Max-Age", "600")]
         return headers
+
+
+def default_rate_key(environ: Mapping[str, object]) -> str:
+    """Whose requests a rate limit counts together: the authenticated subject, else the client address.
+
+    The subject is the one :class:`~mcp_sync.server.auth.BearerAuthMiddleware`
+    verified. Behind a reverse proxy every client has the proxy's address:
+    pass a ``rate_limit_key`` that reads the proxy's header instead.
+    """
+    subject = getattr(environ.get("mcp_sync.auth"), "subject", None)
+    if subject:
+        return f"subject:{subject}"
+    return f"addr:{environ.get('REMOTE_ADDR') or ''}"
+
+
+class RateLimiter:
+    """Token buckets, one per key: ``rate`` requests per second on average, bursts up to ``burst``.
+
+    :meth:`take` spends a token and returns 0.0, or returns the seconds until
+    one is available (the request should be refused). At most ``max_keys``
+    buckets are kept: past that, buckets that have refilled (idle keys) are
+    forgotten, then the least recently used ones.
+    """
+
+    def __init__(self, rate: float, burst: float | None = None, *, max_keys: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        burst = max(1.0, float(rate)) if burst is None else float(burst)
+        if not rate > 0 or burst < 1 or max_keys < 1:
+            raise ValueError("rate_limit needs a positive rate, a burst of at least 1 and max_keys >= 1")
+        self.rate = float(rate)
+        self.burst = burst
+        self.max_keys = max_keys
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when counted)
+
+    def take(self, key: str) -> float:
+        now = self._clock()
+        with self._lock:
+            tokens, when = self._buckets.pop(key, (self.burst, now))  # re-inserted: dicts keep LRU order
+            tokens = min(self.burst, tokens + (now - when) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                wait = 0.0
+            else:
+                self._buckets[key] = (tokens, now)
+                wait = (1.0 - tokens) / self.rate
+            if len(self._buckets) > self.max_keys:
+                self._prune(now)
+            return wait
+
+    def _prune(self, now: float) -> None:
+        refill = self.burst / self.rate
+        self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < refill}
+        excess = len(self._buckets) - self.max_keys // 2
+        if excess > 0:  # a flood of distinct keys: forget the least recently used
+            for key in list(itertools.islice(self._buckets, excess)):
+                del self._buckets[key]

@@ -86,6 +86,43 @@ class HttpRequestContext:
         return stream.close_connection(self._retry_ms if retry_ms is None else retry_ms)
 
 
+class StreamBudget:
+    """Counts the SSE responses open on each session and on the whole app, against their limits.
+
+    :meth:`acquire` returns None (the stream may open; :meth:`release` it when
+    its response ends) or ``(http_status, message)`` refusing it: 429 past
+    ``per_session`` (this client has too many), 503 past ``total`` (the
+    server has too many). None disables a limit.
+    """
+
+    def __init__(self, per_session: int | None, total: int | None) -> None:
+        for name, value in (("max_streams_per_session", per_session), ("max_streams", total)):
+            if value is not None and (type(value) is not int or value < 1):
+                raise ValueError(f"{name} must be a positive integer or None, not {value!r}")
+        self.per_session = per_session
+        self.total = total
+        self._lock = threading.Lock()
+        #: SSE responses open now, all sessions together.
+        self.open = 0
+
+    def acquire(self, session: "HttpSession") -> tuple[int, str] | None:
+        with self._lock:
+            if self.per_session is not None and session.open_streams >= self.per_session:
+                return 429, (f"Too many streams: {self.per_session} SSE streams are already open on this session "
+                             f"(the server's max_streams_per_session); retry after one ends")
+            if self.total is not None and self.open >= self.total:
+                return 503, (f"Server busy: {self.total} SSE streams are open on this server (the server's "
+                             f"max_streams); retry later")
+            self.open += 1
+            session.open_streams += 1
+        return None
+
+    def release(self, session: "HttpSession") -> None:
+        with self._lock:
+            self.open -= 1
+            session.open_streams -= 1
+
+
 class HttpSession(Transport):
     """The transport of one HTTP session (or of one request, in stateless mode)."""
 
@@ -102,6 +139,8 @@ class HttpSession(Transport):
         self._streams: collections.OrderedDict[str, Stream] = collections.OrderedDict()
         self._closed = False
         self._busy = 0
+        #: SSE responses of this session open now (counted by the app's StreamBudget).
+        self.open_streams = 0
         self.last_active = time.monotonic()
         #: The engine connection serving this session (set by the app).
         self.connection: "ServerConnection | None" = None
@@ -147,6 +186,11 @@ class HttpSession(Transport):
     @property
     def closed(self) -> bool:
         return self._closed
+
+    def standalone_listening(self) -> bool:
+        """Whether a client is connected to the GET stream now (a message sent there arrives at once)."""
+        standalone = self.standalone
+        return standalone is not None and standalone.attached and not self._closed
 
     def open_request_stream(self, request_ids: tuple, json_mode: bool) -> Stream | None:
         """A new stream for the request(s) of one POST; None if an id is already in flight."""

@@ -57,12 +57,18 @@ class _Close:
 
 
 class Conn:
-    """One HTTP response currently delivering a stream."""
+    """One HTTP response currently delivering a stream.
 
-    __slots__ = ("queue",)
+    ``dropped`` is set when the stream let go of a client that stopped reading
+    (too many events queued for it): its response ends, and the client resumes
+    from the event store with ``Last-Event-ID``.
+    """
+
+    __slots__ = ("queue", "dropped")
 
     def __init__(self) -> None:
         self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.dropped = False
 
 
 class Attachment:
@@ -123,8 +129,17 @@ class Stream:
             while self._next_deliver in self._ready:
                 ready = self._ready.pop(self._next_deliver)
                 self._next_deliver += 1
-                if self._conn is not None:
-                    self._conn.queue.put(ready)
+                conn = self._conn
+                if conn is not None and conn.queue.qsize() >= self._backlog.maxlen:  # type: ignore[operator]
+                    # The client stopped reading (its response is blocked writing): let it go rather than
+                    # queue without bound. What it missed is in the event store; later events wait here.
+                    log.warning("stream %s: the client is not reading (%d events queued); dropping its "
+                                "connection (it may resume with Last-Event-ID)", self.id, conn.queue.qsize())
+                    conn.dropped = True
+                    conn.queue.put(_Close(reason="slow consumer"))
+                    self._conn = conn = None
+                if conn is not None:
+                    conn.queue.put(ready)
                 elif self.ended is None:
                     if len(self._backlog) == self._backlog.maxlen:
                         log.warning("stream %s: backlog full, dropping its oldest undelivered event", self.id)
@@ -257,13 +272,16 @@ class SseBody:
                 return
         if att.end_after_initial:
             return
-        q = att.conn.queue
+        conn = att.conn
+        q = conn.queue
         while True:
             try:
                 item = q.get(timeout=self._keepalive)
             except queue.Empty:
                 yield KEEPALIVE
                 continue
+            if conn.dropped:
+                return
             if type(item) is _Close:
                 if item.retry_ms is not None:
                     yield encode_event(retry_ms=item.retry_ms)

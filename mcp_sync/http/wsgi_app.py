@@ -23,27 +23,36 @@ have the client poll (``request.extra["http"].close_sse_stream()``).
 
 Each request's handler finds :class:`~mcp_sync.http.HttpRequestContext` in
 ``request.extra["http"]`` and the request headers in ``request.extra["headers"]``.
+
+The same endpoint serves 2026-07-28 clients statelessly: a POST whose body
+carries the modern ``_meta`` (or whose ``MCP-Protocol-Version`` header is
+modern) goes to :mod:`mcp_sync.http.modern` before any session lookup, and
+GET/DELETE with a modern header get 405.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import parse_qs
 
 from ..errors import INTERNAL_ERROR, INVALID_REQUEST
+from ..limits import DEFAULT_MAX_SESSIONS, DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_SESSION, SERVER_BUSY
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import Batch, Invalid, Notification, Request
 from ..protocol.versions import HTTP_DEFAULT_VERSION, LEGACY_VERSIONS, allows_batches
 from .event_store import EventStore, InMemoryEventStore
 from .legacy_sse import LegacySseBody, LegacySseSession
-from .security import CorsPolicy, HostPolicy
-from .session_manager import HttpRequestContext, HttpSession, new_token
+from .modern import ModernHttp, is_modern_client
+from .security import CorsPolicy, HostPolicy, RateLimiter, default_rate_key
+from .session_manager import HttpRequestContext, HttpSession, StreamBudget, new_token
 from .sse import SSE_HEADERS
 from .streams import SseBody, Stream, _Close
 
@@ -57,6 +66,8 @@ StartResponse = Callable[..., Any]
 _DEFAULT: Any = object()
 #: Error code for "no such session" (implementation-defined range).
 SESSION_NOT_FOUND = -32001
+#: How many sessions close() ends at once.
+CLOSERS = 32
 #: Version from which clients get a priming event (older clients may choke on empty data).
 PRIMING_SINCE = "2025-11-25"
 
@@ -99,7 +110,20 @@ class McpWsgiApp:
     * ``cors_origins``: enable CORS for these origins (``["*"]`` for any).
     * ``legacy_sse``: also serve the 2024-11-05 HTTP+SSE transport at
       ``sse_path`` and ``messages_path``.
+    * ``max_backlog``: events a stream holds for a client that is away, and
+      the most queued for a connected client that stopped reading (its
+      connection is then dropped; it resumes from the event store).
+    * ``max_sessions``: sessions open at once (HTTP+SSE ones included); an
+      ``initialize`` beyond it gets 503 and JSON-RPC error -32000.
+    * ``max_streams_per_session``, ``max_streams``: SSE responses open at once
+      on one session (beyond: 429) and on the whole app (beyond: 503), with
+      JSON-RPC error -32000 carrying the refused request's id.
+    * ``rate_limit``: ``(requests per second, burst)`` allowed per client
+      (``rate_limit_key(environ)``, default: the authenticated subject, else
+      the client address); beyond it 429 with ``Retry-After`` and JSON-RPC
+      error -32000. Off by default.
 
+    Every limit takes None to turn it off (see ``mcp_sync.limits`` for the defaults).
     ``close()`` ends every session and joins the session reaper thread.
     """
 
@@ -123,6 +147,11 @@ class McpWsgiApp:
         sse_path: str = "/sse",
         messages_path: str = "/messages",
         max_backlog: int = 1000,
+        max_sessions: int | None = DEFAULT_MAX_SESSIONS,
+        max_streams_per_session: int | None = DEFAULT_MAX_STREAMS_PER_SESSION,
+        max_streams: int | None = DEFAULT_MAX_STREAMS,
+        rate_limit: tuple[float, float] | None = None,
+        rate_limit_key: Callable[[dict], str] = default_rate_key,
         name: str = "mcp-http",
     ) -> None:
         self.server = server
@@ -140,12 +169,20 @@ class McpWsgiApp:
         self.sse_path = _norm_path(sse_path)
         self.messages_path = _norm_path(messages_path)
         self.max_backlog = max_backlog
+        if max_sessions is not None and (type(max_sessions) is not int or max_sessions < 1):
+            raise ValueError(f"max_sessions must be a positive integer or None, not {max_sessions!r}")
+        self.max_sessions = max_sessions
+        self.streams = StreamBudget(max_streams_per_session, max_streams)
+        self.rate_limiter = RateLimiter(*rate_limit) if rate_limit is not None else None
+        self.rate_limit_key = rate_limit_key
         self.name = name
         self._sessions: dict[str, HttpSession] = {}
         self._legacy: dict[str, LegacySseSession] = {}
         self._cond = threading.Condition()
         self._closing = False
         self._reaper: threading.Thread | None = None
+        #: The 2026-07-28 POST path (stateless; see :mod:`mcp_sync.http.modern`).
+        self._modern_http = ModernHttp(self)
 
     # -- public ------------------------------------------------------------------
 
@@ -155,7 +192,16 @@ class McpWsgiApp:
             return list(self._sessions.values())
 
     def close(self) -> None:
-        """End every session (their engine sessions too) and join the reaper thread."""
+        """End every session (their engine sessions too) and join the reaper thread.
+
+        Sessions are ended concurrently (``CLOSERS`` at a time, on named threads
+        joined before returning): ending one waits up to the engine's
+        ``JOIN_TIMEOUT`` (5 s) for handlers that ignore cancellation, so this
+        takes about that long at most, not that long per session.
+        Modern (2026-07-28) listen streams end with their result; modern
+        requests still running are cancelled and their worker threads joined.
+        """
+        self._modern_http.close()
         with self._cond:
             if self._closing:
                 reaper = self._reaper
@@ -165,8 +211,12 @@ class McpWsgiApp:
                 self._cond.notify_all()
                 reaper = self._reaper
                 sessions = list(self._sessions.values()) + list(self._legacy.values())
-        for session in sessions:
-            self._end(session)
+        if len(sessions) > 1:
+            with ThreadPoolExecutor(min(CLOSERS, len(sessions)), thread_name_prefix=f"{self.name}-closer") as pool:
+                list(pool.map(self._end, sessions))
+        else:
+            for session in sessions:
+                self._end(session)
         if reaper is not None and reaper is not threading.current_thread():
             reaper.join()
 
@@ -215,11 +265,21 @@ class McpWsgiApp:
 
                 def start_response(status: str, headers: list, exc_info: Any = None) -> Any:
                     return inner(status, headers + extra, exc_info)
+        if self.rate_limiter is not None:
+            wait = self.rate_limiter.take(self.rate_limit_key(environ))
+            if wait:
+                limiter = self.rate_limiter
+                return self._error(start_response, 429, SERVER_BUSY,
+                                   f"Too many requests: the limit is {limiter.rate:g} per second (bursts of "
+                                   f"{limiter.burst:g}) per client; retry in {wait:.1f} s",
+                                   environ=environ, headers=[("Retry-After", str(max(1, math.ceil(wait))))])
         return handler(environ, start_response, method)
 
     def _mcp(self, environ: dict, start_response: StartResponse, method: str) -> Iterable[bytes]:
         if method == "POST":
             return self._post(environ, start_response)
+        if method in ("GET", "DELETE") and is_modern_client(environ):  # no GET stream, no sessions in 2026-07-28
+            return self._modern_http.method_not_allowed(start_response)
         if method == "GET" and not self.stateless:
             return self._get(environ, start_response)
         if method == "DELETE" and not self.stateless:
@@ -267,19 +327,26 @@ class McpWsgiApp:
         limit = self.max_body_bytes
         length_header = environ.get("CONTENT_LENGTH") or ""
         stream = environ["wsgi.input"]
-        if length_header.strip():
-            try:
-                length = int(length_header)
-            except ValueError:
-                return 400
-            if length < 0:
-                return 400
-            if length > limit:
-                return 413
-            return stream.read(length) if length else b""
-        if environ.get("wsgi.input_terminated"):
-            body = stream.read(limit + 1)
-            return 413 if len(body) > limit else body
+        try:
+            if length_header.strip():
+                try:
+                    length = int(length_header)
+                except ValueError:
+                    return 400
+                if length < 0:
+                    return 400
+                if length > limit:
+                    return 413
+                body = stream.read(length) if length else b""
+                # Shorter than announced: the client went away mid-body. Never act on a truncated message.
+                return body if len(body) == length else 400
+            if environ.get("wsgi.input_terminated"):
+                body = stream.read(limit + 1)
+                return 413 if len(body) > limit else body
+        except TimeoutError:  # the server's body deadline passed (a client trickling bytes)
+            return 408
+        except (OSError, ValueError):  # the connection broke, or a malformed chunked body
+            return 400
         return 411
 
     @staticmethod
@@ -299,7 +366,11 @@ class McpWsgiApp:
             path=environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
             query_string=environ.get("QUERY_STRING", ""), headers=headers,
             remote_addr=environ.get("REMOTE_ADDR"), session=session, stream=stream, retry_ms=self.sse_retry_ms)
-        return {"http": context, "headers": headers}
+        extra: dict[str, Any] = {"http": context, "headers": headers}
+        auth = environ.get("mcp_sync.auth")  # set by mcp_sync.server.auth.BearerAuthMiddleware
+        if auth is not None:
+            extra["auth"] = auth
+        return extra
 
     def _version_error(self, environ: dict, session: HttpSession | None) -> str | None:
         header = environ.get("HTTP_MCP_PROTOCOL_VERSION")
@@ -388,7 +459,8 @@ class McpWsgiApp:
                     self._cond.wait(wake - now)
                     continue
             for session in expired:
-                log.info("closing idle MCP session %s", session.id)
+                # Only a prefix: a session id is a bearer handle (whoever knows it can use the session).
+                log.info("closing idle MCP session %s...", (session.id or "")[:8])
                 self._end(session)
 
     # -- POST ----------------------------------------------------------------------
@@ -409,6 +481,8 @@ class McpWsgiApp:
         message = jsonrpc.parse(body)
         if type(message) is Invalid:
             return self._json(start_response, 400, message.response(self._header_version(environ)))
+        if self._modern_http.wants(environ, message):  # 2026-07-28: stateless, before any session lookup
+            return self._modern_http.post(environ, start_response, message)
         if self.stateless:
             return self._post_stateless(environ, start_response, message)
         is_init = type(message) is Request and message.method == "initialize"
@@ -429,11 +503,24 @@ class McpWsgiApp:
             text = f"Request body too large (the limit is {self.max_body_bytes} bytes)"
         elif status == 411:
             text = "Length Required: send a Content-Length header"
+        elif status == 408:
+            text = "Request Timeout: the request body did not arrive in time"
         else:
-            text = "Bad Request: invalid Content-Length"
+            text = "Bad Request: invalid Content-Length, or a body cut short or malformed"
         return self._error(start_response, status, INVALID_REQUEST, text, environ=environ)
 
+    def _sessions_full(self) -> bool:
+        with self._cond:
+            return self.max_sessions is not None and len(self._sessions) + len(self._legacy) >= self.max_sessions
+
+    def _sessions_full_error(self, start_response: StartResponse, environ: dict, request_id: Any = None) -> list[bytes]:
+        return self._error(start_response, 503, SERVER_BUSY,
+                           f"Server busy: {self.max_sessions} sessions are open (the server's max_sessions); "
+                           f"retry later", environ=environ, request_id=request_id, headers=[("Retry-After", "1")])
+
     def _initialize(self, environ: dict, start_response: StartResponse, message: Request) -> Iterable[bytes]:
+        if self._sessions_full():
+            return self._sessions_full_error(start_response, environ, message.id)
         session = self._new_session()
         stream = session.open_request_stream((message.id,), json_mode=True)
         assert stream is not None
@@ -515,8 +602,15 @@ class McpWsgiApp:
                         json_mode: bool | None = None) -> Iterable[bytes]:
         if json_mode is None:
             json_mode = self.json_response
+        refusal = None if json_mode else self.streams.acquire(session)  # released when the SSE response ends
+        if refusal is not None:
+            if on_done is not None:
+                on_done()
+            return self._busy(start_response, refusal, session, request_ids)
         stream = session.open_request_stream(request_ids, json_mode)
         if stream is None:
+            if not json_mode:
+                self.streams.release(session)
             if on_done is not None:
                 on_done()
             rid = request_ids[0] if len(request_ids) == 1 else None
@@ -547,10 +641,21 @@ class McpWsgiApp:
             return self._json(start_response, 200, item.data)
         return self._sse(start_response, session, stream, None, on_done)
 
+    def _busy(self, start_response: StartResponse, refusal: tuple[int, str], session: HttpSession,
+              request_ids: tuple = ()) -> list[bytes]:
+        """Refuse a stream past a StreamBudget limit: 429 or 503, a JSON-RPC error per refused request."""
+        status, text = refusal
+        error, version = {"code": SERVER_BUSY, "message": text}, session.protocol_version
+        payload: Any = [jsonrpc.error(rid, error, version) for rid in request_ids]
+        payload = payload[0] if len(payload) == 1 else payload or jsonrpc.error(None, error, version)
+        return self._json(start_response, status, payload, [("Retry-After", "1")])
+
     def _sse(self, start_response: StartResponse, session: HttpSession, stream: Stream, resume_after: int | None,
              on_done: Callable[[], None] | None = None) -> Iterable[bytes]:
+        """Serve ``stream`` as an SSE response; the caller acquired a StreamBudget slot, released here."""
         attachment = stream.attach(resume_after)
         if attachment is None:
+            self.streams.release(session)
             if on_done is not None:
                 on_done()
             if stream.ended == "cancelled":  # the client cancelled it already: nothing will come
@@ -565,6 +670,7 @@ class McpWsgiApp:
         session.acquire()
 
         def closed() -> None:
+            self.streams.release(session)
             session.release()
             if on_done is not None:
                 on_done()
@@ -632,6 +738,9 @@ class McpWsgiApp:
                 log.debug("Last-Event-ID %r names no stream of this session: opening the standalone stream",
                           last_event_id)
         assert stream is not None
+        refusal = self.streams.acquire(session)
+        if refusal is not None:
+            return self._busy(start_response, refusal, session)
         return self._sse(start_response, session, stream, resume_after)
 
     def _delete(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
@@ -649,6 +758,8 @@ class McpWsgiApp:
     def _legacy_get(self, environ: dict, start_response: StartResponse, method: str) -> Iterable[bytes]:
         if method != "GET":
             return self._plain(start_response, 405, "Method Not Allowed", [("Allow", "GET")])
+        if self._sessions_full():
+            return self._sessions_full_error(start_response, environ)
         session = LegacySseSession(self, new_token())
         with self._cond:
             if self._closing:
@@ -678,6 +789,9 @@ class McpWsgiApp:
         message = jsonrpc.parse(body)
         if type(message) is Invalid:
             return self._json(start_response, 400, message.response(session.connection.protocol_version))
-        session.connection.session.feed(message, extra={"headers": self._headers_of(environ)})
+        extra: dict[str, Any] = {"headers": self._headers_of(environ)}
+        if environ.get("mcp_sync.auth") is not None:
+            extra["auth"] = environ["mcp_sync.auth"]
+        session.connection.session.feed(message, extra=extra)
         return self._plain(start_response, 202, "Accepted")
 

@@ -13,12 +13,15 @@ the owner can shut the sockets down and join the threads.
 
 from __future__ import annotations
 
+import io
 import itertools
 import logging
+import re
 import socket
 import socketserver
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote, urlsplit
@@ -27,6 +30,12 @@ log = logging.getLogger("mcp_sync.http.server")
 
 #: Seconds an idle persistent connection stays open, and the longest a single read or write may block.
 SOCKET_TIMEOUT = 60.0
+#: Seconds a client has to send a whole request head (request line and headers) once its first byte
+#: arrived. A client trickling bytes (slowloris) is disconnected then, whatever its pace.
+HEADER_TIMEOUT = 10.0
+#: Seconds a client has to send a request body, plus one second per ``BODY_MIN_RATE`` bytes received.
+BODY_TIMEOUT = 30.0
+BODY_MIN_RATE = 64 * 1024
 #: Unread request body bytes drained to keep a connection reusable (more: the connection is closed).
 DRAIN_LIMIT = 64 * 1024
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
@@ -108,6 +117,8 @@ class _Input:
     def drain(self, limit: int) -> bool:
         """Discard the unread rest, up to ``limit`` bytes; True if the body was consumed."""
         self._buffer = b""
+        if not self._chunked and self._left > limit:
+            return False  # a body announced larger than the limit: do not wait for it, close
         drained = 0
         try:
             while not self._done and drained <= limit:
@@ -117,17 +128,82 @@ class _Input:
         return self._done
 
 
+class _TimedReader(socket.SocketIO):
+    """The reading side of a connection, with an overall deadline while one is armed.
+
+    Each read waits at most until ``deadline`` (past it: TimeoutError), so a
+    client sending a byte now and then cannot hold the connection thread
+    forever. With ``head_timeout`` set, the first bytes received move the
+    deadline to ``head_timeout`` seconds from then (the wait for the first byte
+    is the idle keep-alive wait); ``per_byte`` seconds are added to it for each
+    byte received (a body's minimum rate). Reads restore the socket timeout, so
+    writes keep theirs.
+    """
+
+    def __init__(self, sock: socket.socket, timeout: float | None) -> None:
+        super().__init__(sock, "rb")
+        self.base_timeout = timeout
+        self.deadline: float | None = None
+        self.head_timeout: float | None = None
+        self.per_byte = 0.0
+
+    def arm(self, seconds: float | None, *, head_timeout: float | None = None, per_byte: float = 0.0) -> None:
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+        self.head_timeout = head_timeout
+        self.per_byte = per_byte
+
+    def readinto(self, b: Any) -> int:  # type: ignore[override]
+        deadline = self.deadline
+        if deadline is None:
+            return super().readinto(b)  # type: ignore[no-any-return]
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the client did not send its request in time")
+        sock = self._sock  # type: ignore[attr-defined]
+        base = self.base_timeout
+        sock.settimeout(remaining if base is None else min(remaining, base))
+        try:
+            n: int = super().readinto(b)
+        finally:
+            sock.settimeout(base)
+        if n:
+            if self.head_timeout is not None:
+                self.deadline, self.head_timeout = time.monotonic() + self.head_timeout, None
+            elif self.per_byte:
+                self.deadline = deadline + n * self.per_byte
+        return n
+
+
+_QUERY = re.compile(r"\?[^ ]*")
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "mcp-sync"
     timeout = SOCKET_TIMEOUT
+    # TCP_NODELAY: a response is written as one send (headers with the first body bytes), but
+    # SSE chunks and the chunked terminator are further small writes; with Nagle on, each
+    # waits for the client's delayed ACK (~40 ms on Linux).
+    disable_nagle_algorithm = True
     server: "ThreadedWsgiServer"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        log.debug("%s - %s", self.address_string(), format % args)
+        # Query strings may carry credentials (the HTTP+SSE session id, tokens some clients put there).
+        log.debug("%s - %s", self.address_string(), _QUERY.sub("?...", format % args))
+
+    def setup(self) -> None:
+        server = self.server
+        self.timeout = server.socket_timeout
+        super().setup()
+        self.rfile.close()  # replaced by the same stream over a reader with deadlines
+        self._reader = _TimedReader(self.connection, self.timeout)
+        self.rfile = io.BufferedReader(self._reader, io.DEFAULT_BUFFER_SIZE)
 
     def handle_one_request(self) -> None:
         try:
+            server = self.server
+            # Up to socket_timeout for the first byte (idle keep-alive), then header_timeout for the head.
+            self._reader.arm(server.socket_timeout, head_timeout=server.header_timeout)
             self.raw_requestline = self.rfile.readline(65537)
             if len(self.raw_requestline) > 65536:
                 self.requestline = self.request_version = self.command = ""
@@ -138,6 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if not self.parse_request():
                 return
+            self._reader.arm(server.body_timeout, per_byte=1.0 / server.body_min_rate)
             self._run_wsgi()
         except OSError as exc:  # timed out, reset, or shut down by the server's stop()
             log.debug("connection from %s ended: %r", self.client_address[0], exc)
@@ -196,7 +273,8 @@ class _Handler(BaseHTTPRequestHandler):
         state: dict[str, Any] = {"status": None, "headers": None, "sent": False, "chunked": False}
         head = self.command == "HEAD"
 
-        def send_headers() -> None:
+        def send_headers(first: bytes = b"") -> None:
+            """Send the status line and headers, and ``first`` (body bytes) in the same write."""
             status, headers = state["status"], state["headers"]
             code_text, _, reason = status.partition(" ")
             code = int(code_text)
@@ -218,15 +296,21 @@ class _Handler(BaseHTTPRequestHandler):
                     self.close_connection = True
             if self.close_connection:
                 self.send_header("Connection", "close")
-            self.end_headers()
             state["sent"] = True
+            self._headers_buffer.append(b"\r\n")  # end_headers() without its separate flush
+            if first:
+                self._headers_buffer.append(b"%x\r\n%b\r\n" % (len(first), first) if state["chunked"] else first)
+            self.flush_headers()
 
         def write(data: bytes) -> None:
             if state["status"] is None:
                 raise AssertionError("write() before start_response()")
-            if not state["sent"]:
-                send_headers()
             if head or not data:
+                if not state["sent"]:
+                    send_headers()
+                return
+            if not state["sent"]:
+                send_headers(data)
                 return
             if state["chunked"]:
                 self.wfile.write(b"%x\r\n%b\r\n" % (len(data), data))
@@ -285,6 +369,11 @@ class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
     block_on_close = False
     allow_reuse_address = True
     request_queue_size = socket.SOMAXCONN  # bursts of clients (HTTPServer's default is 5)
+    #: Per-connection timeouts (see the module constants); change them on the instance before serving.
+    socket_timeout: float = SOCKET_TIMEOUT
+    header_timeout: float = HEADER_TIMEOUT
+    body_timeout: float = BODY_TIMEOUT
+    body_min_rate: float = BODY_MIN_RATE
 
     def __init__(self, address: tuple[str, int], app: Callable, *, family: int = socket.AF_INET,
                  thread_prefix: str = "mcp-http-conn") -> None:

@@ -41,7 +41,7 @@ def has_capability(capabilities: Mapping[str, Any] | None, *path: str) -> bool:
     """True if the nested key ``path`` is declared (present and not false/None)."""
     node: Any = capabilities or {}
     for key in path:
-        if not isinstance(node, Mapping):
+        if type(node) is not dict and not isinstance(node, Mapping):  # dict first: Mapping checks are slow
             return False
         node = node.get(key)
         if node is None or node is False:

@@ -9,7 +9,7 @@ message becomes an :class:`Invalid` carrying the error the peer must be sent.
 from __future__ import annotations
 
 import json
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 from ..errors import INVALID_PARAMS, INVALID_REQUEST, PARSE_ERROR
 from ..limits import DEFAULT_MAX_DEPTH
@@ -163,6 +163,22 @@ def _reject_constant(name: str) -> Any:
 
 # Strict RFC 8259: NaN/Infinity literals (a Python extension) are refused.
 _decoder = json.JSONDecoder(parse_constant=_reject_constant)
+_scan_once = _decoder.scan_once
+
+
+def _decode(text: str) -> Any:
+    """``_decoder.decode(text)``, minus its two whitespace regex matches for the usual frame.
+
+    A frame that does not start with a value or has more than whitespace after
+    it goes through ``decode`` itself, which raises the usual error.
+    """
+    try:
+        obj, end = _scan_once(text, 0)
+    except StopIteration:  # leading whitespace, or not JSON: let decode() say which
+        return _decoder.decode(text)
+    if end != len(text) and text[end:].strip(" \t\n\r"):  # JSON whitespace only (not str.isspace)
+        return _decoder.decode(text)
+    return obj
 
 
 # Frames up to this many characters count their brackets before walking; larger
@@ -200,7 +216,7 @@ def parse(data: str | bytes | bytearray, max_depth: int = DEFAULT_MAX_DEPTH) -> 
         text = data if type(data) is str else str(data, "utf-8")  # type: ignore[arg-type]
         if text[:1] == "\ufeff":
             text = text[1:]
-        obj = _decoder.decode(text)
+        obj = _decode(text)
     except RecursionError:
         return _too_deep(max_depth)
     except UnicodeDecodeError as exc:
@@ -242,7 +258,35 @@ def _short(exc: Exception) -> str:
     return text if len(text) <= 200 else text[:200] + "..."
 
 
+def _one_shot(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """``encoder.encode`` without its per-call Python set-up, when the C encoder is available.
+
+    ``JSONEncoder.encode`` builds a C encoder object on every call (with a
+    closure and a fresh circular-reference dict); this builds the same C
+    encoder directly (same arguments as ``JSONEncoder.iterencode``), checked
+    once against ``encoder.encode`` at import.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return encoder.encode
+    args = (encoder.default, json.encoder.encode_basestring_ascii if encoder.ensure_ascii
+            else json.encoder.encode_basestring, None, encoder.key_separator, encoder.item_separator,
+            encoder.sort_keys, encoder.skipkeys, encoder.allow_nan)
+
+    def encode(o: Any) -> str:
+        return "".join(make({}, *args)(o, 0))
+
+    try:
+        sample = {"a": [1, -2.5, "\u00e9\u2028\n\"", None, True, {}], "b": {"c": [], "d": 10**20}}
+        if encode(sample) != encoder.encode(sample) or encode("x") != encoder.encode("x"):
+            return encoder.encode
+    except Exception:  # a different C encoder signature
+        return encoder.encode
+    return encode
+
+
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_encode = _one_shot(_encoder)
 
 
 _ascii_encoder = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
@@ -255,7 +299,7 @@ def dumps(message: Any) -> str:
     send as ``"\\ud800"``) is written as a ``\\u`` escape instead, so any
     transport may ``.encode("utf-8")`` the result.
     """
-    text = _encoder.encode(message)
+    text = _encode(message)
     if text.isascii():  # O(1) in CPython: the common case costs nothing more
         return text
     try:
@@ -272,7 +316,7 @@ def encode(message: Any) -> bytes:
     escape, e.g. as a request id) cannot be encoded as UTF-8; such a message is
     written with ``\\u`` escapes instead, so the peer reads back the same value.
     """
-    text = _encoder.encode(message)
+    text = _encode(message)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:

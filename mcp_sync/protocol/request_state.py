@@ -34,11 +34,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import json
+import os
 import re
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
@@ -56,6 +54,10 @@ MIN_SECRET_LENGTH = 16
 
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
 _KEY_LABEL = b"mcp_sync requestState v1"
+
+# hashlib and hmac are imported on first use: they load OpenSSL's libcrypto
+# (~3.5 MB of resident memory), and every Server makes a sealer whether or not
+# a 2026-07-28 request ever needs one.
 
 
 class RequestStateError(McpError):
@@ -122,6 +124,8 @@ def _canonical(value: Any) -> bytes:
 
 
 def _digest(bind: Mapping[str, Any]) -> str:
+    import hashlib
+
     return _b64encode(hashlib.sha256(_canonical(dict(bind))).digest())
 
 
@@ -162,25 +166,45 @@ class RequestStateSealer:
                  clock: Callable[[], float] = time.time) -> None:
         if max_age <= 0:
             raise ValueError("max_age must be positive")
-        self._keys = [self._derive(secret if secret is not None else secrets.token_bytes(32))]
-        self._keys += [self._derive(s) for s in old_secrets]
+        # Checked now, turned into keys on first use (hmac loads OpenSSL).
+        self._secrets = [self._check_secret(secret if secret is not None else os.urandom(32))]
+        self._secrets += [self._check_secret(s) for s in old_secrets]
+        self._derived: list[bytes] | None = None
         self.max_age = max_age
         self.leeway = leeway
         self._clock = clock
 
     @staticmethod
-    def _derive(secret: bytes | str) -> bytes:
+    def _check_secret(secret: bytes | str) -> bytes:
         if isinstance(secret, str):
             secret = secret.encode("utf-8")
         if not isinstance(secret, (bytes, bytearray)):
             raise TypeError("secret must be bytes or str")
         if len(secret) < MIN_SECRET_LENGTH:
             raise ValueError(f"secret must be at least {MIN_SECRET_LENGTH} bytes")
+        return bytes(secret)
+
+    @staticmethod
+    def _derive(secret: bytes | str) -> bytes:
+        import hashlib
+        import hmac
+
         # A key of its own, so the shared secret can safely serve other purposes too.
-        return hmac.new(bytes(secret), _KEY_LABEL, hashlib.sha256).digest()
+        return hmac.new(RequestStateSealer._check_secret(secret), _KEY_LABEL, hashlib.sha256).digest()
+
+    @property
+    def _keys(self) -> list[bytes]:
+        """The signing key (first) and the keys of ``old_secrets``."""
+        keys = self._derived
+        if keys is None:
+            keys = self._derived = [self._derive(s) for s in self._secrets]
+        return keys
 
     @staticmethod
     def _sign(key: bytes, signed: bytes) -> bytes:
+        import hashlib
+        import hmac
+
         return hmac.new(key, signed, hashlib.sha256).digest()
 
     def seal(self, payload: Mapping[str, Any], *, bind: Mapping[str, Any], max_age: float | None = None) -> str:
@@ -195,7 +219,7 @@ class RequestStateSealer:
             "v": 1,
             "iat": now,
             "exp": now + max(1, int(lifetime)),
-            "nonce": _b64encode(secrets.token_bytes(12)),
+            "nonce": _b64encode(os.urandom(12)),  # secrets.token_bytes(12)
             "bind": _digest(bind),
             "p": dict(payload),
         }
@@ -221,6 +245,8 @@ class RequestStateSealer:
             signature = _b64decode(parts[2])
         except (ValueError, binascii.Error):
             raise TamperedState() from None
+        import hmac
+
         signed = f"{parts[0]}.{parts[1]}".encode("ascii")
         if not any(hmac.compare_digest(self._sign(key, signed), signature) for key in self._keys):
             raise TamperedState()

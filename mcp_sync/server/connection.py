@@ -28,7 +28,11 @@ class ServerConnection:
 
     Holds what ``initialize`` negotiated (``protocol_version``,
     ``client_capabilities``, ``client_info``) and routes each request to the
-    server's method handlers.
+    server's method handlers, passing itself as their request view. A
+    request carrying the 2026-07-28 ``_meta`` is handed to the server's
+    :class:`~mcp_sync.server.modern.ModernDispatcher` instead (decided per
+    message, before or after ``initialize``), which passes a
+    :class:`~mcp_sync.server.modern.ModernView`.
     """
 
     def __init__(self, server: "Server", transport: Transport, *, name: str = "mcp-server") -> None:
@@ -63,6 +67,9 @@ class ServerConnection:
 
     def _on_request(self, request: IncomingRequest) -> Any:
         method = request.method
+        modern = self.server._modern
+        if modern.routes(method, request.params):  # decided per message: served statelessly
+            return modern.serve(self, request)
         if method == "initialize":
             return self._initialize(request)
         if self.protocol_version is None and method not in _BEFORE_INIT:

@@ -9,11 +9,16 @@ one in; it is not part of the tool's input schema::
         answer = ctx.elicit("Really build?", Confirm)
         ...
 
-Calls that ask the client something (``elicit``, ``sample``, ``list_roots``)
+Calls that ask the client something (``elicit``, ``sample``, ``list_roots``,
+``gather``) work in both eras. In a legacy session they send a request and
 block the handler's own worker thread until the answer arrives; the session
-keeps serving other requests meanwhile. They raise
-:class:`~mcp_sync.errors.CapabilityError`, before sending anything, when the
-client did not declare the capability they need.
+keeps serving other requests meanwhile. In a 2026-07-28 request they use
+multi round-trip requests: the request is answered ``input_required`` and the
+handler runs again, from the start, when the client retries with the answers
+(see :mod:`mcp_sync.server.modern_inputs`; handlers must be idempotent up to
+their input calls). They raise :class:`~mcp_sync.errors.CapabilityError`,
+before sending anything, when the client did not declare the capability they
+need (in a modern request, its subclass answering -32021).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from ..errors import CapabilityError, RequestCancelled
 from ..protocol import capabilities as caps
 from ..protocol.versions import V2024_11_05, is_modern
 from .elicitation import ElicitationResult, form, read_answer
+from .modern_inputs import InputAsk, InputRound, ask_client
 from .logs import check_level
 from .sampling import SamplingResult, messages as sampling_messages, tool_choice as make_tool_choice, tool_spec
 
@@ -34,6 +40,7 @@ if TYPE_CHECKING:
     from ..session import IncomingRequest
     from .connection import ServerConnection
     from .server import Server
+    from .tasks_requestor import ClientTask
 
 _META_CLIENT_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
 _META_CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
@@ -131,6 +138,19 @@ class Context:
     def cancel_reason(self) -> str | None:
         return self.request.cancel_reason
 
+    @property
+    def task_id(self) -> str | None:
+        """The id of the task this call runs as (a task-augmented ``tools/call``), else None."""
+        return getattr(self.request, "task_id", None)
+
+    def set_status_message(self, message: str | None) -> bool:
+        """Set the ``statusMessage`` of the task this call runs as; False when it is no task."""
+        setter = getattr(self.request, "set_status_message", None)
+        if setter is None:
+            return False
+        setter(message)
+        return True
+
     def check_cancelled(self) -> None:
         """Raise :class:`~mcp_sync.errors.RequestCancelled` if the client cancelled this request."""
         if self.request.cancelled.is_set():
@@ -185,9 +205,8 @@ class Context:
     # -- asking the client ---------------------------------------------------------
 
     def _require(self, what: str, *path: str) -> None:
-        if self._modern:
-            raise CapabilityError(f"{what} cannot be requested over protocol {self.protocol_version}: servers "
-                                  f"do not send requests in the stateless revision")
+        if self._modern:  # checked per request by the input round (-32021)
+            return
         if path and not caps.has_capability(self.client_capabilities, *path):
             raise CapabilityError(f"the client did not declare the {'.'.join(path)!r} capability, so {what} "
                                   f"cannot be requested")
@@ -199,39 +218,62 @@ class Context:
                                   f"'elicitation.{mode}'), so it cannot be requested")
 
     def send_request(self, method: str, params: dict | None = None, *, timeout: float | None = None) -> Any:
-        """Send a request to the client and block for its raw result (McpError on an error answer)."""
+        """Send a request to the client and block for its raw result (McpError on an error answer).
+
+        Legacy sessions only: 2026-07-28 servers send no requests (use
+        :meth:`elicit`, :meth:`sample`, :meth:`list_roots`, :meth:`gather`).
+        """
+        if self._modern:
+            raise CapabilityError(f"servers send no requests over protocol {self.protocol_version}; "
+                                  f"ask the client with elicit, sample, list_roots or gather")
         return self.request.send_request(method, params, timeout=timeout).result()
 
-    def elicit(self, message: str, schema: Any, *, timeout: float | None = None) -> ElicitationResult:
+    def elicit(self, message: str, schema: Any, *, timeout: float | None = None,
+               key: str | None = None) -> ElicitationResult:
         """Ask the user to fill in a form (form-mode elicitation).
 
         ``schema``: a requestedSchema dict, or a dataclass / TypedDict / attrs
         class (then an accepted answer's ``content`` is an instance of it).
+        ``key`` names the input request in a 2026-07-28 ``inputRequests`` map
+        (default ``elicit-<n>``); legacy sessions ignore it.
         """
-        self._require_elicitation("form")
+        return self.gather(self.elicit_request(message, schema, key=key), timeout=timeout)[0]
+
+    def elicit_request(self, message: str, schema: Any, *, key: str | None = None) -> InputAsk:
+        """A form elicitation to pass to :meth:`gather` (same arguments as :meth:`elicit`)."""
         requested, validator, tp = form(schema)
-        raw = self.send_request("elicitation/create", {"message": message, "requestedSchema": requested},
-                                timeout=timeout)
-        return read_answer(raw, validator, tp)
+        return InputAsk("elicitation/create", {"message": message, "requestedSchema": requested},
+                        lambda raw: read_answer(raw, validator, tp), key, "form elicitation")
 
     def elicit_url(self, message: str, url: str, elicitation_id: str | None = None, *,
-                   timeout: float | None = None) -> ElicitationResult:
+                   timeout: float | None = None, key: str | None = None) -> ElicitationResult:
         """Ask the user to open ``url`` (URL-mode elicitation, 2025-11-25).
 
         ``accept`` only means the user agreed to open it; call
         :meth:`complete_elicitation` when the out-of-band flow finishes.
         """
-        self._require_elicitation("url")
-        if elicitation_id is None:
-            import uuid
+        return self.gather(self.elicit_url_request(message, url, elicitation_id, key=key), timeout=timeout)[0]
 
-            elicitation_id = uuid.uuid4().hex
-        raw = self.send_request("elicitation/create", {"mode": "url", "message": message, "url": url,
-                                                       "elicitationId": elicitation_id}, timeout=timeout)
-        return read_answer(raw)
+    def elicit_url_request(self, message: str, url: str, elicitation_id: str | None = None, *,
+                           key: str | None = None) -> InputAsk:
+        """A URL-mode elicitation to pass to :meth:`gather` (2026-07-28 has no ``elicitationId``)."""
+        params: dict[str, Any] = {"mode": "url", "message": message, "url": url}
+        if not self._modern:
+            if elicitation_id is None:
+                import uuid
+
+                elicitation_id = uuid.uuid4().hex
+            params["elicitationId"] = elicitation_id
+        return InputAsk("elicitation/create", params, read_answer, key, "URL elicitation")
 
     def complete_elicitation(self, elicitation_id: str) -> None:
-        """Tell the client a URL-mode elicitation finished (``notifications/elicitation/complete``)."""
+        """Tell the client a URL-mode elicitation finished (``notifications/elicitation/complete``).
+
+        2025-11-25 only: the 2026-07-28 revision removed the notification.
+        """
+        if self._modern:
+            raise CapabilityError(f"notifications/elicitation/complete does not exist in protocol "
+                                  f"{self.protocol_version}")
         self.connection.notify("notifications/elicitation/complete", {"elicitationId": elicitation_id})
 
     def sample(
@@ -248,6 +290,7 @@ class Context:
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         timeout: float | None = None,
+        key: str | None = None,
     ) -> SamplingResult:
         """Ask the client's model for a message (``sampling/createMessage``).
 
@@ -256,6 +299,27 @@ class Context:
         server's tools, or functions) and ``tool_choice`` (``"auto"``,
         ``"required"``, ``"none"``) need the client's ``sampling.tools``.
         """
+        params = self._sampling_params(messages, max_tokens, system_prompt, temperature, stop_sequences,
+                                       model_preferences, include_context, metadata, tools, tool_choice)
+        return self.gather(InputAsk("sampling/createMessage", params, SamplingResult.from_wire, key,
+                                    _sampling_what(params)), timeout=timeout)[0]
+
+    def sample_request(self, messages: Any, *, max_tokens: int, key: str | None = None,
+                       **options: Any) -> InputAsk:
+        """A sampling request to pass to :meth:`gather` (same options as :meth:`sample`)."""
+        names = ("system_prompt", "temperature", "stop_sequences", "model_preferences", "include_context",
+                 "metadata", "tools", "tool_choice")
+        unknown = set(options) - set(names)
+        if unknown:
+            raise TypeError(f"unexpected sampling options: {', '.join(sorted(unknown))}")
+        params = self._sampling_params(messages, max_tokens, *(options.get(n) for n in names))
+        return InputAsk("sampling/createMessage", params, SamplingResult.from_wire, key, _sampling_what(params))
+
+    def _sampling_params(self, messages: Any, max_tokens: int, system_prompt: str | None,
+                         temperature: float | None, stop_sequences: Sequence[str] | None,
+                         model_preferences: Mapping[str, Any] | None, include_context: str | None,
+                         metadata: Mapping[str, Any] | None, tools: Sequence[Any] | None,
+                         tool_choice: Any) -> dict[str, Any]:
         self._require("sampling", "sampling")
         if tools is not None or tool_choice is not None:
             self._require("sampling with tools", "sampling", "tools")
@@ -273,16 +337,86 @@ class Context:
             params["tools"] = [tool_spec(t, self.server._tool_wire) for t in tools]
         if tool_choice is not None:
             params["toolChoice"] = make_tool_choice(tool_choice)
-        return SamplingResult.from_wire(self.send_request("sampling/createMessage", params, timeout=timeout))
+        return params
 
-    def list_roots(self, *, timeout: float | None = None) -> list[dict]:
+    # -- asking the client to run a task (2025-11-25) ------------------------------
+
+    def elicit_as_task(self, message: str, schema: Any, *, ttl: int | None = None,
+                       timeout: float | None = None) -> "ClientTask":
+        """Like :meth:`elicit`, run by the client as a task: returns a handle at once.
+
+        Needs the client's ``tasks.requests.elicitation.create``. The handle's
+        ``result()`` is the :class:`ElicitationResult`; see
+        :mod:`mcp_sync.server.tasks_requestor`.
+        """
+        from .tasks_requestor import elicit_as_task
+
+        return elicit_as_task(self, message, schema, ttl=ttl, timeout=timeout)
+
+    def sample_as_task(self, messages: Any, *, max_tokens: int, ttl: int | None = None,
+                       timeout: float | None = None, **options: Any) -> "ClientTask":
+        """Like :meth:`sample` (same options), run by the client as a task: returns a handle at once.
+
+        Needs the client's ``tasks.requests.sampling.createMessage``; the
+        handle's ``result()`` is the :class:`SamplingResult`.
+        """
+        from .tasks_requestor import sample_as_task
+
+        params = self._sampling_params(messages, max_tokens, options.pop("system_prompt", None),
+                                       options.pop("temperature", None), options.pop("stop_sequences", None),
+                                       options.pop("model_preferences", None), options.pop("include_context", None),
+                                       options.pop("metadata", None), options.pop("tools", None),
+                                       options.pop("tool_choice", None))
+        if options:
+            raise TypeError(f"unexpected sampling options: {', '.join(sorted(options))}")
+        return sample_as_task(self, params, ttl=ttl, timeout=timeout)
+
+    def list_roots(self, *, timeout: float | None = None, key: str | None = None) -> list[dict]:
         """The client's roots (``roots/list``): dicts with ``uri`` and maybe ``name``."""
-        self._require("roots", "roots")
-        result = self.send_request("roots/list", None, timeout=timeout)
-        roots = result.get("roots") if isinstance(result, dict) else None
-        if not isinstance(roots, list):
-            raise ValueError(f"the client sent an invalid roots/list result: {result!r}")
-        return roots
+        return self.gather(self.roots_request(key=key), timeout=timeout)[0]
+
+    def roots_request(self, *, key: str | None = None) -> InputAsk:
+        """A ``roots/list`` request to pass to :meth:`gather`."""
+        return InputAsk("roots/list", None, _read_roots, key, "roots")
+
+    def gather(self, *asks: InputAsk, timeout: float | None = None) -> list[Any]:
+        """Ask the client several things at once; their answers, in order.
+
+        ``asks`` come from :meth:`elicit_request`, :meth:`elicit_url_request`,
+        :meth:`sample_request` and :meth:`roots_request`. A legacy session
+        sends all the requests, then waits for every answer; a 2026-07-28
+        request asks for all of them in one ``InputRequiredResult`` round.
+        Raises :class:`~mcp_sync.errors.CapabilityError` before asking
+        anything if the client lacks a capability one of them needs.
+        """
+        if not asks:
+            return []
+        if not self._modern:
+            return ask_client(self.request, self.client_capabilities, asks, timeout)
+        inputs = getattr(self.connection, "inputs", None)
+        if not isinstance(inputs, InputRound):
+            raise CapabilityError(f"{self.request.method!r} cannot ask the client for input in protocol "
+                                  f"{self.protocol_version} (only tools/call, prompts/get and resources/read can)")
+        return inputs.resolve(asks)
+
+    def client_supports(self, *path: str) -> bool:
+        """Whether the client declared the capability at ``path`` (for this request, in 2026-07-28)."""
+        return caps.has_capability(self.client_capabilities, *path)
+
+
+def _read_roots(result: Any) -> list[dict]:
+    roots = result.get("roots") if isinstance(result, dict) else None
+    if not isinstance(roots, list):
+        raise ValueError(f"the client sent an invalid roots/list result: {result!r}")
+    return roots
+
+
+def _sampling_what(params: Mapping[str, Any]) -> str:
+    if "tools" in params or "toolChoice" in params:
+        return "sampling with tools"
+    if params.get("includeContext") not in (None, "none"):
+        return f"sampling with includeContext={params['includeContext']!r}"
+    return "sampling"
 
 
 def is_context_annotation(annotation: Any) -> bool:

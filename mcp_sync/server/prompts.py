@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from ..errors import INTERNAL_ERROR, INVALID_PARAMS, McpError
 from ..protocol.versions import ALL_VERSIONS
 from ..session import IncomingRequest
-from ..types.compat import result_for_version
 from .arguments import choices, string_converter
 from .context import Context, bound_context, skip_context
 from .pagination import paginate
@@ -143,4 +142,8 @@ class PromptTable:
             raise McpError(INTERNAL_ERROR, f"Error rendering prompt '{prompt.name}': "
                                            f"{self.server.describe_error(exc, f'prompt {prompt.name!r}')}") from None
         version = connection.protocol_version
-        return result if version is None else result_for_version(result, version)
+        if version is None:
+            return result
+        from ..types.compat import result_for_version  # mcp_sync.types loads on first use
+
+        return result_for_version(result, version)

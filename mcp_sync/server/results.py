@@ -9,10 +9,29 @@ plain dicts.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
-from ..types.base import WireType
 from .schema import to_jsonable
+
+_modules = sys.modules
+_TYPES_BASE = "mcp_sync.types.base"
+
+
+def is_wire(value: Any) -> bool:
+    """True if ``value`` is an :mod:`mcp_sync.types` instance.
+
+    Without importing :mod:`mcp_sync.types` (and cattrs): if nothing imported
+    it yet, nothing can be an instance of its classes.
+    """
+    base = _modules.get(_TYPES_BASE)
+    return base is not None and isinstance(value, base.WireType)
+
+
+def is_wire_type(annotation: Any) -> bool:
+    """True if ``annotation`` is an :mod:`mcp_sync.types` class (same lazy rule as :func:`is_wire`)."""
+    base = _modules.get(_TYPES_BASE)
+    return base is not None and isinstance(annotation, type) and issubclass(annotation, base.WireType)
 
 CONTENT_TYPES = frozenset({"text", "image", "audio", "resource", "resource_link"})
 _RESULT_KEYS = frozenset({"content", "structuredContent", "isError", "_meta"})
@@ -20,7 +39,7 @@ _RESULT_KEYS = frozenset({"content", "structuredContent", "isError", "_meta"})
 
 def unwire(value: Any) -> Any:
     """An :mod:`mcp_sync.types` instance as its wire dict; anything else unchanged."""
-    if isinstance(value, WireType):
+    if is_wire(value):
         from ..types import to_wire
 
         return to_wire(value)

@@ -8,15 +8,18 @@ import traceback
 from typing import Any, Callable, Mapping, Sequence
 
 from ..limits import Limits
+from ..protocol.caching import PRIVATE, CachePolicy
 from ..protocol.versions import LEGACY_VERSIONS
 from ..session import DEFAULT_MAX_WORKERS, IncomingRequest
 from ..transports.base import Transport
 from .completions import CompletionTable, Provider, completion_key
 from .connection import ServerConnection
 from .logs import McpLogHandler, check_level, set_level
+from .modern import ModernDispatcher
 from .prompts import PromptDef, PromptTable
 from .resources import ResourceDef, ResourceTable, TemplateDef
 from .results import error_result
+from .tasks import TASKS_VERSION, ServerTasks
 from .tools import ToolDef, ToolTable
 
 MethodHandler = Callable[[ServerConnection, IncomingRequest], Any]
@@ -61,6 +64,14 @@ class Server:
 
     ``page_size``: items per page of every list (None: one page).
     ``debug``: tool error results include the traceback.
+
+    2026-07-28 requests are served statelessly beside legacy sessions on
+    every transport (see :mod:`mcp_sync.server.modern`).
+    ``cache_ttl_ms``/``cache_scope``: the ``ttlMs``/``cacheScope`` hints of
+    ``server/discover``, the lists and ``resources/read`` (a handler's own
+    values win). ``request_state_secret``: the key (16+ bytes) sealing MRTR
+    ``requestState``; give every worker serving one endpoint the same one
+    (default: random per process).
     """
 
     def __init__(
@@ -79,6 +90,12 @@ class Server:
         debug: bool = False,
         logging: bool | None = None,
         capabilities: Mapping[str, Any] | None = None,
+        tasks: Any = None,
+        task_executor: Any = None,
+        task_status_notifications: bool = False,
+        cache_ttl_ms: int = 0,
+        cache_scope: str = PRIVATE,
+        request_state_secret: bytes | str | None = None,
     ) -> None:
         if page_size is not None and page_size < 1:
             raise ValueError("page_size must be a positive integer or None")
@@ -105,6 +122,9 @@ class Server:
         self._resources = ResourceTable(self, lambda: self._changed("resources"))
         self._prompts = PromptTable(self, lambda: self._changed("prompts"))
         self._completions = CompletionTable(self, lambda: self._changed(None))
+        #: Task support (2025-11-25 task-augmented tools/call); see :mod:`mcp_sync.server.tasks`.
+        self.tasks = ServerTasks(self, tasks, executor=task_executor,
+                                 status_notifications=task_status_notifications)
         self._capabilities: dict[str, Any] = {}
         self._refresh_capabilities()
         self._methods: dict[str, MethodHandler] = {
@@ -119,7 +139,14 @@ class Server:
             "prompts/get": self._prompts.get,
             "completion/complete": self._completions.complete,
             "logging/setLevel": set_level,
+            "tasks/get": self.tasks.handle_get,
+            "tasks/result": self.tasks.handle_result,
+            "tasks/list": self.tasks.handle_list,
+            "tasks/cancel": self.tasks.handle_cancel,
         }
+        #: Serves 2026-07-28 requests (built after the method table: it tells legacy-only methods apart).
+        self._modern = ModernDispatcher(self, cache_policy=CachePolicy(ttl_ms=cache_ttl_ms, scope=cache_scope),
+                                        request_state_secret=request_state_secret)
 
     # -- identity ------------------------------------------------------------
 
@@ -154,6 +181,9 @@ class Server:
             logging_on = self._log_bridge or self._uses_context()
         if logging_on:
             derived["logging"] = {}
+        tasks = self.tasks.refresh(self._tools.registry.snapshot())
+        if tasks is not None:
+            derived["tasks"] = tasks
         merged = _deep_merge(derived, self._extra_capabilities)
         for kind in ("tools", "prompts", "resources"):  # declared explicitly: list changes are still announced
             if kind in merged and isinstance(merged[kind], dict):
@@ -168,9 +198,12 @@ class Server:
     def _initialize_result(self, version: str) -> dict[str, Any]:
         from .wire_view import view
 
+        capabilities = self.capabilities()
+        if "tasks" in capabilities and version != TASKS_VERSION:  # core tasks exist in 2025-11-25 only
+            capabilities = {k: v for k, v in capabilities.items() if k != "tasks"}
         result: dict[str, Any] = {
             "protocolVersion": version,
-            "capabilities": self.capabilities(),
+            "capabilities": capabilities,
             "serverInfo": view("implementation", self.server_info(), version),
         }
         if self.instructions:
@@ -208,6 +241,7 @@ class Server:
         input_schema: Mapping[str, Any] | None = None,
         output_schema: Mapping[str, Any] | None = None,
         structured_output: bool | None = None,
+        immediate_response: str | Callable[[dict], str] | None = None,
         replace: bool = False,
     ) -> Any:
         """Register a function as a tool (``@server.tool`` or ``@server.tool(...)``).
@@ -220,11 +254,15 @@ class Server:
         ``task_support`` is ``"forbidden"``, ``"optional"`` or
         ``"required"`` (sent as ``execution.taskSupport`` on 2025-11-25).
         ``input_schema``/``output_schema`` replace the derived schemas and
-        are sent exactly as written.
+        are sent exactly as written. ``immediate_response`` (a string, or a
+        function of the arguments returning one) is sent with the
+        ``CreateTaskResult`` of a task-augmented call as
+        ``_meta["io.modelcontextprotocol/model-immediate-response"]``.
         """
         options = dict(name=name, title=title, description=description, annotations=annotations, icons=icons,
                        meta=meta, task_support=task_support, input_schema=input_schema,
-                       output_schema=output_schema, structured_output=structured_output)
+                       output_schema=output_schema, structured_output=structured_output,
+                       immediate_response=immediate_response)
 
         def register(func: Callable[..., Any]) -> Callable[..., Any]:
             self._tools.add(ToolDef(func, **options), replace=replace)
@@ -304,7 +342,7 @@ class Server:
             if connection.subscribed(uri):
                 connection.notify("notifications/resources/updated", {"uri": uri})
                 told += 1
-        return told
+        return told + self._modern.publish("notifications/resources/updated", {"uri": uri})
 
     # -- prompts ---------------------------------------------------------------------
 
@@ -415,13 +453,17 @@ class Server:
         """Tell initialized clients that the ``kind`` list (tools/prompts/resources) changed.
 
         Only clients whose ``initialize`` was answered with ``kind.listChanged``
-        hear about it. Registration and removal call this; call it yourself
+        hear about it, and 2026-07-28 ``subscriptions/listen`` streams that
+        asked for it. Registration and removal call this; call it yourself
         when what a list returns changes some other way.
         """
         method = _LIST_CHANGED[kind]
         for connection in self.connections():
             if connection.protocol_version is not None and connection.declared(kind, "listChanged"):
                 connection.notify(method)
+        modern = getattr(self, "_modern", None)  # None while __init__ runs
+        if modern is not None:
+            modern.publish(method)
 
     # -- connections -------------------------------------------------------------
 
@@ -469,7 +511,10 @@ class Server:
         if transport == "http":
             from ..http import serve_http
 
-            serve_http(self, **options)
+            try:
+                serve_http(self, **options)
+            finally:
+                self.close()
             return
         if transport != "stdio":
             raise ValueError(f"unknown transport {transport!r}; use 'stdio' or 'http'")
@@ -482,4 +527,15 @@ class Server:
             pass
         finally:
             connection.close()
+            self.close()
+
+    def close(self) -> None:
+        """Cancel unfinished tasks and stop the task threads (joined); the server stays usable."""
+        self.tasks.close()
+
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 

@@ -15,12 +15,10 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from ..errors import INVALID_PARAMS, McpError
 from ..protocol.versions import V2025_06_18, is_modern
 from ..session import IncomingRequest
-from ..types.base import WireType
-from ..types.compat import result_for_version
 from .context import Context, bound_context, is_context_annotation
 from .pagination import paginate
 from .registry import Registry
-from .results import blocks_of, error_result, is_call_tool_result, json_text, plain_tool_result, unwire
+from .results import blocks_of, error_result, is_call_tool_result, json_text, plain_tool_result, unwire, is_wire_type
 from .schema import build_tool_signature, to_jsonable
 from .validation import compile_schema, problems
 from .wire_view import views as make_views
@@ -58,13 +56,14 @@ class ToolDef:
     """One registered tool."""
 
     __slots__ = ("name", "fn", "wire", "views", "validator", "coerce", "context_param", "output_validator",
-                 "structured", "task_support")
+                 "structured", "task_support", "immediate_response")
 
     def __init__(self, fn: Callable[..., Any], *, name: str | None = None, title: str | None = None,
                  description: str | None = None, annotations: Any = None, icons: Sequence[Any] | None = None,
                  meta: Mapping[str, Any] | None = None, task_support: str | None = None,
                  input_schema: Mapping[str, Any] | None = None, output_schema: Mapping[str, Any] | None = None,
-                 structured_output: bool | None = None) -> None:
+                 structured_output: bool | None = None,
+                 immediate_response: str | Callable[[dict], str] | None = None) -> None:
         if not callable(fn):
             raise TypeError(f"a tool must be callable, not {type(fn).__name__}")
         if task_support is not None and task_support not in TASK_SUPPORT:
@@ -80,7 +79,7 @@ class ToolDef:
                 return True
             return False
 
-        signature = build_tool_signature(fn, skip=skip, unstructured=(WireType,),
+        signature = build_tool_signature(fn, skip=skip, unstructured=is_wire_type,
                                          structured_output=False if output_schema is not None else structured_output)
         self.fn = fn
         self.name = name or signature.name
@@ -88,6 +87,8 @@ class ToolDef:
             log.warning("tool name %r does not follow the MCP naming rules (1-128 of A-Z a-z 0-9 _ - .)", self.name)
         self.context_param = found.get("ctx")
         self.task_support = task_support
+        #: Sent with a task-augmented call's CreateTaskResult (a string or ``fn(arguments) -> str``).
+        self.immediate_response = immediate_response
         where = f"tool {self.name!r}"
         schema_in = copy.deepcopy(dict(input_schema)) if input_schema is not None else signature.input_schema
         self.validator = compile_schema(schema_in, what=f"{where} inputSchema")
@@ -174,6 +175,8 @@ def adapt(result: dict[str, Any], version: str | None) -> dict[str, Any]:
     """A CallToolResult as the negotiated revision defines it."""
     if version is None or (version >= V2025_06_18 and not is_modern(version)):
         return result
+    from ..types.compat import result_for_version  # not imported until an older or newer revision needs it
+
     adapted = result_for_version(result, version)
     if version < V2025_06_18 and "structuredContent" in adapted:
         adapted = {k: v for k, v in adapted.items() if k != "structuredContent"}
@@ -211,4 +214,10 @@ class ToolTable:
             arguments = {}
         elif type(arguments) is not dict:
             raise McpError(INVALID_PARAMS, "Invalid params: 'arguments' must be an object")
+        if self.server.tasks.enabled:  # task negotiation (2025-11-25): maybe a CreateTaskResult
+            created = self.server.tasks.call_tool(
+                connection, request, tool, arguments,
+                lambda req: adapt(tool.run(self.server, connection, req, arguments), connection.protocol_version))
+            if created is not None:
+                return created
         return adapt(tool.run(self.server, connection, request, arguments), connection.protocol_version)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from jsonschema import Draft202012Validator
-from jsonschema import validators as _validators
-from jsonschema.exceptions import SchemaError
+# jsonschema (and the referencing/rpds stack under it) is imported on first need:
+# the flat schemas most tool signatures give are checked at registration by
+# _plainly_valid and validated by a precomputed plan, so a server whose tools
+# only take simple parameters never imports it unless an argument is invalid.
 
 #: At most this many problems are listed in one message.
 MAX_PROBLEMS = 5
@@ -48,19 +49,68 @@ def _fast_plan(schema: Mapping[str, Any]) -> tuple[dict[str, tuple[type, ...]], 
     return types, tuple(required), closed is False
 
 
+_STR_KEYS = ("description", "title")
+
+
+def _plainly_valid(schema: Mapping[str, Any]) -> bool:
+    """True if ``schema`` is a flat object schema (see :func:`_fast_plan`) whose every keyword is
+    well-typed, hence valid against the 2020-12 metaschema without asking jsonschema.
+
+    Only plain ``dict``/``list``/``str``/``bool`` values qualify; anything else
+    (``$schema``, other keywords, other container types) returns False and
+    goes through ``check_schema``.
+    """
+    if type(schema) is not dict or not schema.keys() <= _ROOT_KEYS or "$schema" in schema:
+        return False
+    if schema.get("type") != "object" or type(schema.get("additionalProperties", True)) is not bool:
+        return False
+    if any(key in schema and type(schema[key]) is not str for key in _STR_KEYS):
+        return False
+    required = schema.get("required", [])
+    if type(required) is not list or any(type(r) is not str for r in required) or len(set(required)) != len(required):
+        return False
+    properties = schema.get("properties", {})
+    if type(properties) is not dict:
+        return False
+    for name, prop in properties.items():
+        if type(name) is not str or type(prop) is not dict or not prop.keys() <= _ANNOTATION_KEYS:
+            return False
+        kind = prop.get("type")
+        if type(kind) is not str or kind not in _PY_TYPES:
+            return False
+        if any(key in prop and type(prop[key]) is not str for key in _STR_KEYS):
+            return False
+        if "examples" in prop and type(prop["examples"]) is not list:
+            return False
+        if "deprecated" in prop and type(prop["deprecated"]) is not bool:
+            return False
+    return True
+
+
 class SchemaValidator:
     """A compiled schema. ``problems(instance)`` lists what is wrong (empty when valid).
 
     Flat schemas of plain typed properties (what most tool signatures give)
     are checked with a precomputed plan; only an instance that fails it, and
-    every other schema, goes through jsonschema.
+    every other schema, goes through jsonschema (``full``, built on first use).
     """
 
-    __slots__ = ("full", "_plan")
+    __slots__ = ("_full", "_plan", "_schema")
 
-    def __init__(self, full: Any, plan: Any) -> None:
-        self.full = full
+    def __init__(self, full: Any, plan: Any, schema: Mapping[str, Any] | None = None) -> None:
+        self._full = full
         self._plan = plan
+        self._schema = schema
+
+    @property
+    def full(self) -> Any:
+        """The jsonschema validator (Draft 2020-12 unless ``$schema`` says otherwise)."""
+        full = self._full
+        if full is None:  # a plainly valid schema, checked without jsonschema at registration
+            from jsonschema import Draft202012Validator
+
+            full = self._full = Draft202012Validator(self._schema)
+        return full
 
     def _fast_ok(self, instance: Any) -> bool:
         types, required, closed = self._plan
@@ -96,6 +146,12 @@ def compile_schema(schema: Mapping[str, Any], *, what: str) -> SchemaValidator:
     """A validator for ``schema``. Raises TypeError if the schema itself is invalid."""
     if not isinstance(schema, Mapping):
         raise TypeError(f"{what}: a JSON Schema must be an object, not {type(schema).__name__}")
+    if _plainly_valid(schema):
+        return SchemaValidator(None, _fast_plan(schema), schema)
+    from jsonschema import Draft202012Validator
+    from jsonschema import validators as _validators
+    from jsonschema.exceptions import SchemaError
+
     if "$schema" in schema:
         cls = _validators.validator_for(schema, default=None)
         if cls is None:

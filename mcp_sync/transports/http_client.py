@@ -25,6 +25,17 @@ the session's reader thread pops with :meth:`~HttpClientTransport.receive`.
   goes on with that.
 
 ``close()`` aborts the connections its threads are blocked on and joins them.
+
+2026-07-28 (modern) requests -- those whose ``params._meta`` carries
+``io.modelcontextprotocol/protocolVersion`` -- are sent statelessly: no
+session id, ``MCP-Protocol-Version`` from the ``_meta``, ``Mcp-Method`` and
+``Mcp-Name`` mirrored from the body (base64 sentinel where needed), plus what
+:attr:`HttpClientTransport.header_hook` returns (the client's ``Mcp-Param-*``
+headers). Their SSE streams are never resumed (a broken stream loses the
+request), cancelling one closes its stream instead of POSTing
+``notifications/cancelled``, and a JSON-RPC error body with an HTTP error
+status fails the request with a :class:`~mcp_sync.protocol.modern.RejectedRequest`
+carrying that status (what era detection reads).
 """
 
 from __future__ import annotations
@@ -37,7 +48,7 @@ import queue
 import socket
 import threading
 import weakref
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -47,7 +58,9 @@ from urllib3.util.retry import Retry
 
 from ..errors import ConnectionClosed
 from ..http.sse import SseParser
+from ..protocol import headers as _mcp_headers
 from ..protocol.jsonrpc import dumps
+from ..protocol.modern import RejectedRequest, is_modern_request
 from .base import Transport
 
 log = logging.getLogger("mcp_sync.http.client")
@@ -212,10 +225,12 @@ class _StreamState:
 
 
 class _Exchange:
-    __slots__ = ("request_id", "thread", "cancelled", "answered")
+    __slots__ = ("request_id", "thread", "cancelled", "answered", "modern_headers")
 
-    def __init__(self, request_id: Any) -> None:
+    def __init__(self, request_id: Any, modern_headers: dict[str, str] | None = None) -> None:
         self.request_id = request_id
+        #: A 2026-07-28 request: its mirrored headers (no session, no resumption).
+        self.modern_headers = modern_headers
         self.thread: threading.Thread | None = None
         #: The session gave up on the request: stop reading for it.
         self.cancelled = False
@@ -314,6 +329,16 @@ class HttpClientTransport(Transport):
         self._stop = threading.Event()
         self._close_called = False
         self._error: ConnectionClosed | None = None
+        #: 2026-07-28: ``hook(message) -> headers`` adding to the mirrored headers of a modern request
+        #: (the client's ``Mcp-Param-*``); may raise ``ValueError`` for a value that cannot be mirrored.
+        self.header_hook: Callable[[dict], Mapping[str, str]] | None = None
+        self._modern_seen = False
+
+    @property
+    def era_key(self) -> str:
+        """Key of this server in an era cache: origin + path of the endpoint."""
+        parts = urlsplit(self.url)
+        return f"http:{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path or '/'}"
 
     # -- Transport -------------------------------------------------------------------------
 
@@ -346,9 +371,19 @@ class HttpClientTransport(Transport):
         if self.legacy_endpoint is not None:
             self._post_legacy(data)
             return
+        modern = self._modern_headers(message) if is_request else None
         if is_request:
-            self._start_exchange(message["id"], data, message["method"] == "initialize")
+            self._start_exchange(message["id"], data, message["method"] == "initialize", modern)
             return
+        if isinstance(message, dict) and message.get("method") == "notifications/cancelled":
+            request_id = (message.get("params") or {}).get("requestId")
+            with self._lock:
+                exchange = self._exchanges.get(request_id) if type(request_id) in (str, int) else None
+            if exchange is not None and exchange.modern_headers is not None:
+                self._abandon(request_id)  # 2026-07-28: closing the response stream is the cancellation
+                return
+            if exchange is None and self._modern_seen and self.session_id is None:
+                return  # a stateless server has nothing to cancel once the stream is gone
         self._post_oneway(data)
         if isinstance(message, dict):
             method = message.get("method")
@@ -383,7 +418,25 @@ class HttpClientTransport(Transport):
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _headers(self, kind: str, last_event_id: str | None = None) -> dict[str, str]:
+    def _modern_headers(self, message: Any) -> dict[str, str] | None:
+        """The mirrored headers of a 2026-07-28 request, or None for a legacy message."""
+        if not isinstance(message, dict) or not is_modern_request(message.get("params")):
+            return None
+        headers = _mcp_headers.standard_headers(message)
+        hook = self.header_hook
+        if hook is not None:
+            headers.update(hook(message))
+        return headers
+
+    def _headers(self, kind: str, last_event_id: str | None = None,
+                 modern: Mapping[str, str] | None = None) -> dict[str, str]:
+        if modern is not None:  # 2026-07-28: stateless; the version comes from the request's _meta
+            headers = dict(self._extra_headers)
+            headers["Content-Type"] = "application/json"
+            headers["Accept"] = "application/json, text/event-stream"
+            headers["Accept-Encoding"] = "identity"
+            headers.update(modern)
+            return headers
         headers = dict(self._extra_headers)
         if kind == "post":
             headers["Content-Type"] = "application/json"
@@ -533,8 +586,11 @@ class HttpClientTransport(Transport):
 
     # -- requests ------------------------------------------------------------------------------
 
-    def _start_exchange(self, request_id: Any, data: bytes, is_init: bool) -> None:
-        exchange = _Exchange(request_id)
+    def _start_exchange(self, request_id: Any, data: bytes, is_init: bool,
+                        modern_headers: dict[str, str] | None = None) -> None:
+        exchange = _Exchange(request_id, modern_headers)
+        if modern_headers is not None:
+            self._modern_seen = True
         with self._lock:
             self._exchanges[request_id] = exchange
         thread = self._spawn(self._exchange, f"{self.name}-request-{request_id}", exchange, data, is_init)
@@ -563,31 +619,52 @@ class HttpClientTransport(Transport):
     def _run_exchange(self, exchange: _Exchange, data: bytes, is_init: bool) -> None:
         rid = exchange.request_id
         try:
-            response = self._http.post(self.url, data=data, headers=self._headers("init" if is_init else "post"),
-                                       stream=True, timeout=(self.timeout, self.sse_read_timeout))
+            response = self._http.post(self.url, data=data, headers=self._headers(
+                "init" if is_init else "post", modern=exchange.modern_headers),
+                stream=True, timeout=(self.timeout, self.sse_read_timeout))
         except requests.RequestException as exc:
             if not exchange.cancelled:
                 self._fail(rid, ConnectionClosed(f"POST to {self.url} failed: {exc}"))
             return
-        with self._holding(response):
-            status = response.status_code
-            if is_init and response.headers.get("Mcp-Session-Id"):
-                self.session_id = response.headers["Mcp-Session-Id"]
-            media = _media_type(response)
-            if 200 <= status < 300 and media == "text/event-stream":
-                self._follow(exchange, response)
-                return
-            if 200 <= status < 300 and media == "application/json":
+        try:
+            with self._holding(response):
+                status = response.status_code
+                if is_init and response.headers.get("Mcp-Session-Id"):
+                    self.session_id = response.headers["Mcp-Session-Id"]
+                media = _media_type(response)
+                if 200 <= status < 300 and media == "text/event-stream":
+                    self._follow(exchange, response)
+                    return
+                if 200 <= status < 300 and media == "application/json":
+                    text = response.content.decode("utf-8", errors="replace")
+                    try:
+                        json.loads(text)
+                    except ValueError:  # e.g. cut short: never hand the session half a message
+                        pass
+                    else:
+                        self._deliver(text)
+                    if not exchange.answered and not exchange.cancelled:
+                        self._fail(rid, ConnectionClosed(
+                            f"the server's JSON answer to request {rid!r} was not its response (cut short or "
+                            f"malformed: {text[:200]!r})"))
+                    return
+                if status in (202, 204):
+                    return  # the answer comes on another stream
                 text = response.content.decode("utf-8", errors="replace")
-                if text.strip():
-                    self._deliver(text)
-                return
-            if status in (202, 204):
-                return  # the answer comes on another stream
-            text = response.content.decode("utf-8", errors="replace")
+        except requests.RequestException as exc:  # the body broke off (connection lost mid-answer)
+            if not exchange.cancelled and not exchange.answered:
+                self._fail(rid, ConnectionClosed(f"the answer to request {rid!r} broke off: {exc}"))
+            return
         if status == 404 and self.session_id is not None and not is_init:
             self._session_expired()
             return
+        if exchange.modern_headers is not None:
+            error = self._modern_error(text, rid)
+            if error is not None:
+                if not exchange.cancelled:
+                    self._fail(rid, RejectedRequest(error.get("code"), error.get("message"), error.get("data"),
+                                                    http_status=status))
+                return
         rpc_error = self._jsonrpc_error(text, rid)
         if is_init and status in (400, 404, 405) and self.legacy_fallback and rpc_error is None:
             self._fall_back_to_sse(rid, data, status)
@@ -597,6 +674,22 @@ class HttpClientTransport(Transport):
             return
         if not exchange.cancelled:
             self._fail(rid, HttpStatusError(status, _describe(response, text), text[:2000]))
+
+    @staticmethod
+    def _modern_error(text: str, request_id: Any) -> dict[str, Any] | None:
+        """The ``error`` of a JSON-RPC error body answering ``request_id`` (or with a null id)."""
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            return None
+        if not (isinstance(obj, dict) and "method" not in obj and obj.get("id") in (request_id, None)):
+            return None
+        error = obj.get("error")
+        if not isinstance(error, dict) or type(error.get("code")) is not int:
+            return None
+        message = error.get("message")
+        return {"code": error["code"], "message": message if isinstance(message, str) else "Unknown error",
+                "data": error.get("data")}
 
     @staticmethod
     def _jsonrpc_error(text: str, request_id: Any) -> str | None:
@@ -614,6 +707,11 @@ class HttpClientTransport(Transport):
         rid = exchange.request_id
         state = _StreamState(self.retry_ms)
         if self._read_stream(response, state, rid):
+            return
+        if exchange.modern_headers is not None:  # 2026-07-28 streams cannot be resumed
+            if not (self._stop.is_set() or exchange.cancelled or exchange.answered):
+                self._fail(rid, ConnectionClosed("the server ended the response stream before answering "
+                                                 "(2026-07-28 streams cannot be resumed; the request is lost)"))
             return
         fruitless = 0
         while True:
@@ -641,7 +739,7 @@ class HttpClientTransport(Transport):
                     if status == 200 and _media_type(resumed) == "text/event-stream":
                         if self._read_stream(resumed, state, rid):
                             return
-                    elif 400 <= status < 500:
+                    elif 400 <= status < 500 and status != 429:  # 429: a server limit, try again later
                         if not exchange.cancelled:
                             self._fail(rid, HttpStatusError(
                                 status, f"the server refused to resume the response stream (GET with "
@@ -717,7 +815,7 @@ class HttpClientTransport(Transport):
                         before = state.received, state.last_event_id
                         self._read_stream(response, state)
                         failures = 0 if (state.received, state.last_event_id) != before else failures + 1
-                    elif 400 <= status < 500:
+                    elif 400 <= status < 500 and status != 429:  # 429 (a server limit): back off, retry
                         log.info("the server refused the GET stream (HTTP %s); not retrying", status)
                         return
                     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import io
+import json
 import os
 import subprocess
 import sys
@@ -57,6 +58,9 @@ class StdioClientTransport(StreamTransport):
         self._tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
         self._tail_lock = threading.Lock()
         self.argv = argv
+        #: Key of this server in an era cache (:mod:`mcp_sync.client.era`): command line, directory, extra env.
+        self.era_key = "stdio:" + json.dumps([argv, os.fspath(cwd) if cwd is not None else os.getcwd(),
+                                              sorted((env or {}).items()), inherit_env])
         try:
             self.process = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -137,6 +141,50 @@ class StdioClientTransport(StreamTransport):
                 pass
 
 
+class StdioServerTransport(StreamTransport):
+    """The server end of stdio: a :class:`StreamTransport` that also reports end of input.
+
+    Callbacks added with :meth:`add_eof_callback` run once, on the reader
+    thread, when stdin reaches end of file (before the session drains the
+    requests still running): long-lived requests such as a 2026-07-28
+    ``subscriptions/listen`` end at once instead of holding the exit.
+    """
+
+    def __init__(self, reader: BinaryIO, writer: BinaryIO, *, max_line: int = DEFAULT_MAX_LINE) -> None:
+        super().__init__(reader, writer, max_line=max_line)
+        self._eof_lock = threading.Lock()
+        self._eof = False
+        self._eof_callbacks: list[Callable[[], None]] = []
+
+    def receive(self) -> Any:
+        frame = super().receive()
+        if frame is None:
+            with self._eof_lock:
+                self._eof = True
+                callbacks, self._eof_callbacks = self._eof_callbacks, []
+            for callback in callbacks:
+                try:
+                    callback()
+                except Exception:  # a callback must not kill the reader thread
+                    pass
+        return frame
+
+    def add_eof_callback(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` once at end of input (now, if it was reached already)."""
+        with self._eof_lock:
+            if not self._eof:
+                self._eof_callbacks.append(callback)
+                return
+        callback()
+
+    def remove_eof_callback(self, callback: Callable[[], None]) -> None:
+        with self._eof_lock:
+            try:
+                self._eof_callbacks.remove(callback)
+            except ValueError:
+                pass
+
+
 def stdio_server_transport(max_line: int = DEFAULT_MAX_LINE) -> StreamTransport:
     """The server end of stdio: read stdin, write stdout.
 
@@ -153,4 +201,4 @@ def stdio_server_transport(max_line: int = DEFAULT_MAX_LINE) -> StreamTransport:
         sys.stdout = sys.stderr
     except (AttributeError, OSError, io.UnsupportedOperation):
         stdout = sys.stdout.buffer  # no real descriptors (embedded interpreters): use what we have
-    return StreamTransport(stdin, stdout, max_line=max_line)
+    return StdioServerTransport(stdin, stdout, max_line=max_line)

@@ -21,7 +21,7 @@ def run_example(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 
 EXPECTED_CLIENT_OUTPUT = """\
-connected to quickstart 1.0 (protocol 2025-11-25)
+connected to quickstart 1.0 (protocol 2026-07-28)
 instructions: Arithmetic, greetings and a countdown with progress.
 tools:
   add: Add two numbers.

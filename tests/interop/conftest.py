@@ -8,6 +8,7 @@ Everything runs on stdio pipes or 127.0.0.1.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 from pathlib import Path
@@ -33,6 +34,9 @@ PEER_VERSION = _peer_version()
 @pytest.fixture(scope="session")
 def peer_python() -> str:
     if PEER_VERSION is None:
+        if os.environ.get("MCP_SYNC_REQUIRE_INTEROP"):  # make test sets it: never skip in CI
+            pytest.fail("the official MCP Python SDK is not installed in .cache/interop/py-venv: run "
+                        "scripts/setup_interop.sh")
         pytest.skip("the official MCP Python SDK is not installed in .cache/interop/py-venv: run "
                     "scripts/setup_interop.sh (make test does)")
     return str(PEER_PYTHON)

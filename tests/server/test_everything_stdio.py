@@ -14,7 +14,14 @@ from tests.server.support import Collector, everything_stdio
 TOOLS = ["test_simple_text", "test_image_content", "test_audio_content", "test_embedded_resource",
          "test_multiple_content_types", "test_error_handling", "test_tool_with_logging", "test_tool_with_progress",
          "test_reconnection", "test_sampling", "test_elicitation", "test_elicitation_sep1034_defaults",
-         "test_elicitation_sep1330_enums", "json_schema_2020_12_tool"]
+         "test_elicitation_sep1330_enums", "json_schema_2020_12_tool",
+         # 2026-07-28 fixtures (stateless wire; they work in legacy sessions too)
+         "test_missing_capability", "test_streaming_elicitation", "test_logging_tool", "test_trigger_tool_change",
+         "test_trigger_prompt_change", "test_x_mcp_header", "test_input_required_result_elicitation",
+         "test_input_required_result_sampling", "test_input_required_result_list_roots",
+         "test_input_required_result_request_state", "test_input_required_result_multiple_inputs",
+         "test_input_required_result_multi_round", "test_input_required_result_tampered_state",
+         "test_input_required_result_capabilities"]
 
 
 def sampling(params):
@@ -64,7 +71,8 @@ def test_lists_and_capabilities(client):
         "test://template/{id}/data"
     prompts = client.request("prompts/list", {})["prompts"]
     assert [p["name"] for p in prompts] == ["test_simple_prompt", "test_prompt_with_arguments",
-                                            "test_prompt_with_embedded_resource", "test_prompt_with_image"]
+                                            "test_prompt_with_embedded_resource", "test_prompt_with_image",
+                                            "test_input_required_result_prompt"]
     assert all(p.get("description") for p in prompts)
 
 

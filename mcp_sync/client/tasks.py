@@ -1,0 +1,561 @@
+"""Tasks (2025-11-25, SEP-1686) from the requestor's side, and the client as receiver.
+
+Requestor: :class:`RemoteTask` is the handle of a task running on the peer;
+:class:`Task` is the client's (``client.call_tool_as_task(...)``), and the
+server's ``ctx.elicit_as_task(...)`` / ``ctx.sample_as_task(...)`` return the
+same kind of handle for a task running on the client::
+
+    task = client.call_tool_as_task("build", {"target": "all"}, ttl=600_000)
+    for status in task.watch():          # tasks/get, honouring the server's pollInterval
+        print(status.status, status.status_message)
+    result = task.result()               # tasks/result: the CallToolResult
+
+* ``status()``: ``tasks/get`` (a :class:`~mcp_sync.types.GetTaskResult`).
+* ``result(timeout)``: ``tasks/result``, blocking until the task is terminal;
+  the original result, or the original JSON-RPC error raised as
+  :class:`~mcp_sync.errors.McpError` (a cancelled task has no result: -32602).
+* ``wait(timeout, poll=False)``: block until terminal (in ``tasks/result``, or
+  with ``poll=True`` by ``tasks/get`` every ``pollInterval``) and return the
+  final status.
+* ``watch()``: iterate over status changes until terminal. Between two
+  ``tasks/get`` it waits the server's ``pollInterval`` (the protocol's own
+  polling), woken early by a ``notifications/tasks/status`` for the task. When
+  the task needs input it starts ``tasks/result`` in the background, as the
+  specification asks, so the server can send its questions on that stream.
+* ``cancel()``: ``tasks/cancel``.
+
+No method sleeps except to honour ``pollInterval``; a closed connection wakes
+every wait.
+
+Receiver: :class:`ClientTaskReceiver` (``Client(tasks=True)``) declares
+``tasks.requests.sampling.createMessage`` / ``tasks.requests.elicitation.create``
+(for the handlers the client has) plus ``tasks.list`` and ``tasks.cancel``,
+runs a task-augmented request's handler as a task in its own
+:class:`~mcp_sync.tasks.InMemoryTaskStore`, and answers ``tasks/get``,
+``tasks/result``, ``tasks/list`` and ``tasks/cancel`` from the server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Mapping, TypeVar
+
+from ..errors import INTERNAL_ERROR, INVALID_PARAMS, McpError, RequestTimeout
+from ..tasks import legacy
+from ..tasks.errors import TaskWaitCancelled
+from ..tasks.limits import TaskLimits
+from ..tasks.memory import InMemoryTaskStore
+from ..tasks.runner import TaskRunner
+from ..tasks.status import TERMINAL_STATUSES
+from ..tasks.store import TaskStore
+from ..types import GetTaskResult, from_wire
+
+if TYPE_CHECKING:
+    from ..session import IncomingRequest
+    from ..types import CallToolResult
+
+__all__ = ["ClientTaskReceiver", "RemoteTask", "Task", "TaskPeer"]
+
+R = TypeVar("R")
+
+#: Seconds between two ``tasks/get`` when the peer suggests no ``pollInterval``.
+DEFAULT_POLL_INTERVAL = 1.0
+#: Never poll faster than this (seconds), whatever the peer suggests.
+MIN_POLL_INTERVAL = 0.01
+
+
+class TaskPeer:
+    """How a :class:`RemoteTask` talks to the receiver (the client's or the server's side)."""
+
+    #: Set when the connection ends (wakes every wait).
+    closed: threading.Event
+
+    def send(self, method: str, params: dict, timeout: float | None,
+             convert: Callable[[Any], Any]) -> Future:  # pragma: no cover - interface
+        """Send a request; a future of ``convert(raw result)``."""
+        raise NotImplementedError
+
+    def default_timeout(self) -> float | None:  # pragma: no cover - interface
+        return None
+
+    def watch_status(self, task_id: str, callback: Callable[[dict], None]) -> Callable[[], None]:
+        """Call ``callback(params)`` for each ``notifications/tasks/status`` of the task; returns a remover."""
+        return lambda: None
+
+    def task_finished(self, task: "RemoteTask") -> None:
+        """The handle saw its task terminal (release per-task state)."""
+
+
+_DEFAULT: Any = object()
+
+
+class RemoteTask(Generic[R]):
+    """A task the peer runs for us (see the module docstring).
+
+    ``task_id``; ``ttl`` (ms, None = unlimited) and ``poll_interval`` (ms or
+    None) as the receiver set them; ``created_at``; ``immediate_response``
+    (the ``io.modelcontextprotocol/model-immediate-response`` the receiver sent
+    with the task, or None); ``last``: the most recent status seen.
+    """
+
+    def __init__(self, peer: TaskPeer, created: Mapping[str, Any], convert: Callable[[Any], R], *,
+                 method: str) -> None:
+        task = created.get("task") if isinstance(created, Mapping) else None
+        if not isinstance(task, Mapping):
+            raise McpError(INTERNAL_ERROR, f"the receiver answered a task-augmented {method!r} without a task "
+                                   f"(expected a CreateTaskResult): {created!r}")
+        self._peer = peer
+        self._convert = self._payload(convert)
+        self.method = method
+        self.last: GetTaskResult = from_wire(GetTaskResult, task_wire(task))
+        self.task_id: str = self.last.task_id
+        self.ttl: int | None = self.last.ttl
+        self.poll_interval: int | None = self.last.poll_interval
+        self.created_at: str = self.last.created_at
+        meta = created.get("_meta")
+        immediate = meta.get(legacy.MODEL_IMMEDIATE_RESPONSE_META) if isinstance(meta, Mapping) else None
+        self.immediate_response: str | None = immediate if isinstance(immediate, str) else None
+        self._lock = threading.Lock()
+        self._result: Future | None = None
+        self._finished = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.task_id} {self.last.status}>"
+
+    @property
+    def status_value(self) -> str:
+        """The last status seen (no request)."""
+        return self.last.status
+
+    @property
+    def done(self) -> bool:
+        """Whether the last status seen is terminal (no request)."""
+        return self.last.status in TERMINAL_STATUSES
+
+    # -- requests --------------------------------------------------------------
+
+    def status(self, *, timeout: float | None = _DEFAULT) -> GetTaskResult:
+        """``tasks/get``: the task's current status."""
+        return self._wait(self._peer.send("tasks/get", {"taskId": self.task_id}, self._timeout(timeout),
+                                          self._snapshot))
+
+    def cancel(self, *, timeout: float | None = _DEFAULT) -> GetTaskResult:
+        """``tasks/cancel``: the task is ``cancelled`` when this returns (-32602 if it had finished)."""
+        return self._wait(self._peer.send("tasks/cancel", {"taskId": self.task_id}, self._timeout(timeout),
+                                          self._snapshot))
+
+    def result_future(self) -> Future:
+        """``tasks/result`` without blocking (one request shared by every caller)."""
+        with self._lock:
+            future = self._result
+            if future is not None and not _retry_needed(future):
+                return future
+            future = self._peer.send("tasks/result", {"taskId": self.task_id}, None, self._convert)
+            self._result = future
+        future.add_done_callback(self._result_done)
+        return future
+
+    def result(self, timeout: float | None = None) -> R:
+        """The original request's result, once the task is terminal (``tasks/result``).
+
+        Raises the original :class:`~mcp_sync.errors.McpError` if the request
+        failed, -32602 if the task was cancelled, :class:`RequestTimeout` after
+        ``timeout`` seconds (the request stays pending for the next call).
+        """
+        future = self.result_future()
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            raise RequestTimeout(f"task {self.task_id} did not finish within {timeout} s") from None
+
+    def wait(self, timeout: float | None = None, *, poll: bool = False) -> GetTaskResult:
+        """Block until the task is terminal; return its final status.
+
+        By default this blocks in ``tasks/result``; ``poll=True`` polls
+        ``tasks/get`` at the server's ``pollInterval`` instead.
+        """
+        if poll:
+            last = None
+            for last in self.watch(timeout=timeout):
+                pass
+            assert last is not None
+            return last
+        try:
+            self.result(timeout)
+        except (McpError, ValueError):
+            pass  # failed or cancelled (or a result we cannot read): the status says which
+        return self.status()
+
+    def watch(self, *, timeout: float | None = None, interval: float | None = None) -> Iterator[GetTaskResult]:
+        """Yield the task's status each time it (or its message) changes, until terminal.
+
+        ``interval`` overrides the receiver's ``pollInterval`` (seconds).
+        Raises :class:`RequestTimeout` after ``timeout`` seconds.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        wake = threading.Event()
+        remove = self._peer.watch_status(self.task_id, lambda _params: wake.set())
+        closed = self._peer.closed
+        seen: tuple | None = None
+        asked = False
+        try:
+            while True:
+                wake.clear()
+                snapshot = self.status()
+                key = (snapshot.status, snapshot.status_message)
+                if key != seen:
+                    seen = key
+                    yield snapshot
+                if snapshot.status in TERMINAL_STATUSES:
+                    return
+                if snapshot.status == "input_required" and not asked:  # let the receiver ask on a tasks/result stream
+                    asked = True
+                    self.result_future().add_done_callback(lambda _f: wake.set())
+                pause = interval
+                if pause is None:
+                    ms = snapshot.poll_interval if snapshot.poll_interval is not None else self.poll_interval
+                    pause = ms / 1000.0 if ms is not None else DEFAULT_POLL_INTERVAL
+                pause = max(pause, MIN_POLL_INTERVAL)
+                if deadline is not None:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise RequestTimeout(f"task {self.task_id} did not finish within {timeout} s")
+                    pause = min(pause, remaining)
+                if closed.is_set():
+                    self.status()  # raises the connection's error
+                wake.wait(pause)  # the peer's pollInterval; a status notification or the close wakes it
+        finally:
+            remove()
+
+    # -- internals -------------------------------------------------------------
+
+    def _payload(self, convert: Callable[[Any], R]) -> Callable[[Any], R]:
+        def checked(raw: Any) -> R:
+            if isinstance(raw, Mapping) and not (set(raw) - {"_meta"}):  # some receivers' answer for a
+                raise McpError(INVALID_PARAMS, f"the receiver sent no result for task {self.task_id} "  # cancelled task
+                                               f"(it was probably cancelled)")
+            return convert(raw)
+        return checked
+
+    def _timeout(self, timeout: Any) -> float | None:
+        return self._peer.default_timeout() if timeout is _DEFAULT else timeout
+
+    @staticmethod
+    def _wait(future: Future) -> Any:
+        try:
+            return future.result()
+        except BaseException:
+            if not future.done():
+                future.cancel()
+            raise
+
+    def _snapshot(self, raw: Any) -> GetTaskResult:
+        snapshot = from_wire(GetTaskResult, task_wire(raw))
+        self._seen(snapshot)
+        return snapshot
+
+    def _seen(self, snapshot: GetTaskResult) -> None:
+        self.last = snapshot
+        if snapshot.status in TERMINAL_STATUSES:
+            self._finish()
+
+    def _result_done(self, future: Future) -> None:
+        if future.cancelled():
+            return
+        exc = future.exception()
+        if exc is None or isinstance(exc, (McpError, ValueError)):
+            self._finish()
+
+    def _finish(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self._finished = True
+        self._peer.task_finished(self)
+
+
+def task_wire(raw: Any) -> dict:
+    """A received Task object, tolerating a missing ``ttl`` (some peers drop a null one): ``None``."""
+    task = dict(raw)
+    task.setdefault("ttl", None)
+    return task
+
+
+def lenient(cls: type) -> Callable[[Any], Any]:
+    """A converter of a task result (``GetTaskResult``, ``ListTasksResult``...) tolerating a missing ``ttl``."""
+    def convert(raw: Any) -> Any:
+        if isinstance(raw, Mapping):
+            raw = task_wire(raw) if "taskId" in raw else dict(raw)
+            if isinstance(raw.get("tasks"), list):
+                raw["tasks"] = [task_wire(t) if isinstance(t, Mapping) else t for t in raw["tasks"]]
+        return from_wire(cls, raw)
+    return convert
+
+
+def _retry_needed(future: Future) -> bool:
+    """A ``tasks/result`` future that ended without an answer from the receiver."""
+    if not future.done():
+        return False
+    if future.cancelled():
+        return True
+    exc = future.exception()
+    return exc is not None and not isinstance(exc, (McpError, ValueError))
+
+
+class Task(RemoteTask["CallToolResult"]):
+    """A tool call the server runs as a task (``client.call_tool_as_task``).
+
+    ``result()`` is the :class:`~mcp_sync.types.CallToolResult` (a tool failure
+    is a result with ``is_error``, and its task's status is ``failed``).
+    """
+
+
+# -- the client's side of the requestor role ------------------------------------------
+
+
+class ClientTaskPeer(TaskPeer):
+    """The client as requestor: requests go through the client; status notifications wake watchers."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.closed = client.session.closed
+        self._lock = threading.Lock()
+        self._watchers: dict[str, list[Callable[[dict], None]]] = {}
+        self._progress: dict[str, tuple[str | None, Callable]] = {}  # token -> (task id, callback)
+        self._tokens = itertools.count(1)
+        client.session.on_close(self._closed)
+
+    def _closed(self, _error: Any) -> None:
+        with self._lock:
+            callbacks = [c for cs in self._watchers.values() for c in cs]
+            self._progress.clear()
+        for callback in callbacks:  # wake every watch() now
+            callback({})
+
+    def send(self, method: str, params: dict, timeout: float | None, convert: Callable[[Any], Any]) -> Future:
+        return self._client._call(method, params, convert, timeout)
+
+    def default_timeout(self) -> float | None:
+        return self._client.timeout
+
+    def watch_status(self, task_id: str, callback: Callable[[dict], None]) -> Callable[[], None]:
+        with self._lock:
+            self._watchers.setdefault(task_id, []).append(callback)
+
+        def remove() -> None:
+            with self._lock:
+                callbacks = self._watchers.get(task_id)
+                if callbacks is not None and callback in callbacks:
+                    callbacks.remove(callback)
+                    if not callbacks:
+                        del self._watchers[task_id]
+        return remove
+
+    def task_finished(self, task: RemoteTask) -> None:
+        with self._lock:
+            for token in [t for t, (tid, _) in self._progress.items() if tid == task.task_id]:
+                del self._progress[token]
+
+    # -- progress of task-augmented calls ------------------------------------------
+
+    def progress_token(self, callback: Callable) -> str:
+        token = f"mcp-sync-task-progress-{next(self._tokens)}"
+        with self._lock:
+            self._progress[token] = (None, callback)
+        return token
+
+    def bind_progress(self, token: str, task_id: str) -> None:
+        with self._lock:
+            entry = self._progress.get(token)
+            if entry is not None:
+                self._progress[token] = (task_id, entry[1])
+
+    def drop_progress(self, token: str) -> None:
+        with self._lock:
+            self._progress.pop(token, None)
+
+    # -- notifications (called on the client's notification thread) -----------------
+
+    def on_notification(self, method: str, params: dict | None) -> bool:
+        """Handle task-related notifications; True when consumed."""
+        if not isinstance(params, dict):
+            return False
+        if method == "notifications/progress":
+            token = params.get("progressToken")
+            with self._lock:
+                entry = self._progress.get(token) if isinstance(token, str) else None
+            if entry is None:
+                return False
+            progress = params.get("progress")
+            if isinstance(progress, (int, float)):
+                entry[1](progress, params.get("total"), params.get("message"))
+            return True
+        if method == "notifications/tasks/status":
+            task_id = params.get("taskId")
+            with self._lock:
+                callbacks = list(self._watchers.get(task_id, ())) if isinstance(task_id, str) else []
+            for callback in callbacks:
+                callback(params)
+        return False
+
+
+# -- the client as receiver ----------------------------------------------------------------
+
+
+class ClientTaskReceiver:
+    """Runs the client's sampling/elicitation handlers as tasks when the server asks for it.
+
+    ``config``: True (default :class:`~mcp_sync.tasks.TaskLimits`), a
+    ``TaskLimits``, or a :class:`~mcp_sync.tasks.TaskStore`. The client has a
+    single requestor (its server), so tasks are not bound to owners.
+    """
+
+    def __init__(self, client: Any, config: Any = True) -> None:
+        if isinstance(config, TaskStore):
+            store, self._owned = config, None
+        elif config is True or isinstance(config, TaskLimits):
+            store = InMemoryTaskStore(config if isinstance(config, TaskLimits) else None)
+            self._owned = store
+        else:
+            raise TypeError(f"tasks must be True, a TaskLimits or a TaskStore, not {type(config).__name__}")
+        self._client = client
+        self.store: TaskStore = store
+        self.runner = TaskRunner(store, max_workers=8)
+
+    @staticmethod
+    def capability(declared: Mapping[str, Any]) -> dict[str, Any]:
+        """The ``tasks`` client capability for the handlers ``declared``."""
+        requests: dict[str, Any] = {}
+        if "sampling" in declared:
+            requests["sampling"] = {"createMessage": {}}
+        if "elicitation" in declared:
+            requests["elicitation"] = {"create": {}}
+        return {"list": {}, "cancel": {}, "requests": requests}
+
+    def handle(self, request: "IncomingRequest", answer: Callable[["IncomingRequest"], Any]) -> Any:
+        """Answer a ``tasks/*`` request, or run a task-augmented request as a task.
+
+        ``answer(request)`` runs the request normally. Returns the result, or
+        :data:`NOT_HANDLED` for a request that is not the receiver's business.
+        """
+        method = request.method
+        params = request.params
+        if method == "tasks/get":
+            return legacy.get_task(self.store, None, params)
+        if method == "tasks/result":
+            try:
+                return legacy.get_task_result(self.store, None, params, cancel=request.cancelled)
+            except TaskWaitCancelled:
+                raise McpError(INTERNAL_ERROR, "tasks/result was cancelled") from None
+        if method == "tasks/list":
+            return legacy.list_tasks(self.store, None, params)
+        if method == "tasks/cancel":
+            return legacy.cancel_task(self.store, None, params)
+        if method in ("sampling/createMessage", "elicitation/create") and legacy.is_task_augmented(params):
+            ttl = legacy.requested_ttl(params)
+            record = self.runner.submit(lambda _context: answer(request), owner=None, method=method, ttl_ms=ttl)
+            return legacy.create_task_result(record)
+        return NOT_HANDLED
+
+    def close(self) -> None:
+        self.runner.close(cancel_running=True)
+        if self._owned is not None:
+            self._owned.close()
+
+
+#: Returned by :meth:`ClientTaskReceiver.handle` for requests it does not answer.
+NOT_HANDLED: Any = object()
+
+
+# -- client requests (used by Client and its nowait twin) --------------------------------------
+
+
+def call_tool_as_task(client: Any, name: str, arguments: Mapping[str, Any] | None, *, ttl: int | None,
+                      timeout: Any, progress: Callable | None, meta: dict | None) -> Any:
+    """``tools/call`` with ``task``: an :class:`~mcp_sync.client.McpFuture` of a :class:`Task`."""
+    from ..errors import CapabilityError
+    from ..protocol import capabilities as caps
+    from .futures import McpFuture
+
+    if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 0):
+        raise ValueError("ttl must be a non-negative number of milliseconds (or None)")
+    client._require_open()
+    if not caps.has_capability(client._server_caps, "tasks", "requests", "tools", "call"):
+        future: McpFuture = McpFuture("tools/call")
+        version = client.protocol_version
+        if version is not None and version > "2025-11-25":
+            why = (f"this session speaks {version}, which has no core tasks (they are a 2025-11-25 feature; "
+                   f"open the client with protocol_version='2025-11-25')")
+        else:
+            why = "the server did not declare the 'tasks.requests.tools.call' capability"
+        future.fail(CapabilityError(f"{why}, so tools cannot be called as tasks"))
+        return future
+    params: dict[str, Any] = {"name": name, "task": {} if ttl is None else {"ttl": ttl}}
+    if arguments is not None:
+        if not isinstance(arguments, Mapping):
+            raise TypeError(f"tool arguments must be a mapping, not {type(arguments).__name__}")
+        params["arguments"] = dict(arguments)
+    peer: ClientTaskPeer = client._task_peer
+    token = None
+    if progress is not None:
+        token = peer.progress_token(client._progress_hook(progress))
+        meta = {**(meta or {}), "progressToken": token}
+
+    def make(raw: Any) -> Task:
+        try:
+            task = Task(peer, raw, lambda result: client._tool_result(name, result), method="tools/call")
+        except BaseException:
+            if token is not None:
+                peer.drop_progress(token)
+            raise
+        if token is not None:
+            peer.bind_progress(token, task.task_id)
+        return task
+
+    outer = client._call("tools/call", params, make, timeout, None, meta)
+    if token is not None:
+        outer.add_done_callback(lambda f: peer.drop_progress(token) if f.cancelled() or f.exception() else None)
+    return outer
+
+
+def call_tool_via_task(client: Any, name: str, arguments: Mapping[str, Any] | None, *, timeout: Any,
+                       progress: Callable | None, meta: dict | None) -> Any:
+    """A plain call of a tool that requires tasks: create the task, then ``tasks/result``.
+
+    The future's ``cancel()`` also cancels the task on the server.
+    """
+    from .futures import McpFuture
+
+    outer: McpFuture = McpFuture("tools/call")
+    created = call_tool_as_task(client, name, arguments, ttl=None, timeout=timeout, progress=progress, meta=meta)
+    state: dict[str, Any] = {}
+
+    def on_created(done: Future) -> None:
+        if done.cancelled():
+            outer.cancel()
+            return
+        exc = done.exception()
+        if exc is not None:
+            outer.fail(exc)
+            return
+        task: Task = done.result()
+        state["task"] = task
+        outer.follow(task.result_future(), lambda result: result)
+
+    def on_outer(done: Future) -> None:
+        task = state.get("task")
+        if done.cancelled() and task is not None and not task.done:
+            try:
+                task._peer.send("tasks/cancel", {"taskId": task.task_id}, client.timeout, lambda raw: raw)
+            except Exception:  # closing: nothing to cancel any more
+                pass
+
+    outer.add_done_callback(on_outer)
+    with outer._lock:
+        outer._inner = created
+    created.add_done_callback(on_created)
+    return outer

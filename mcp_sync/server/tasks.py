@@ -1,0 +1,698 @@
+"""The server as receiver of task-augmented ``tools/call`` (2025-11-25 tasks, SEP-1686).
+
+:class:`ServerTasks` is the part of a :class:`~mcp_sync.server.Server` that
+runs tools as tasks. Configuration (``Server(tasks=..., task_executor=...,
+task_status_notifications=...)``):
+
+* ``tasks=None`` (default): tasks are enabled once a tool has
+  ``task_support="optional"`` or ``"required"``; ``True``: always, with the
+  default :class:`~mcp_sync.tasks.TaskLimits`; a ``TaskLimits``: always, with
+  those limits; a :class:`~mcp_sync.tasks.TaskStore`: always, in that table;
+  ``False``: never (``task_support`` is then only advertised, and every call
+  runs normally).
+* ``task_executor``: where task work runs (default: a bounded, named thread
+  pool the server owns; :meth:`Server.close` shuts it down).
+* ``task_status_notifications``: push ``notifications/tasks/status`` to the
+  requestor on every status change (requestors must not rely on them).
+
+Only 2025-11-25 sessions see tasks: the ``tasks`` capability is declared in
+their ``initialize`` result only, and for other revisions the ``task`` field
+of a request is ignored. On a 2025-11-25 session:
+
+* a task-augmented call of an ``optional``/``required`` tool creates a task and
+  answers ``CreateTaskResult`` at once (with
+  ``_meta["io.modelcontextprotocol/model-immediate-response"]`` when the tool
+  has an ``immediate_response``); the tool runs on the task executor;
+* a ``required`` tool called without ``task``, or a ``forbidden`` (or
+  unmarked) tool called with it: -32601;
+* ``tasks/get``, ``tasks/result`` (blocks a session worker until the task is
+  terminal; the request's own cancellation stops the wait), ``tasks/list``,
+  ``tasks/cancel`` answer from the task table (:mod:`mcp_sync.tasks.legacy`).
+
+**Owner binding.** A task belongs to the authenticated subject of the request
+that created it (``request.extra["auth"]``, an
+:class:`~mcp_sync.server.auth.AccessInfo`, set by the HTTP layer behind
+:class:`~mcp_sync.server.auth.BearerAuthMiddleware`), else to the connection
+(one stdio process, one HTTP session). Another owner gets "Task not found" for
+it, exactly as for an id that never existed, and never sees it in
+``tasks/list``. Tasks bound to a connection are cancelled and deleted when that
+connection ends; tasks bound to a subject outlive the connection (another
+session of the same subject can fetch them) until their TTL.
+
+**Inside a task** the tool's :class:`~mcp_sync.server.Context` is bound to the
+task: ``ctx.cancelled`` is set by ``tasks/cancel``, expiry or shutdown;
+``ctx.report_progress`` keeps using the original request's progress token for
+the task's whole life (and stops once it is terminal); ``ctx.elicit``,
+``ctx.sample`` and ``ctx.list_roots`` move the task to ``input_required``, send
+the request tagged with ``_meta["io.modelcontextprotocol/related-task"]`` and
+move it back to ``working`` once answered. Routing of those requests: on the
+stream of a pending ``tasks/result`` for the task when there is one (over HTTP,
+its SSE response); otherwise directly where the transport can deliver now
+(stdio; over HTTP the session's GET stream when a client is listening on it);
+otherwise they wait, queued, for the next ``tasks/result`` of the task.
+A tool whose result has ``isError: true`` makes its task ``failed``; a tool
+raising :class:`~mcp_sync.errors.McpError` makes it ``failed`` and
+``tasks/result`` answers that error.
+
+A stateless HTTP server (``wsgi_app(stateless=True)``) has no session to bind
+a task to: it creates tasks only for authenticated requests (-32600 otherwise).
+
+Note: each pending ``tasks/result`` holds one of the session's worker threads
+(``Server(max_workers=...)``) until its task finishes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+from concurrent.futures import Executor, Future
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from ..errors import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    ConnectionClosed,
+    McpError,
+    RequestCancelled,
+    RequestTimeout,
+)
+from ..protocol.versions import V2025_11_25
+from ..signals import Signal
+from ..tasks import legacy
+from ..tasks.errors import TaskWaitCancelled, TaskWaitTimeout
+from ..tasks.limits import TaskLimits
+from ..tasks.memory import InMemoryTaskStore
+from ..tasks.model import TaskRecord
+from ..tasks.runner import TaskContext, TaskRunner
+from ..tasks.status import INPUT_REQUIRED, LEGACY_WIRE, TERMINAL_STATUSES
+from ..tasks.store import ANY_OWNER, TaskEvent, TaskStore
+
+if TYPE_CHECKING:
+    from ..session import IncomingRequest
+    from .connection import ServerConnection
+    from .server import Server
+    from .tools import ToolDef
+
+__all__ = ["ServerTasks", "TaskRequest", "TASKS_VERSION", "tasks_capability"]
+
+log = logging.getLogger("mcp_sync.server.tasks")
+
+#: The one protocol revision whose core defines these tasks.
+TASKS_VERSION = V2025_11_25
+_TASK_CAPABLE = ("optional", "required")
+
+
+def tasks_capability() -> dict[str, Any]:
+    """The ``tasks`` server capability this server declares on 2025-11-25 sessions."""
+    return {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
+
+
+def _subject_of(auth: Any) -> str | None:
+    """The identity of an authorization context (an AccessInfo, or a mapping with sub/subject)."""
+    if auth is None:
+        return None
+    if isinstance(auth, Mapping):
+        subject = auth.get("subject") or auth.get("sub")
+        client_id = auth.get("client_id")
+    else:
+        subject = getattr(auth, "subject", None)
+        client_id = getattr(auth, "client_id", None)
+    if isinstance(subject, str) and subject:
+        return "auth-sub:" + subject
+    if isinstance(client_id, str) and client_id:
+        return "auth-client:" + client_id
+    return None
+
+
+class _Connection:
+    """What the task layer keeps per connection: its owner token and the tasks bound to it."""
+
+    __slots__ = ("owner", "tasks", "closed")
+
+    def __init__(self) -> None:
+        self.owner = "conn:" + os.urandom(12).hex()  # secrets.token_hex(12), without loading hmac/OpenSSL
+        self.tasks: set[str] = set()
+        self.closed = False
+
+
+class _Live:
+    """A task whose work has not finished: where its messages go, and its open input requests.
+
+    ``waiters``: ``(connection, request id)`` of pending ``tasks/result`` calls,
+    newest last. ``queued``: input requests not sent yet (key -> (method,
+    params)). ``sent``: keys handed to a connection. ``futures``: key -> the
+    request future. ``failures``: key -> a local exception that answered it.
+    """
+
+    __slots__ = ("task_id", "connection", "bound", "waiters", "queued", "sent", "futures", "failures")
+
+    def __init__(self, task_id: str, connection: "ServerConnection", bound: bool) -> None:
+        self.task_id = task_id
+        self.connection = connection
+        self.bound = bound
+        self.waiters: list[tuple["ServerConnection", Any]] = []
+        self.queued: dict[str, tuple[str, dict]] = {}
+        self.sent: set[str] = set()
+        self.futures: dict[str, Future] = {}
+        self.failures: dict[str, BaseException] = {}
+
+
+class TaskRequest:
+    """The original ``tools/call`` request, as the work of its task sees it.
+
+    Duck-types :class:`~mcp_sync.session.IncomingRequest` for
+    :class:`~mcp_sync.server.Context`: same id, params and extra; ``cancelled``
+    is the task's cancel signal; ``send_request`` goes through the task's
+    ``input_required`` flow; notifications follow the task's routing.
+    """
+
+    __slots__ = ("session", "id", "method", "params", "cancelled", "cancel_reason", "in_batch", "extra",
+                 "task_id", "_tasks", "_connection", "_context", "_finished")
+
+    def __init__(self, tasks: "ServerTasks", connection: "ServerConnection", original: "IncomingRequest") -> None:
+        self.session = original.session
+        self.id = original.id
+        self.method = original.method
+        self.params = original.params
+        self.cancelled: Signal = Signal()
+        self.cancel_reason: str | None = None
+        self.in_batch = False
+        self.extra = original.extra
+        self.task_id: str | None = None
+        self._tasks = tasks
+        self._connection = connection
+        self._context: TaskContext | None = None
+        self._finished = False
+
+    def bind(self, context: TaskContext) -> None:
+        self._context = context
+        self.task_id = context.task_id
+        self.cancelled = context.cancelled
+        self.cancel_reason = "the task was cancelled"
+
+    def finish(self) -> None:
+        self._finished = True
+
+    @property
+    def meta(self) -> dict:
+        meta = self.params.get("_meta")
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def progress_token(self) -> str | int | None:
+        token = self.meta.get("progressToken")
+        return token if type(token) in (str, int) else None
+
+    def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> bool:
+        """Progress with the original token, while the task is not terminal."""
+        token = self.progress_token
+        if token is None or self._finished or self.cancelled.is_set():
+            return False
+        params: dict[str, Any] = {"progressToken": token, "progress": progress}
+        if total is not None:
+            params["total"] = total
+        if message is not None:
+            params["message"] = message
+        params["_meta"] = legacy.related_task_meta(self.task_id) if self.task_id else {}
+        return self._tasks.notify_for(self.task_id, self._connection, "notifications/progress", params)
+
+    def notify(self, method: str, params: dict | None = None) -> None:
+        self._tasks.notify_for(self.task_id, self._connection, method, params)
+
+    def send_request(self, method: str, params: dict | None = None, *, timeout: float | None = None,
+                     **_ignored: Any) -> Future:
+        """Ask the requestor (the task goes ``input_required`` meanwhile); returns a settled future."""
+        future: Future = Future()
+        try:
+            future.set_result(self._tasks.ask(self, method, params, timeout))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+    def set_status_message(self, message: str | None) -> None:
+        if self._context is not None:
+            self._context.set_status_message(message)
+
+
+class ServerTasks:
+    """Task support of one :class:`~mcp_sync.server.Server` (see the module docstring)."""
+
+    def __init__(self, server: "Server", config: Any = None, *, executor: Executor | None = None,
+                 status_notifications: bool = False) -> None:
+        if config is not None and not isinstance(config, (bool, TaskLimits, TaskStore)):
+            raise TypeError("tasks must be None, True, False, a TaskLimits or a TaskStore, not "
+                            f"{type(config).__name__}")
+        self.server = server
+        self._config = config
+        self._executor = executor
+        self.status_notifications = status_notifications
+        self._enabled = bool(config) if config is not None else False
+        self._lock = threading.Lock()
+        self._runner: TaskRunner | None = None
+        self._owned_store: TaskStore | None = None
+        self._remove_listener: Callable[[], None] | None = None
+        self._connections: dict["ServerConnection", _Connection] = {}
+        self._live: dict[str, _Live] = {}
+        self._task_conn: dict[str, _Connection] = {}  # bound task id -> its connection's state
+        self._keys = itertools.count(1)
+
+    # -- configuration -------------------------------------------------------
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    def refresh(self, tools: Any) -> dict[str, Any] | None:
+        """Recompute whether tasks are on (auto mode follows the tools); the capability or None."""
+        if self._config is None:
+            self._enabled = any(getattr(t, "task_support", None) in _TASK_CAPABLE for t in tools)
+        return tasks_capability() if self._enabled else None
+
+    def active(self, connection: "ServerConnection") -> bool:
+        return self._enabled and connection.protocol_version == TASKS_VERSION
+
+    @property
+    def store(self) -> TaskStore:
+        """The task table (created on first use)."""
+        return self._ensure().store
+
+    @property
+    def runner(self) -> TaskRunner:
+        return self._ensure()
+
+    def _ensure(self) -> TaskRunner:
+        runner = self._runner
+        if runner is not None:
+            return runner
+        with self._lock:
+            if self._runner is None:
+                config = self._config
+                if isinstance(config, TaskStore):
+                    store, self._owned_store = config, None
+                else:
+                    store = InMemoryTaskStore(config if isinstance(config, TaskLimits) else None)
+                    self._owned_store = store
+                runner = TaskRunner(store, executor=self._executor)
+                self._remove_listener = store.add_listener(self._on_change)
+                self._runner = runner
+            return self._runner
+
+    def close(self) -> None:
+        """Cancel unfinished tasks, stop the task threads, close the table the server made.
+
+        The server stays usable: a later task starts a new table.
+        """
+        with self._lock:
+            runner, self._runner = self._runner, None
+            remove, self._remove_listener = self._remove_listener, None
+            owned, self._owned_store = self._owned_store, None
+            live = list(self._live.values())
+            self._live.clear()
+            self._task_conn.clear()
+        if runner is None:
+            return
+        runner.close(cancel_running=True)
+        if remove is not None:
+            remove()
+        for entry in live:
+            _cancel_futures(entry.futures.values())
+        if owned is not None:
+            owned.close()
+
+    # -- owners ----------------------------------------------------------------
+
+    def _conn(self, connection: "ServerConnection") -> _Connection:
+        state = self._connections.get(connection)
+        if state is not None:
+            return state
+        with self._lock:
+            state = self._connections.get(connection)
+            if state is None:
+                state = self._connections[connection] = _Connection()
+                register = True
+            else:
+                register = False
+        if register:
+            connection.session.on_close(lambda _error: self._connection_closed(connection))
+        return state
+
+    def owner_of(self, connection: "ServerConnection", request: Any) -> str:
+        """The owner of tasks ``request`` creates or names: its auth subject, else the connection."""
+        subject = _subject_of(request.extra.get("auth"))
+        return subject if subject is not None else self._conn(connection).owner
+
+    def _connection_closed(self, connection: "ServerConnection") -> None:
+        with self._lock:
+            state = self._connections.pop(connection, None)
+            if state is None:
+                return
+            state.closed = True
+            bound = list(state.tasks)
+            for entry in self._live.values():
+                entry.waiters = [w for w in entry.waiters if w[0] is not connection]
+            for task_id in bound:
+                self._task_conn.pop(task_id, None)
+        runner = self._runner
+        if runner is None:
+            return
+        store = runner.store
+        for task_id in bound:  # nobody can reach these any more
+            try:
+                store.cancel(task_id, ANY_OWNER, status_message="Cancelled: the requestor's session ended")
+            except McpError:  # finished or gone already
+                pass
+            store.delete(task_id)
+
+    # -- tools/call ------------------------------------------------------------
+
+    def call_tool(self, connection: "ServerConnection", request: "IncomingRequest", tool: "ToolDef",
+                  arguments: dict, run: Callable[[Any], dict]) -> dict | None:
+        """Handle task negotiation for a call; the ``CreateTaskResult``, or None to run normally.
+
+        ``run(request_like)`` runs the tool and returns its (adapted) result.
+        """
+        if not self.active(connection):
+            return None
+        params = request.params
+        augmented = legacy.is_task_augmented(params)
+        support = tool.task_support or "forbidden"
+        if not augmented:
+            if support == "required":
+                raise McpError(METHOD_NOT_FOUND, f"Tool '{tool.name}' must be called as a task (its "
+                                                 f"execution.taskSupport is 'required'): add a 'task' parameter")
+            return None
+        if support not in _TASK_CAPABLE:
+            raise McpError(METHOD_NOT_FOUND, f"Tool '{tool.name}' does not support task-augmented calls (its "
+                                             f"execution.taskSupport is '{support}')")
+        ttl = legacy.requested_ttl(params)
+        owner = self.owner_of(connection, request)
+        bound = owner.startswith("conn:")
+        if bound and getattr(connection.session.transport, "stateless", False):
+            raise McpError(INVALID_REQUEST, "Invalid request: this server is stateless, so a task could only "
+                                            "belong to an authenticated user; send an access token")
+        task_request = TaskRequest(self, connection, request)
+
+        def work(context: TaskContext) -> dict:
+            task_request.bind(context)
+            self._track(context.task_id, connection, bound)
+            try:
+                return run(task_request)
+            finally:
+                task_request.finish()
+
+        runner = self._ensure()
+        record = runner.submit(work, owner=owner, method="tools/call", ttl_ms=ttl, wire=LEGACY_WIRE)
+        self._track(record.task_id, connection, bound)
+        immediate = getattr(tool, "immediate_response", None)
+        if callable(immediate):
+            try:
+                immediate = immediate(arguments)
+            except Exception:
+                log.exception("the immediate_response of tool %r failed", tool.name)
+                immediate = None
+        return legacy.create_task_result(record, immediate if isinstance(immediate, str) else None)
+
+    def _track(self, task_id: str, connection: "ServerConnection", bound: bool) -> None:
+        state = self._conn(connection) if bound else None
+        with self._lock:
+            if task_id not in self._live and not self._finished_locked(task_id):
+                self._live[task_id] = _Live(task_id, connection, bound)
+            if state is not None and not state.closed:
+                state.tasks.add(task_id)
+                self._task_conn[task_id] = state
+        if state is not None and state.closed:  # the connection ended while the task was created
+            try:
+                self.store.cancel(task_id, ANY_OWNER, status_message="Cancelled: the requestor's session ended")
+            except McpError:
+                pass
+
+    def _finished_locked(self, task_id: str) -> bool:
+        runner = self._runner
+        if runner is None:
+            return True
+        try:
+            return runner.store.get(task_id, ANY_OWNER).is_terminal
+        except McpError:
+            return True
+
+    # -- tasks/* ---------------------------------------------------------------
+
+    def _check(self, connection: "ServerConnection", method: str) -> None:
+        if not self.active(connection):
+            raise McpError(METHOD_NOT_FOUND, f"Method not found: {method} (tasks are offered on protocol "
+                                             f"version {TASKS_VERSION} only)")
+
+    def handle_get(self, connection: "ServerConnection", request: "IncomingRequest") -> dict:
+        self._check(connection, "tasks/get")
+        return legacy.get_task(self.store, self.owner_of(connection, request), request.params)
+
+    def handle_list(self, connection: "ServerConnection", request: "IncomingRequest") -> dict:
+        self._check(connection, "tasks/list")
+        return legacy.list_tasks(self.store, self.owner_of(connection, request), request.params)
+
+    def handle_cancel(self, connection: "ServerConnection", request: "IncomingRequest") -> dict:
+        self._check(connection, "tasks/cancel")
+        return legacy.cancel_task(self.store, self.owner_of(connection, request), request.params)
+
+    def handle_result(self, connection: "ServerConnection", request: "IncomingRequest") -> dict:
+        self._check(connection, "tasks/result")
+        store = self.store
+        owner = self.owner_of(connection, request)
+        params = request.params
+        task_id = params.get("taskId")
+        if not isinstance(task_id, str):
+            raise McpError(INVALID_PARAMS, "Invalid params: 'taskId' must be a string")
+        store.get(task_id, owner)  # "Task not found" before anything else
+        waiter = (connection, request.id)
+        with self._lock:
+            entry = self._live.get(task_id)
+            flush: list[tuple[str, str, dict]] = []
+            if entry is not None:
+                entry.waiters.append(waiter)
+                flush = [(key, method, p) for key, (method, p) in entry.queued.items()]
+                entry.queued.clear()
+                entry.sent.update(key for key, _, _ in flush)
+        for key, method, p in flush:
+            self._send_input(task_id, key, method, p, waiter)
+        try:
+            return legacy.get_task_result(store, owner, params, cancel=request.cancelled)
+        except TaskWaitCancelled:
+            raise RequestCancelled("tasks/result was cancelled") from None
+        finally:
+            with self._lock:
+                entry = self._live.get(task_id)
+                if entry is not None and waiter in entry.waiters:
+                    entry.waiters.remove(waiter)
+
+    # -- messages of a running task ----------------------------------------------
+
+    def _route(self, task_id: str | None, connection: "ServerConnection") -> tuple["ServerConnection", Any]:
+        """Where a message of the task goes: the newest ``tasks/result`` waiter, else the origin."""
+        with self._lock:
+            entry = self._live.get(task_id) if task_id is not None else None
+            if entry is not None and entry.waiters:
+                return entry.waiters[-1]
+        return connection, None
+
+    def notify_for(self, task_id: str | None, connection: "ServerConnection", method: str,
+                   params: dict | None) -> bool:
+        target, related_id = self._route(task_id, connection)
+        try:
+            target.session.notify(method, params, related_id=related_id)
+        except ConnectionClosed:
+            return False
+        return True
+
+    def ask(self, request: TaskRequest, method: str, params: dict | None, timeout: float | None) -> Any:
+        """Send ``method`` to the requestor as an input request of the task; block for the answer."""
+        context = request._context
+        if context is None:
+            raise RuntimeError("the task has not started")
+        key = f"{method}#{next(self._keys)}"
+        ask = {"method": method, "params": dict(params or {})}
+        try:
+            answers = context.request_input({key: ask}, timeout=timeout)
+        except TaskWaitTimeout:
+            self._abandon(context.task_id, key, "the task stopped waiting for the answer")
+            raise RequestTimeout(f"no answer to {method!r} within {timeout} s") from None
+        except BaseException:
+            self._abandon(context.task_id, key, "the task was cancelled")
+            raise
+        with self._lock:
+            entry = self._live.get(context.task_id)
+            failure = entry.failures.pop(key, None) if entry is not None else None
+            if entry is not None:
+                entry.futures.pop(key, None)
+                entry.sent.discard(key)
+        answer = answers[key]
+        if failure is not None:
+            raise failure
+        if isinstance(answer, Mapping) and "error" in answer:
+            raise McpError.from_error(answer["error"])
+        if isinstance(answer, Mapping) and "result" in answer:
+            return answer["result"]
+        raise McpError(INTERNAL_ERROR, f"the answer to {method!r} was lost")
+
+    def _abandon(self, task_id: str, key: str, reason: str) -> None:
+        with self._lock:
+            entry = self._live.get(task_id)
+            if entry is None:
+                return
+            entry.queued.pop(key, None)
+            entry.sent.discard(key)
+            entry.failures.pop(key, None)
+            future = entry.futures.pop(key, None)
+        if future is not None:
+            _cancel_futures([future], reason)
+
+    def _deliver(self, record: TaskRecord) -> None:
+        """The task is ``input_required``: send the requests not handled yet (or queue them)."""
+        task_id = record.task_id
+        messages = legacy.input_request_messages(record)
+        if not messages:
+            return
+        sends: list[tuple[str, str, dict, tuple]] = []
+        with self._lock:
+            entry = self._live.get(task_id)
+            if entry is None:
+                return
+            for key, method, params in messages:
+                if key in entry.sent or key in entry.queued:
+                    continue
+                if entry.waiters:
+                    target = entry.waiters[-1]
+                elif _can_push(entry.connection):
+                    target = (entry.connection, None)
+                else:
+                    entry.queued[key] = (method, params)
+                    continue
+                entry.sent.add(key)
+                sends.append((key, method, params, target))
+        for key, method, params, target in sends:
+            self._send_input(task_id, key, method, params, target)
+
+    def _send_input(self, task_id: str, key: str, method: str, params: dict,
+                    target: tuple["ServerConnection", Any]) -> None:
+        connection, related_id = target
+        try:
+            future = connection.session.request(method, params, related_id=related_id)
+        except Exception as exc:  # e.g. a stateless HTTP session cannot send requests
+            self._answer(task_id, key, None, exc)
+            return
+        with self._lock:
+            entry = self._live.get(task_id)
+            if entry is None or key not in entry.sent:  # finished or abandoned meanwhile
+                abandoned = True
+            else:
+                entry.futures[key] = future
+                abandoned = False
+        if abandoned:
+            _cancel_futures([future], "the task no longer needs the answer")
+            return
+        future.add_done_callback(lambda done: self._answered(task_id, key, done))
+
+    def _answered(self, task_id: str, key: str, future: Future) -> None:
+        if future.cancelled():
+            return
+        exc = future.exception()
+        if isinstance(exc, ConnectionClosed):
+            requeue: tuple | None = None
+            with self._lock:
+                entry = self._live.get(task_id)
+                if entry is not None and not entry.bound and key in entry.sent:
+                    record = self._peek(task_id)
+                    if record is not None and record.status == INPUT_REQUIRED and key in (record.input_requests or {}):
+                        entry.sent.discard(key)
+                        entry.futures.pop(key, None)
+                        request = record.input_requests[key]  # type: ignore[index]
+                        params = dict(request.get("params") or {})
+                        params["_meta"] = {**(params.get("_meta") or {}), **legacy.related_task_meta(task_id)}
+                        if entry.waiters:
+                            requeue = (key, request["method"], params, entry.waiters[-1])
+                            entry.sent.add(key)
+                        else:
+                            entry.queued[key] = (request["method"], params)
+                        exc = None
+            if requeue is not None:  # another session of the same subject is waiting: ask it
+                self._send_input(task_id, *requeue)
+            if exc is None:
+                return
+        self._answer(task_id, key, None if exc is not None else future.result(), exc)
+
+    def _answer(self, task_id: str, key: str, result: Any, exc: BaseException | None) -> None:
+        if exc is None:
+            answer: dict[str, Any] = {"result": result}
+        elif isinstance(exc, McpError):
+            answer = {"error": exc.to_error()}
+        else:
+            with self._lock:
+                entry = self._live.get(task_id)
+                if entry is not None:
+                    entry.failures[key] = exc
+            answer = {"failed": True}
+        runner = self._runner
+        if runner is None:
+            return
+        try:
+            runner.store.submit_input(task_id, ANY_OWNER, {key: answer})
+        except McpError:
+            pass  # the task is gone
+
+    def _peek(self, task_id: str) -> TaskRecord | None:
+        runner = self._runner
+        if runner is None:
+            return None
+        try:
+            return runner.store.get(task_id, ANY_OWNER)
+        except McpError:
+            return None
+
+    # -- store events ---------------------------------------------------------
+
+    def _on_change(self, record: TaskRecord, event: str) -> None:
+        task_id = record.task_id
+        entry: _Live | None = None
+        if event == TaskEvent.REMOVED or (event == TaskEvent.STATUS and record.status in TERMINAL_STATUSES):
+            with self._lock:
+                entry = self._live.pop(task_id, None)
+                if event == TaskEvent.REMOVED:
+                    state = self._task_conn.pop(task_id, None)
+                    if state is not None:
+                        state.tasks.discard(task_id)
+            if entry is not None:
+                _cancel_futures(entry.futures.values(), "the task finished")
+        elif record.status == INPUT_REQUIRED and event in (TaskEvent.STATUS, TaskEvent.UPDATED):
+            self._deliver(record)
+        if event == TaskEvent.STATUS and self.status_notifications:
+            if entry is None:
+                with self._lock:
+                    entry = self._live.get(task_id)
+            if entry is not None:
+                try:
+                    entry.connection.session.notify("notifications/tasks/status",
+                                                    legacy.status_notification_params(record))
+                except ConnectionClosed:
+                    pass
+
+
+def _can_push(connection: "ServerConnection") -> bool:
+    """Whether a message not tied to a request reaches the client now (not just a backlog)."""
+    session = connection.session
+    if session.input_closed:
+        return False
+    listening = getattr(session.transport, "standalone_listening", None)
+    return True if listening is None else bool(listening())
+
+
+def _cancel_futures(futures: Any, reason: str = "cancelled") -> None:
+    for future in list(futures):
+        if future.done():
+            continue
+        try:
+            future.cancel(reason)
+        except TypeError:
+            future.cancel()
