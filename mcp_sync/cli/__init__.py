@@ -2,7 +2,9 @@
 
 * ``mcp-sync run FILE[:OBJECT] [--http PORT] [--host HOST]``: serve a Server;
 * ``mcp-sync inspect TARGET [--json]``: what a server offers;
-* ``mcp-sync call TARGET TOOL [key=value ...] [--json]``: call a tool.
+* ``mcp-sync call TARGET TOOL [key=value ...] [--json]``: call a tool;
+* ``mcp-sync task call|list|get|result|cancel ...``: call a tool as a task
+  (status and progress while it runs), and manage tasks.
 
 TARGET is a URL, a Python ``FILE[:OBJECT]``, or a command after ``--``.
 :func:`main` takes the arguments and returns the exit code (it never calls
@@ -22,6 +24,7 @@ from .common import (
     EXIT_CONNECTION,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_TASK_CANCELLED,
     EXIT_TOOL_ERROR,
     EXIT_USAGE,
     UsageError,
@@ -31,6 +34,7 @@ __all__ = [
     "EXIT_CONNECTION",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_TASK_CANCELLED",
     "EXIT_TOOL_ERROR",
     "EXIT_USAGE",
     "build_parser",
@@ -42,7 +46,7 @@ PROG = "mcp-sync"
 DESCRIPTION = """\
 Serve, inspect and call Model Context Protocol servers (mcp_sync).
 
-TARGET (for inspect and call) is one of:
+TARGET (for inspect, call and task) is one of:
   http://HOST:PORT/mcp      a Streamable HTTP server
   FILE.py[:OBJECT]          a Python file with an mcp_sync Server, started over stdio
   -- COMMAND [ARG ...]      any stdio server command, after `--` (at the end)
@@ -52,11 +56,12 @@ examples:
   mcp-sync inspect http://127.0.0.1:8000/mcp
   mcp-sync call http://127.0.0.1:8000/mcp add a=2 b=3
   mcp-sync inspect -- python examples/everything_server.py --stdio
+  mcp-sync task call examples/tasks_server.py build steps=4
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import cmd_call, cmd_inspect, cmd_run
+    from . import cmd_call, cmd_inspect, cmd_run, cmd_task
     from .. import __version__
 
     parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EXIT_CODES_HELP,
@@ -67,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_run.add_parser(subparsers, EXIT_CODES_HELP)
     cmd_inspect.add_parser(subparsers, EXIT_CODES_HELP)
     cmd_call.add_parser(subparsers, EXIT_CODES_HELP)
+    cmd_task.add_parser(subparsers, EXIT_CODES_HELP)
     return parser
 
 
@@ -86,8 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args, extra = parser.parse_known_args(before)
         if extra:
-            if getattr(args, "accepts_extra_positionals", False) and not any(x.startswith("-") for x in extra):
-                args.items = list(args.items) + extra  # positionals given after an option
+            dash_ok = getattr(args, "accepts_dash_positionals", False)  # task ids may start with "-"
+            if getattr(args, "accepts_extra_positionals", False) and not any(
+                    x.startswith("--") if dash_ok else x.startswith("-") for x in extra):
+                args.items = list(args.items) + extra  # positionals given after an option (or "-abc" ids)
             else:
                 parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # argparse: --help, --version (0) or a usage error (2)
@@ -127,6 +135,13 @@ def _connection_error(exc: Exception) -> str | None:
     from ..client.client import McpProtocolError, OutputValidationError
     from ..errors import CapabilityError, ConnectionClosed, McpError, ProtocolVersionError, RequestTimeout
 
+    from ..transports.http_client import HttpStatusError
+
+    if isinstance(exc, HttpStatusError):
+        hint = ""
+        if exc.status in (401, 403):
+            hint = "; the server wants credentials: --header 'Authorization: Bearer TOKEN'"
+        return f"connection failed: the server answered {exc}{hint}"
     if isinstance(exc, ConnectionClosed):
         return f"connection failed: {exc}"
     if isinstance(exc, McpError):

@@ -73,19 +73,21 @@ def add_parser(subparsers: Any, epilog: str) -> None:
     parser.set_defaults(handler=call_command, accepts_extra_positionals=True)
 
 
-def _split_items(items: list[str], command: list[str] | None) -> tuple[str | None, str, list[str]]:
+def _split_items(items: list[str], command: list[str] | None,
+                 name: str = "call") -> tuple[str | None, str, list[str]]:
+    """``(TARGET or None, TOOL, [key=value ...])`` from the positionals of ``mcp-sync NAME``."""
     if command:
         if not items:
-            raise UsageError("no tool given: mcp-sync call TOOL [key=value ...] -- COMMAND ...")
+            raise UsageError(f"no tool given: mcp-sync {name} TOOL [key=value ...] -- COMMAND ...")
         first = items[0]
         if is_url(first) or split_spec(first)[0].endswith(".py"):
             raise UsageError(f"give either a URL/FILE ({first!r}) or a command after '--', not both")
         return None, first, items[1:]
     if not items:
-        raise UsageError("no server and no tool given: mcp-sync call (URL | FILE) TOOL [key=value ...]")
+        raise UsageError(f"no server and no tool given: mcp-sync {name} (URL | FILE) TOOL [key=value ...]")
     if len(items) < 2:
         if "=" in items[0] or is_url(items[0]) or split_spec(items[0])[0].endswith(".py"):
-            raise UsageError("no tool given: mcp-sync call (URL | FILE) TOOL [key=value ...]")
+            raise UsageError(f"no tool given: mcp-sync {name} (URL | FILE) TOOL [key=value ...]")
         raise UsageError(f"no server given for tool {items[0]!r}: pass a URL or FILE before it, "
                          f"or a command after '--'")
     return items[0], items[1], items[2:]
@@ -123,15 +125,20 @@ def call_command(args: argparse.Namespace) -> int:
 
     from ..types import to_wire
 
-    wire = to_wire(result)
-    if args.json:
+    return print_result(to_wire(result), f"tool {tool_name!r}", as_json=args.json)
+
+
+def print_result(wire: Any, what: str, *, as_json: bool) -> int:
+    """Print a CallToolResult (wire form) as ``call`` does; the exit code (1 for ``isError``)."""
+    is_error = isinstance(wire, dict) and wire.get("isError") is True
+    if as_json:
         say(dumps(wire))
-        if result.is_error:
-            say(f"mcp-sync: tool {tool_name!r} reported an error", file=sys.stderr)
+        if is_error:
+            say(f"mcp-sync: {what} reported an error", file=sys.stderr)
             return EXIT_TOOL_ERROR
         return EXIT_OK
-    if result.is_error:
-        say(f"mcp-sync: tool {tool_name!r} reported an error: {error_text(wire)}", file=sys.stderr)
+    if is_error:
+        say(f"mcp-sync: {what} reported an error: {error_text(wire)}", file=sys.stderr)
         return EXIT_TOOL_ERROR
     text = render_result(wire)
     if text:

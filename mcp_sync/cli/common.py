@@ -20,6 +20,7 @@ EXIT_OK = 0
 EXIT_TOOL_ERROR = 1
 EXIT_USAGE = 2
 EXIT_CONNECTION = 3
+EXIT_TASK_CANCELLED = 4  # a task ended cancelled: it has no result
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a process killed by it
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
@@ -27,10 +28,14 @@ EXIT_CODES_HELP = """\
 exit codes:
   0    success
   1    the tool reported an error (isError); its message is on stderr
-  2    usage error: bad arguments, bad key=value, unknown tool, FILE without a Server
+  2    usage error: bad arguments, bad key=value, unknown tool, FILE without a Server;
+       (task) unknown task id, a server without tasks, a tool that forbids tasks,
+       cancelling a task that already finished
   3    connection or protocol error: the server cannot be started or reached, the
        connection closed, the server answered with an error (McpError), a timeout
-  130  interrupted (Ctrl-C); a pending call is cancelled on the server
+  4    (task) the task was cancelled: it has no result
+  130  interrupted (Ctrl-C); a pending call (or a task being waited for) is
+       cancelled on the server
 """
 
 #: Seconds for the handshake and for each listing, unless --timeout says otherwise.
@@ -122,23 +127,26 @@ def parse_env(values: Sequence[str]) -> dict[str, str]:
 
 
 def open_client(target: Target, *, headers: Mapping[str, str] | None = None, env: Mapping[str, str] | None = None,
-                timeout: float | None = DEFAULT_TIMEOUT, server_stderr: Any = None) -> "Client":
+                timeout: float | None = DEFAULT_TIMEOUT, server_stderr: Any = None,
+                protocol: str | None = None) -> "Client":
     """An open client for ``target`` (raises ConnectionClosed & co. when it cannot connect).
 
     ``server_stderr``: where a stdio server's stderr lines go (None: kept only
-    for the error message if the server dies).
+    for the error message if the server dies). ``protocol``: the client's
+    ``protocol=`` (None: its default, ``MCP_SYNC_PROTOCOL`` or auto-detection).
     """
     from ..client import Client
 
+    extra: dict[str, Any] = {} if protocol is None else {"protocol": protocol}
     if target.url is not None:
         if env:
             raise UsageError("--env applies to a server started as a command, not to a URL")
-        client = Client.http(target.url, headers=headers or {}, timeout=timeout, name="mcp-sync-cli")
+        client = Client.http(target.url, headers=headers or {}, timeout=timeout, name="mcp-sync-cli", **extra)
     else:
         if headers:
             raise UsageError("--header applies to a URL, not to a server started as a command")
         client = Client.stdio(target.command, env={**target.env, **(env or {})} or None, stderr=server_stderr,
-                              timeout=timeout, name="mcp-sync-cli")
+                              timeout=timeout, name="mcp-sync-cli", **extra)
     return client.open()
 
 

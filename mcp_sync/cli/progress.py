@@ -11,6 +11,11 @@ writing to a text stream, ``sys.stderr`` by default:
   message, for completion, and otherwise at most one per ``line_interval``
   seconds, so a chatty server does not flood a log.
 
+A status (a task's: ``working``, ``completed``... and its status message) can
+be shown too, with :meth:`~ProgressBar.set_status`: on a terminal it is part of
+the redrawn line, before the bar; elsewhere each change is one line
+(``task 7f3a: working (step 2 of 5)``).
+
 Only ``write()`` (and ``flush()`` if present) is used, so streams without a
 file descriptor work. Callbacks may come from any thread.
 """
@@ -116,6 +121,7 @@ class ProgressBar:
         self._last_draw = -math.inf
         self._ticks = 0
         self._closed = False
+        self._status = ""  # the status text shown (set_status)
         #: The last update received, as ``(progress, total, message)``.
         self.last: tuple[float, float | None, str | None] | None = None
         #: How many updates were received.
@@ -138,7 +144,7 @@ class ProgressBar:
                     return
                 self._last_draw = now
                 self._draw(format_bar(progress, total, message, elapsed=now - self._started, tick=self._ticks,
-                                      label=self.label))
+                                      label=self._prefix()))
                 return
             line = format_line(progress, total, message, label=self.label)
             news = self.updates == 1 or complete or message != self._last_message
@@ -146,6 +152,25 @@ class ProgressBar:
                 return
             self._last_line, self._last_message, self._last_draw = line, message, now
             self._write(line + "\n")
+
+    def set_status(self, status: str, message: str | None = None) -> None:
+        """Show a status (a task's status and its message): on a terminal in the line, else one line per change."""
+        text = f"{status} ({message})" if message else status
+        with self._lock:
+            if self._closed or text == self._status:
+                return
+            self._status = text
+            now = self._clock()
+            if self.tty:
+                self._last_draw = now
+                if self.last is None:  # no progress yet: the status and the time
+                    self._draw("  ".join(x for x in (self.label, text, f"{now - self._started:.1f}s") if x))
+                else:
+                    progress, total, message = self.last
+                    self._draw(format_bar(progress, total, message, elapsed=now - self._started, tick=self._ticks,
+                                          label=self._prefix()))
+                return
+            self._write(f"{self.label or 'status'}: {text}\n")
 
     def write_line(self, text: str) -> None:
         """Print a line of other output (a server's stderr...) without garbling the bar."""
@@ -174,6 +199,9 @@ class ProgressBar:
         self.close()
 
     # -- internals (called with the lock held) -------------------------------------
+
+    def _prefix(self) -> str:
+        return "  ".join(x for x in (self.label, self._status) if x)
 
     def _columns(self) -> int:
         if self._width is not None:

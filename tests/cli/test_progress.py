@@ -120,3 +120,39 @@ def test_updates_from_many_threads():
         thread.join()
     assert bar.updates == 200
     assert all(line.startswith("progress: ") for line in stream.getvalue().splitlines())
+
+
+def test_status_lines_when_not_a_terminal():
+    stream = io.StringIO()
+    bar = ProgressBar(stream, label="build", clock=Clock())
+    bar.set_status("working")
+    bar.set_status("working")  # no change: no line
+    bar(1, 2, "one")
+    bar.set_status("working", "half way")
+    bar.set_status("completed", "half way")
+    bar.close()
+    bar.set_status("failed")  # after close: ignored
+    assert stream.getvalue().splitlines() == ["build: working", "build: 1/2 (50%) one",
+                                              "build: working (half way)", "build: completed (half way)"]
+    unlabelled = io.StringIO()
+    ProgressBar(unlabelled).set_status("working")
+    assert unlabelled.getvalue() == "status: working\n"
+
+
+def test_status_on_a_terminal_is_part_of_the_redrawn_line():
+    stream = FakeTTY()
+    clock = Clock()
+    bar = ProgressBar(stream, label="build", clock=clock, width=200)
+    clock.now = 0.5
+    bar.set_status("working")  # no progress yet: the status and the time
+    assert stream.getvalue() == "\r\x1b[Kbuild  working  0.5s"
+    clock.now = 1.0
+    bar(1, 4, "step 1")
+    assert stream.getvalue().endswith("\r\x1b[Kbuild  working  [######------------------]  25%  1/4  step 1  1.0s")
+    clock.now = 1.5
+    bar.set_status("working", "1 of 4 done")  # redrawn at once with the last progress
+    assert stream.getvalue().endswith("\r\x1b[Kbuild  working (1 of 4 done)  [######------------------]  25%  "
+                                      "1/4  step 1  1.5s")
+    assert "\n" not in stream.getvalue()
+    bar.close()
+    assert stream.getvalue().endswith("\r\x1b[K")
