@@ -18,17 +18,36 @@ to ``input_required`` with those requests outstanding, blocks until every key is
 answered (``store.submit_input``, from ``tasks/update`` on the extension wire or
 the server relaying the requestor's responses on the 2025-11-25 wire), moves the
 task back to ``working`` and returns the answers.
+
+Executors that run work in another process or host (``ProcessPoolExecutor``,
+``dask.distributed``'s ``client.get_executor()``...) cannot take a closure or a
+live context: :attr:`TaskRunner.in_process` is False for them and
+:meth:`TaskRunner.submit` takes a :class:`~mcp_sync.tasks.executors.RemoteWork`
+(a picklable function and its arguments) instead; a named results thread
+records each outcome. See :mod:`mcp_sync.tasks.executors` for what crosses the
+boundary and what is guaranteed.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from typing import Any, Callable, Mapping
 
 from ..errors import INTERNAL_ERROR, McpError
+from .executors import (
+    MCP_ERROR,
+    OK,
+    RAISED,
+    RemoteError,
+    RemoteWork,
+    call_remote,
+    executor_failure_message,
+    runs_in_process,
+)
 from .errors import (
     InvalidTransition,
     TaskCancelled,
@@ -39,10 +58,10 @@ from .errors import (
 from .memory import InMemoryTaskStore
 from .model import Owner, TaskRecord
 from ..signals import Signal
-from .status import CANCELLED, INPUT_REQUIRED, LEGACY_WIRE, WORKING, outcome_status
+from .status import CANCELLED, FAILED, INPUT_REQUIRED, LEGACY_WIRE, WORKING, outcome_status
 from .store import ANY_OWNER, TaskEvent, TaskStore
 
-__all__ = ["DEFAULT_TASK_WORKERS", "TaskContext", "TaskRunner", "TaskWork"]
+__all__ = ["DEFAULT_TASK_WORKERS", "RemoteWork", "TaskContext", "TaskRunner", "TaskWork"]
 
 log = logging.getLogger("mcp_sync.tasks")
 
@@ -138,11 +157,13 @@ TaskWork = Callable[[TaskContext], Mapping[str, Any]]
 
 
 class _Running:
-    __slots__ = ("context", "future")
+    __slots__ = ("context", "future", "remote", "wire")
 
-    def __init__(self, context: TaskContext) -> None:
+    def __init__(self, context: TaskContext, remote: RemoteWork | None = None, wire: str = LEGACY_WIRE) -> None:
         self.context = context
         self.future: Future | None = None
+        self.remote = remote  # out-of-process work: its outcome comes back through the results thread
+        self.wire = wire
 
 
 class TaskRunner:
@@ -152,6 +173,11 @@ class TaskRunner:
     that the runner owns (and closes). ``executor`` defaults to a
     ``ThreadPoolExecutor(max_workers, thread_name_prefix="mcp-sync-task")`` the
     runner owns (and shuts down); a caller-supplied executor is left running.
+
+    :attr:`in_process` tells which work :meth:`submit` takes: a
+    :data:`TaskWork` closure for an in-process executor (a ``ThreadPoolExecutor``),
+    a :class:`~mcp_sync.tasks.executors.RemoteWork` for any other
+    (:func:`~mcp_sync.tasks.executors.runs_in_process`).
     """
 
     def __init__(self, store: TaskStore | None = None, *, executor: Executor | None = None,
@@ -161,38 +187,68 @@ class TaskRunner:
         self._owns_executor = executor is None
         self._executor: Executor = executor if executor is not None else ThreadPoolExecutor(
             max_workers=max_workers, thread_name_prefix="mcp-sync-task")
+        #: True when the executor runs work on threads of this process (closures, live contexts).
+        self.in_process = runs_in_process(self._executor)
         self._lock = threading.Lock()
         self._running: dict[str, _Running] = {}
         self._closed = False
+        # Out-of-process outcomes: finished futures, recorded by the results thread (started on first use).
+        self._results: "queue.SimpleQueue[tuple[str, _Running, Future] | None]" = queue.SimpleQueue()
+        self._collector: threading.Thread | None = None
         self._remove_listener = self.store.add_listener(self._on_change)
 
     # -- submitting ----------------------------------------------------------
 
-    def submit(self, work: TaskWork, *, owner: Owner = None, method: str = "tools/call",
+    def submit(self, work: TaskWork | RemoteWork, *, owner: Owner = None, method: str = "tools/call",
                ttl_ms: int | None = None, poll_interval_ms: int | None = None,
                status_message: str | None = None, wire: str = LEGACY_WIRE) -> TaskRecord:
-        """Create a ``working`` task and schedule ``work(ctx)``; returns the new record.
+        """Create a ``working`` task and schedule ``work``; returns the new record.
 
+        ``work`` is a :data:`TaskWork` closure, called as ``work(ctx)`` (in-process
+        executors only: a ``TypeError`` otherwise, before any task exists), or a
+        :class:`~mcp_sync.tasks.executors.RemoteWork` (any executor: its
+        function runs with its arguments and no context).
         ``ttl_ms`` is the requested TTL (capped by the store's limits). ``wire``
         (``LEGACY_WIRE`` or ``EXTENSION_WIRE``) decides whether an ``isError``
         tool result fails the task. Raises ``TaskLimitError`` when a limit refuses
-        the task, -32603 if the runner is closed or the executor rejects the work.
+        the task, -32603 if the runner is closed or the executor rejects the work
+        (a shut down executor, or a ``BrokenProcessPool``).
         """
         if self._closed:
             raise McpError(INTERNAL_ERROR, "Task runner is closed")
+        remote = work if isinstance(work, RemoteWork) else None
+        if remote is None and not self.in_process:
+            raise TypeError(f"this task runner's executor ({type(self._executor).__name__}) runs work outside this "
+                            "process: submit a RemoteWork (a picklable function and its arguments), or mark an "
+                            "executor that runs work on threads of this process with mcp_sync_in_process = True")
         record = self.store.create(owner, method, ttl_ms=ttl_ms,
                                    poll_interval_ms=poll_interval_ms,
                                    status_message=status_message)
-        running = _Running(TaskContext(self, record))
+        running = _Running(TaskContext(self, record), remote, wire)
         with self._lock:
             self._running[record.task_id] = running
+        if remote is not None and remote.outcome is not None:  # known already: nothing to run
+            self._settle(record.task_id, running, remote.outcome, None)
+            return record
         try:
-            running.future = self._executor.submit(self._run, running.context, work, wire)
-        except RuntimeError:  # executor shut down
+            if remote is None:
+                running.future = self._executor.submit(self._run, running.context, work, wire)
+            else:
+                self._start_collector()
+                running.future = self._executor.submit(call_remote, remote.fn, remote.args, remote.kwargs)
+        except RuntimeError as exc:  # executor shut down, or broken (BrokenProcessPool is a RuntimeError)
             with self._lock:
                 self._running.pop(record.task_id, None)
             self.store.delete(record.task_id)
-            raise McpError(INTERNAL_ERROR, "Task executor is not accepting work") from None
+            detail = "" if type(exc) is RuntimeError else f" ({type(exc).__name__}: {exc})"
+            raise McpError(INTERNAL_ERROR, "Task executor is not accepting work" + detail) from None
+        future = running.future
+        if remote is not None:
+            if running.context.cancelled.is_set() or self._cancelled_meanwhile(record.task_id):
+                future.cancel()  # a cancel that raced with submit() found no future to cancel
+            future.add_done_callback(lambda done: self._collected(record.task_id, running, done))
+        else:
+            future.add_done_callback(lambda done: self._guard(record.task_id, running, done))
         return record
 
     def add_status_listener(self, listener: Callable[[TaskRecord], None]) -> Callable[[], None]:
@@ -248,6 +304,22 @@ class TaskRunner:
             with self._lock:
                 self._running.pop(task_id, None)
 
+    def _guard(self, task_id: str, running: _Running, future: Future) -> None:
+        """In-process work whose future did not run it to the end: the executor cancelled it
+        (``shutdown(cancel_futures=True)``) or failed it. Fail the task rather than leave it working."""
+        if not future.cancelled() and future.exception() is None:
+            return  # _run recorded the outcome
+        with self._lock:
+            if self._running.get(task_id) is running:
+                del self._running[task_id]
+        if running.context.cancelled.is_set():
+            return
+        what = f"the task work of {running.context.method!r}"
+        exc = None if future.cancelled() else future.exception()
+        if exc is not None:
+            log.error("the task executor failed to run %s (task %s)", what, task_id, exc_info=exc)
+        self._fail(task_id, executor_failure_message(what, exc))
+
     def _on_change(self, record: TaskRecord, event: str) -> None:
         if event == TaskEvent.REMOVED or (event == TaskEvent.STATUS
                                           and record.status == CANCELLED):
@@ -255,16 +327,127 @@ class TaskRunner:
                 running = self._running.get(record.task_id)
             if running is not None:
                 running.context.cancelled.set()  # outside our lock: runs work's callbacks
+                future = running.future
+                if running.remote is not None and future is not None:
+                    future.cancel()  # not started: never runs; running: its outcome is dropped
+
+    # -- out-of-process work -------------------------------------------------
+
+    def _cancelled_meanwhile(self, task_id: str) -> bool:
+        try:
+            return self.store.get(task_id, ANY_OWNER).status == CANCELLED
+        except TaskNotFound:
+            return True
+
+    def _start_collector(self) -> None:
+        with self._lock:
+            if self._collector is not None or self._closed:
+                return
+            thread = self._collector = threading.Thread(target=self._collect, name="mcp-sync-task-results",
+                                                        daemon=True)
+        thread.start()
+
+    def _collected(self, task_id: str, running: _Running, future: Future) -> None:
+        """A done callback, on whatever thread finished the future: hand it to the results thread."""
+        self._results.put((task_id, running, future))
+
+    def _collect(self) -> None:
+        """The results thread: record each finished out-of-process future; ends at the None sentinel."""
+        while True:
+            item = self._results.get()
+            if item is None:
+                return
+            task_id, running, future = item
+            try:
+                self._record_remote(task_id, running, future)
+            except Exception:  # e.g. the store failed: log it, keep recording the others
+                log.exception("recording the outcome of task %s failed", task_id)
+            finally:
+                with self._lock:
+                    if self._running.get(task_id) is running:
+                        del self._running[task_id]
+
+    def _record_remote(self, task_id: str, running: _Running, future: Future) -> None:
+        remote = running.remote
+        assert remote is not None
+        if future.cancelled():
+            if running.context.cancelled.is_set():
+                return  # cancelled (tasks/cancel, expiry, deletion, close): the task already says so
+            self._fail(task_id, executor_failure_message(remote.what, None))
+            return
+        exc = future.exception()
+        if exc is not None:  # never the function's own exception: call_remote catches those
+            log.error("the task executor failed to run %s (task %s)", remote.what, task_id, exc_info=exc)
+            self._fail(task_id, executor_failure_message(remote.what, exc))
+            return
+        outcome = future.result()
+        result: Mapping[str, Any] | None = None
+        error: Mapping[str, Any] | None = None
+        try:
+            tag = outcome[0] if isinstance(outcome, tuple) and outcome else None
+            if tag == OK:
+                result = remote.finish(outcome[1]) if remote.finish is not None else outcome[1]
+            elif tag == MCP_ERROR:
+                error = McpError.from_error(outcome[1]).to_error()
+            elif tag == RAISED:
+                raised = RemoteError(*outcome[1:4])
+                if remote.on_error is not None:
+                    result = remote.on_error(raised)
+                else:
+                    log.error("%s failed in its worker: %s\n%s", remote.what, raised.describe(),
+                              raised.remote_traceback)
+                    error = {"code": INTERNAL_ERROR,
+                             "message": f"Internal error while running {remote.what}: {raised.type_name}"}
+            else:
+                raise TypeError(f"unexpected outcome {type(outcome).__name__} from the executor")
+        except Exception as exc:
+            log.exception("finishing %s failed (task %s)", remote.what, task_id)
+            result, error = None, {"code": INTERNAL_ERROR,
+                                   "message": f"Internal error while finishing {remote.what}: {type(exc).__name__}"}
+        self._settle(task_id, running, result, error)
+
+    def _settle(self, task_id: str, running: _Running, result: Mapping[str, Any] | None,
+                error: Mapping[str, Any] | None) -> None:
+        if result is not None and not isinstance(result, Mapping):
+            log.error("task work for %r returned %s, not a result object", running.context.method,
+                      type(result).__name__)
+            result, error = None, {"code": INTERNAL_ERROR,
+                                   "message": "Internal error: task work returned no result object"}
+        try:
+            self.store.set_result(task_id, outcome_status(result, error, wire=running.wire),
+                                  result=result, error=error)
+        except (TaskNotFound, InvalidTransition):
+            pass  # expired, deleted or cancelled meanwhile: nobody can read the outcome
+        finally:
+            if running.future is None:  # settled without the executor
+                with self._lock:
+                    self._running.pop(task_id, None)
+
+    def _fail(self, task_id: str, message: str) -> None:
+        try:
+            self.store.set_result(task_id, FAILED, error={"code": INTERNAL_ERROR, "message": message},
+                                  status_message=message)
+        except (TaskNotFound, InvalidTransition):
+            pass
+        except Exception:  # e.g. the store is closed: nothing more can be done for this task
+            log.warning("could not record the failure of task %s: %s", task_id, message, exc_info=True)
 
     # -- lifecycle -----------------------------------------------------------
 
     def close(self, *, cancel_running: bool = True, timeout: float | None = None) -> None:
         """Stop accepting work; cancel unfinished tasks (``cancel_running``); wait for
         the work to return (up to ``timeout`` for a caller-supplied executor); shut
-        down the owned executor and close the owned store. Idempotent."""
+        down the owned executor and close the owned store. Idempotent.
+
+        Out-of-process work: with ``cancel_running`` its futures are cancelled and
+        work already running is not waited for (it cannot be interrupted; its
+        outcome is dropped, the task is ``cancelled``); without, it is waited for
+        up to ``timeout`` and recorded. The results thread is joined either way.
+        """
         with self._lock:
             self._closed = True
             running = list(self._running.items())
+            collector = self._collector
         if cancel_running:
             for task_id, entry in running:
                 try:
@@ -273,14 +456,33 @@ class TaskRunner:
                 except (TaskNotFound, InvalidTransition):
                     pass
                 entry.context.cancelled.set()
+                if entry.remote is not None and entry.future is not None:
+                    entry.future.cancel()
         if self._owns_executor:
             self._executor.shutdown(wait=True, cancel_futures=True)
             with self._lock:  # work cancelled before it started never cleans up after itself
                 self._running.clear()
         else:
-            futures = [entry.future for _, entry in running if entry.future is not None]
+            futures = [entry.future for _, entry in running if entry.future is not None
+                       and not (cancel_running and entry.remote is not None)]
             if futures:
                 wait_futures(futures, timeout=timeout)
+        if collector is not None:
+            self._results.put(None)
+            collector.join()
+            # Futures that finished after the results thread stopped (their done callback
+            # may not have run yet): record them here; the rest are abandoned.
+            with self._lock:
+                leftover = [(task_id, entry) for task_id, entry in self._running.items()
+                            if entry.remote is not None]
+                for task_id, _entry in leftover:
+                    del self._running[task_id]
+            for task_id, entry in leftover:
+                if entry.future is not None and entry.future.done() and not entry.context.cancelled.is_set():
+                    try:
+                        self._record_remote(task_id, entry, entry.future)
+                    except Exception:
+                        log.exception("recording the outcome of task %s failed", task_id)
         self._remove_listener()
         if self._owns_store:
             self.store.close()
