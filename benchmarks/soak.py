@@ -56,6 +56,7 @@ if str(ROOT) not in sys.path:
 
 from mcp_sync import Client  # noqa: E402
 from mcp_sync.errors import McpError  # noqa: E402
+from mcp_sync.tasks.runner import DEFAULT_TASK_WORKERS  # noqa: E402
 
 SERVER = ROOT / "examples" / "everything_server.py"
 CALL_TIMEOUT = 30.0
@@ -465,7 +466,8 @@ class Soak:
                 if worker.thread.is_alive():
                     self.stats.fail(f"client {worker.index} did not stop by itself")
             if server is not None:
-                report["server_end"] = self._settle(server.pid, report.get("server_idle"))
+                report["server_end"] = self._settle(server.pid, report.get("server_idle"),
+                                                     self._task_pool(workers))
                 report["server_exit_code"] = server.stop()
                 if report["server_exit_code"] != 0:
                     self.stats.fail(f"the HTTP server exited with {report['server_exit_code']} on SIGTERM")
@@ -494,14 +496,20 @@ class Soak:
             if server is not None:
                 server.proc.kill()
 
-    def _settle(self, pid: int, idle: dict[str, int] | None) -> dict[str, int] | None:
+    @staticmethod
+    def _task_pool(workers: list[Worker]) -> int:
+        """Threads the server's task runner may keep once tasks ran (its bounded pool, shut down with it)."""
+        return DEFAULT_TASK_WORKERS if any(w.task_tool for w in workers) else 0
+
+    def _settle(self, pid: int, idle: dict[str, int] | None, pool: int = 0) -> dict[str, int] | None:
         """The server's figures once every client has gone (waiting up to 15 s for threads to wind down)."""
         deadline = time.monotonic() + 15.0
         while True:
             stats = proc_stats(pid)
             if stats is None or idle is None or time.monotonic() > deadline:
                 return stats
-            if stats["threads"] <= idle["threads"] + self.thread_slack and stats["fds"] <= idle["fds"] + self.fd_slack:
+            if (stats["threads"] <= idle["threads"] + self.thread_slack + pool
+                    and stats["fds"] <= idle["fds"] + self.fd_slack):
                 return stats
             time.sleep(0.25)
 
@@ -512,8 +520,12 @@ class Soak:
             if idle is None or warm is None or end is None:
                 report["leak_checks"] = "skipped: /proc is not available"
                 return failures
-            if end["threads"] > idle["threads"] + self.thread_slack:
-                failures.append(f"server threads: {idle['threads']} idle before the run, {end['threads']} after it")
+            # The server's task runner keeps a bounded thread pool (at most DEFAULT_TASK_WORKERS threads, shut
+            # down with the server) once tasks have run: those may stay; anything beyond them is a leak.
+            pool = self._task_pool(workers)
+            if end["threads"] > idle["threads"] + self.thread_slack + pool:
+                failures.append(f"server threads: {idle['threads']} idle before the run, {end['threads']} after it"
+                                + (f" (at most {pool} of them the task runner's pool)" if pool else ""))
             if end["fds"] > idle["fds"] + self.fd_slack:
                 failures.append(f"server file descriptors: {idle['fds']} idle before the run, {end['fds']} after it")
             growth = end["rss"] - warm["rss"]

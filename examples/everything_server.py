@@ -37,6 +37,7 @@ except ImportError:  # run from a checkout without installing: use the package b
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from mcp_sync import Context, Server
+from mcp_sync.errors import INTERNAL_ERROR, McpError
 from mcp_sync.server import content
 
 #: A 1x1 red pixel.
@@ -383,6 +384,74 @@ def test_input_required_result_capabilities(ctx: Context) -> str:
         asks.append(ctx.sample_request("Say hello.", max_tokens=20))
     answers = ctx.gather(*asks)
     return f"{len(answers)} answer(s) from the declared capabilities"
+
+
+# -- tasks extension fixtures (2026-07-28, io.modelcontextprotocol/tasks) ----------------------------
+#
+# Tools registered with task_support="optional"/"required" become tasks at once when the request declares
+# the extension (the client gets a CreateTaskResult and polls tasks/get); "optional" ones run as plain calls
+# for other clients, "required" ones answer those -32021. On 2025-11-25 sessions the same tools take part in
+# task-augmented calls (execution.taskSupport). A tool may also turn into a task part way: ctx.start_task().
+
+CONFIRM_FORM = {"type": "object", "properties": {"confirm": {"type": "boolean", "description": "Go ahead?"}},
+                "required": ["confirm"]}
+
+
+@server.tool()
+def greet(name: str = "World") -> str:
+    """Says hello (never a task)."""
+    return f"Hello, {name}!"
+
+
+@server.tool(task_support="optional")
+def slow_compute(ctx: Context, seconds: float = 1.0, label: str = "") -> str:
+    """Works for ``seconds`` seconds (a task for clients with the tasks extension); stops when cancelled."""
+    if ctx.cancelled.wait(max(0.0, min(seconds, 3600.0))):
+        return f"slow_compute {label!r} was cancelled"
+    return f"slow_compute {label!r} finished after {seconds:g} s"
+
+
+@server.tool(task_support="required")
+def failing_job(ctx: Context) -> str:
+    """Fails after about half a second with a tool error (isError; the task still completes)."""
+    ctx.cancelled.wait(0.5)
+    raise RuntimeError("failing_job failed on purpose")
+
+
+@server.tool(task_support="optional")
+def protocol_error_job(ctx: Context) -> str:
+    """Ends in a JSON-RPC error (-32603): as a task, the task fails with that error."""
+    ctx.cancelled.wait(0.1)
+    raise McpError(INTERNAL_ERROR, "protocol_error_job hit an internal error on purpose")
+
+
+@server.tool(task_support="optional")
+def confirm_delete(filename: str, ctx: Context) -> str:
+    """Asks the user to confirm (as a task: input_required until tasks/update answers), then "deletes"."""
+    answer = ctx.elicit(f"Really delete {filename}?", CONFIRM_FORM, key="confirm")
+    if answer.accepted and answer.content.get("confirm"):
+        return f"Deleted {filename}"
+    return f"Kept {filename}"
+
+
+@server.tool(task_support="optional")
+def multi_input(ctx: Context) -> str:
+    """Asks two things at once (as a task: two inputRequests pending together)."""
+    name, confirm = ctx.gather(ctx.elicit_request("What is your name?", NAME_FORM, key="name"),
+                               ctx.elicit_request("Shall I go on?", CONFIRM_FORM, key="confirm"))
+    who = name.content["name"] if name.accepted else "stranger"
+    go = bool(confirm.accepted and confirm.content.get("confirm"))
+    return f"name={who}, confirm={go}"
+
+
+@server.tool()
+def test_tool_with_task(ctx: Context) -> str:
+    """Asks for the user's name in a multi round-trip round, then continues as a task and greets them."""
+    answer = ctx.elicit("What is your name?", NAME_FORM, key="user_name")
+    ctx.start_task()  # with the tasks extension: CreateTaskResult now, the rest runs as the task
+    name = answer.content["name"] if answer.accepted else "stranger"
+    ctx.cancelled.wait(0.1)
+    return f"Hello, {name}! (finished as a task)"
 
 
 # -- resources ---------------------------------------------------------------------------------------

@@ -66,7 +66,16 @@ from ..types import (
 )
 from ..types import Task as TaskInfo
 from .futures import MORE, McpFuture, failed, wait_for
-from .tasks import NOT_HANDLED, ClientTaskPeer, ClientTaskReceiver, Task, call_tool_as_task, call_tool_via_task
+from .tasks import (
+    NOT_HANDLED,
+    ClientTaskPeer,
+    ClientTaskReceiver,
+    Task,
+    call_tool_as_task,
+    call_tool_via_task,
+    modern_call_tool,
+    modern_get_task,
+)
 from .tasks import lenient as _lenient
 from .handlers import (
     RootsSource,
@@ -87,6 +96,8 @@ DEFAULT_MAX_INPUT_ROUNDS = 10
 #: How long a call that found the connection broken waits for the reason (exit code, stderr).
 CLOSE_REASON_WAIT = 1.0
 _DEFAULT: Any = object()
+#: Requests of the 2026-07-28 tasks extension (they declare it, and need the server to have declared it).
+_EXTENSION_TASK_METHODS = frozenset({"tasks/get", "tasks/update", "tasks/cancel"})
 
 SamplingHandler = Callable[[CreateMessageRequestParams], Any]
 ElicitationHandler = Callable[[ElicitRequestFormParams], Any]
@@ -165,8 +176,13 @@ class Client:
     ``tasks=True`` (or a :class:`~mcp_sync.tasks.TaskLimits` / ``TaskStore``):
     on 2025-11-25, accept task-augmented sampling and elicitation requests
     (for the handlers given) and run the handler as a task the server polls
-    (:mod:`mcp_sync.client.tasks`). Calling tools as tasks needs no option:
-    :meth:`call_tool_as_task`.
+    (:mod:`mcp_sync.client.tasks`); on 2026-07-28, declare the
+    ``io.modelcontextprotocol/tasks`` extension (``capabilities.extensions``,
+    never the 2025-11-25 ``tasks`` capability) on every request, so the
+    server may answer any ``tools/call`` with a task, which :meth:`call_tool`
+    polls to its end. Calling tools as tasks needs no option:
+    :meth:`call_tool_as_task` (on 2026-07-28 it declares the extension on
+    its own requests only).
 
     The client declares exactly the capabilities it was given handlers for.
     ``timeout`` (seconds, None for no limit) applies to every call that does
@@ -468,6 +484,9 @@ class Client:
 
         A tool a listing marked ``execution.taskSupport: "required"`` is run as a
         task behind the scenes (created, then awaited with ``tasks/result``).
+        On 2026-07-28 a task the server answers with (the tasks extension) is
+        polled with ``tasks/get`` until it ends; a tool that needs the
+        extension (-32021) is asked again declaring it.
 
         ``progress(progress, total, message)`` is called for each progress
         notification. If a previous listing gave the tool an ``outputSchema``,
@@ -487,6 +506,15 @@ class Client:
         see ``task.ttl``). ``progress`` keeps receiving the tool's progress for
         the task's whole life. Raises :class:`~mcp_sync.errors.CapabilityError`
         if the server did not declare ``tasks.requests.tools.call``.
+
+        On 2026-07-28 (the ``io.modelcontextprotocol/tasks`` extension, which
+        the server must declare in ``server/discover``) the request declares
+        the extension and the server decides: the handle
+        (:class:`~mcp_sync.client.tasks.ModernTask`) polls ``tasks/get`` at the
+        server's ``pollIntervalMs`` and answers ``input_required`` with the
+        client's handlers (``tasks/update``); ``ttl`` is not sent (the
+        extension has no requested TTL). A server answering at once gives an
+        already completed handle with ``task_id`` None.
         """
         return wait_for(self.nowait.call_tool_as_task(name, arguments, ttl=ttl, timeout=timeout,
                                                       progress=progress, meta=meta))
@@ -637,13 +665,15 @@ class Client:
     # -- internals used by NoWait ------------------------------------------------
 
     def _call(self, method: str, params: dict | None, convert: Callable[[Any], Any], timeout: Any,
-              progress: ProgressCallback | None = None, meta: dict | None = None) -> McpFuture:
+              progress: ProgressCallback | None = None, meta: dict | None = None, *,
+              with_tasks: bool = False) -> McpFuture:
         self._require_open()
         schedule = self._scheduler()
         if progress is not None:
             progress = self._progress_hook(progress)
         future: McpFuture = McpFuture(method)
-        future.follow(self._send(method, params, timeout, progress, meta), convert, schedule)
+        inner = self._send(method, params, timeout, progress, meta, with_tasks=with_tasks)
+        future.follow(inner, convert, schedule)
         return future
 
     def _scheduler(self) -> Callable[[Callable[[], None]], None] | None:
@@ -703,10 +733,15 @@ class Client:
             raise RuntimeError("the client is not open: use `with client:` or call client.open() first")
 
     def _send(self, method: str, params: dict | None, timeout: Any, progress: ProgressCallback | None,
-              meta: dict | None) -> Future:
+              meta: dict | None, *, with_tasks: bool = False) -> Future:
         modern = self._modern if self.era == "modern" else None
         try:
-            if modern is None or method not in _REMOVED_IN_MODERN:
+            if modern is not None and method in _EXTENSION_TASK_METHODS:  # io.modelcontextprotocol/tasks
+                if not modern.server_has_tasks():
+                    raise CapabilityError(f"the server did not declare the 'io.modelcontextprotocol/tasks' "
+                                          f"extension, so {method!r} cannot be sent to it")
+                with_tasks = True
+            elif modern is None or method not in _REMOVED_IN_MODERN:
                 caps.check(method, self._server_caps, "server")
         except CapabilityError as exc:
             return failed(exc)
@@ -714,7 +749,8 @@ class Client:
             params = dict(params or {})
             params["_meta"] = {**(params.get("_meta") or {}), **meta}
         if modern is not None:  # per-request _meta, MRTR rounds, version/header retries
-            return modern.send(method, params, self.timeout if timeout is _DEFAULT else timeout, progress)
+            return modern.send(method, params, self.timeout if timeout is _DEFAULT else timeout, progress,
+                               with_tasks=with_tasks)
         future = self.session.request(method, params, timeout=self.timeout if timeout is _DEFAULT else timeout,
                                       on_progress=progress)
         if future.done() and not future.cancelled():
@@ -845,7 +881,7 @@ class Client:
 
     def _dispatch_notification(self, method: str, params: dict | None) -> None:
         hooks = self._hooks
-        if method in ("notifications/progress", "notifications/tasks/status") and \
+        if method in ("notifications/progress", "notifications/tasks/status", "notifications/tasks") and \
                 self._task_peer.on_notification(method, params):
             self._run_hook("any", method, params)
             return
@@ -979,6 +1015,10 @@ class NoWait:
                   meta: dict | None = None) -> McpFuture[CallToolResult]:
         c = self._client
         tool = _name_of(name, "a tool name")
+        if c.era == "modern":  # MRTR rounds; a task the server answers with is polled to its end
+            c._require_open()
+            return modern_call_tool(c, tool, arguments, as_task=False, timeout=timeout, progress=progress,
+                                    meta=meta)
         if c._task_support.get(tool) == "required" and caps.has_capability(
                 c._server_caps, "tasks", "requests", "tools", "call"):
             return call_tool_via_task(c, tool, arguments, timeout=timeout, progress=progress, meta=meta)
@@ -992,11 +1032,21 @@ class NoWait:
     def call_tool_as_task(self, name: str | Tool, arguments: Mapping[str, Any] | None = None, *,
                           ttl: int | None = None, timeout: float | None = _DEFAULT,
                           progress: ProgressCallback | None = None, meta: dict | None = None) -> McpFuture[Task]:
-        return call_tool_as_task(self._client, _name_of(name, "a tool name"), arguments, ttl=ttl,
+        c = self._client
+        if c.era == "modern":
+            if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 0):
+                raise ValueError("ttl must be a non-negative number of milliseconds (or None)")
+            c._require_open()
+            return modern_call_tool(c, _name_of(name, "a tool name"), arguments, as_task=True, timeout=timeout,
+                                    progress=progress, meta=meta)
+        return call_tool_as_task(c, _name_of(name, "a tool name"), arguments, ttl=ttl,
                                  timeout=timeout, progress=progress, meta=meta)
 
     def get_task(self, task_id: str, *, timeout: float | None = _DEFAULT) -> McpFuture[GetTaskResult]:
         c = self._client
+        if c.era == "modern":
+            c._require_open()
+            return modern_get_task(c, _task_id(task_id), timeout)
         return c._call("tasks/get", {"taskId": _task_id(task_id)}, _lenient(GetTaskResult), timeout)
 
     def get_task_result(self, task_id: str, *, timeout: float | None = None) -> McpFuture[dict]:
@@ -1013,6 +1063,8 @@ class NoWait:
 
     def cancel_task(self, task_id: str, *, timeout: float | None = _DEFAULT) -> McpFuture[CancelTaskResult]:
         c = self._client
+        if c.era == "modern":  # the extension acknowledges with an empty result: None
+            return c._call("tasks/cancel", {"taskId": _task_id(task_id)}, _none, timeout)
         return c._call("tasks/cancel", {"taskId": _task_id(task_id)}, _lenient(CancelTaskResult), timeout)
 
     def list_resources(self, *, timeout: float | None = _DEFAULT) -> McpFuture[list[Resource]]:

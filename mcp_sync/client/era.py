@@ -179,6 +179,11 @@ def _probe(client: Any, mode: str, start_version: str | None = None) -> pe.EraDe
                                            "it looks like a legacy server: use protocol='auto' or 'legacy'")
             switched = _legacy(client, mode)
             return switched or decision
+        offered = _supported(outcome.error.get("data")) if isinstance(outcome.error, Mapping) else []
+        legacy_only = bool(offered) and not any(v in MODERN_VERSIONS for v in offered)
+        if decision.action == pe.FAIL and mode == MODERN and legacy_only:
+            raise ProtocolVersionError(f"the server speaks only legacy versions ({', '.join(offered)}), not "
+                                       "2026-07-28: use protocol='auto' or 'legacy'")
         if decision.action == pe.FAIL and decision.era is None and mode == MODERN:
             raise ProtocolVersionError(f"the server does not speak the 2026-07-28 protocol ({decision.reason}); "
                                        "it looks like a legacy server: use protocol='auto' or 'legacy'")

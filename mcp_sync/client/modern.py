@@ -38,7 +38,14 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
-from ..errors import HEADER_MISMATCH, UNSUPPORTED_PROTOCOL_VERSION, CapabilityError, ConnectionClosed, McpError
+from ..errors import (
+    HEADER_MISMATCH,
+    MISSING_CLIENT_CAPABILITY,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    CapabilityError,
+    ConnectionClosed,
+    McpError,
+)
 from ..protocol import headers as hdr
 from ..protocol import modern as mp
 from ..protocol.capabilities import elicitation_modes, has_capability
@@ -50,7 +57,10 @@ from .client import DEFAULT_MAX_INPUT_ROUNDS, McpProtocolError
 
 log = logging.getLogger("mcp_sync.client")
 
-__all__ = ["DEFAULT_MAX_INPUT_ROUNDS", "InputRoundsExceeded", "ModernCall", "ModernSupport", "modern_capabilities"]
+__all__ = [
+    "DEFAULT_MAX_INPUT_ROUNDS", "InputRoundsExceeded", "ModernCall", "ModernSupport", "TASKS_EXTENSION",
+    "modern_capabilities",
+]
 
 
 class InputRoundsExceeded(McpProtocolError):
@@ -67,8 +77,18 @@ class _InputRequest:
         self.params = dict(params)
 
 
-def modern_capabilities(client: Any) -> dict[str, Any]:
-    """The ``ClientCapabilities`` of the 2026-07-28 wire, from the handlers the client was given."""
+#: The tasks extension (SEP-2663): declared under ``capabilities.extensions`` (never the 2025-11-25 ``tasks``).
+TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
+
+
+def modern_capabilities(client: Any, *, tasks: bool | None = None) -> dict[str, Any]:
+    """The ``ClientCapabilities`` of the 2026-07-28 wire, from the handlers the client was given.
+
+    ``extensions["io.modelcontextprotocol/tasks"]`` is declared when the client
+    was configured with ``tasks=`` (or ``tasks=True`` is passed here: a request
+    that asks for a task itself). The 2025-11-25 ``tasks`` capability never
+    appears on this wire.
+    """
     declared: dict[str, Any] = {}
     if client._roots_enabled:
         declared["roots"] = {}  # no listChanged in 2026-07-28
@@ -81,6 +101,10 @@ def modern_capabilities(client: Any) -> dict[str, Any]:
         modes["url"] = {}
     if modes:
         declared["elicitation"] = modes
+    if tasks is None:
+        tasks = bool(getattr(client, "_tasks_config", False))
+    if tasks:
+        declared["extensions"] = {TASKS_EXTENSION: {}}
     return declared
 
 
@@ -95,7 +119,12 @@ class ModernSupport:
         self.log_level: str | None = None
         self.http = http
         self.max_input_rounds = max_input_rounds
+        #: What every request declares (the tasks extension only when configured with ``tasks=``).
         self.capabilities = modern_capabilities(client)
+        #: What a request that wants a task declares (``call_tool_as_task``, ``tasks/*``).
+        self.task_capabilities = modern_capabilities(client, tasks=True)
+        #: Polls modern tasks at their ``pollIntervalMs`` (started on first use).
+        self._timer: _Timer | None = None
         self._client_info = to_wire(client.client_info)
         self._tool_schemas: dict[str, Any] = {}
         self._pool: ThreadPoolExecutor | None = None
@@ -117,17 +146,33 @@ class ModernSupport:
 
     # -- requests ----------------------------------------------------------------------
 
-    def meta(self) -> dict[str, Any]:
-        """The ``_meta`` every modern request carries."""
-        return mp.build_request_meta(self.version, self.capabilities, self._client_info, log_level=self.log_level)
+    @property
+    def tasks_declared(self) -> bool:
+        """Whether every request declares the tasks extension (the client was configured with ``tasks=``)."""
+        return TASKS_EXTENSION in (self.capabilities.get("extensions") or {})
 
-    def with_meta(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    def server_has_tasks(self) -> bool:
+        """Whether the server declared the tasks extension in ``server/discover``."""
+        extensions = self.client._server_caps.get("extensions")
+        return isinstance(extensions, Mapping) and isinstance(extensions.get(TASKS_EXTENSION), Mapping)
+
+    def meta(self, capabilities: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The ``_meta`` every modern request carries."""
+        return mp.build_request_meta(self.version, dict(self.capabilities if capabilities is None else capabilities),
+                                     self._client_info, log_level=self.log_level)
+
+    def with_meta(self, params: Mapping[str, Any] | None,
+                  capabilities: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """``params`` with our ``_meta`` merged over any ``_meta`` the caller gave."""
-        return mp.with_request_meta(params, self.meta())
+        return mp.with_request_meta(params, self.meta(capabilities))
 
     def send(self, method: str, params: dict | None, timeout: float | None,
-             progress: Callable[..., None] | None = None) -> Future:
-        """Send a request the modern way; the future's result is the final (complete) raw result."""
+             progress: Callable[..., None] | None = None, *, with_tasks: bool = False) -> Future:
+        """Send a request the modern way; the future's result is the final (complete or task) raw result.
+
+        ``with_tasks``: declare the tasks extension on this request even if the
+        client was not configured to declare it on every request.
+        """
         if method == "ping":  # no ping in 2026-07-28: a local no-op that still reports a closed connection
             future: Future = Future()
             session = self.client.session
@@ -140,7 +185,22 @@ class ModernSupport:
             future = Future()
             future.set_exception(CapabilityError(removed_method_message(method)))
             return future
-        return ModernCall(self, method, params, timeout, progress).start()
+        capabilities = self.task_capabilities if with_tasks else self.capabilities
+        return ModernCall(self, method, params, timeout, progress, capabilities).start()
+
+    def after(self, delay: float, fn: Callable[..., None], *args: Any) -> bool:
+        """Run ``fn(*args)`` on the MRTR worker threads after ``delay`` seconds; False when closing.
+
+        One named timer thread (``...-task-poll``) waits on a condition for the
+        earliest due entry; nothing sleeps in a loop.
+        """
+        with self._lock:
+            if self._closed:
+                return False
+            if self._timer is None:
+                self._timer = _Timer(f"{self.client.session.name}-task-poll", self.submit)
+            timer = self._timer
+        return timer.schedule(delay, fn, *args)
 
     def submit(self, fn: Callable[..., None], *args: Any) -> bool:
         """Run ``fn`` on the MRTR worker thread; False when the client is closing."""
@@ -161,6 +221,9 @@ class ModernSupport:
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.close()
         if pool is None:
             return
         pool.shutdown(wait=False, cancel_futures=True)
@@ -271,9 +334,12 @@ class ModernCall(Future):
     """
 
     def __init__(self, support: ModernSupport, method: str, params: Mapping[str, Any] | None,
-                 timeout: float | None, progress: Callable[..., None] | None) -> None:
+                 timeout: float | None, progress: Callable[..., None] | None,
+                 capabilities: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         self._support = support
+        self._capabilities = dict(support.capabilities if capabilities is None else capabilities)
+        self._tasks_retried = False
         self.method = method
         self._params: dict[str, Any] = dict(params or {})
         self._current: dict[str, Any] = self._params
@@ -326,8 +392,8 @@ class ModernCall(Future):
         self._current = params
         client = self._support.client
         try:
-            inner = client.session.request(self.method, self._support.with_meta(params), timeout=self._timeout,
-                                           on_progress=self._progress)
+            inner = client.session.request(self.method, self._support.with_meta(params, self._capabilities),
+                                           timeout=self._timeout, on_progress=self._progress)
         except BaseException as exc:  # e.g. an argument that cannot be mirrored into a header
             self._fail(exc)
             return
@@ -392,6 +458,15 @@ class ModernCall(Future):
                 support.switch_version(mutual)
                 self._retry_later(self._attempt, self._current)
                 return
+        if (isinstance(exc, McpError) and exc.code == MISSING_CLIENT_CAPABILITY and self.method == "tools/call"
+                and not self._tasks_retried and _requires_tasks(exc.data)
+                and TASKS_EXTENSION not in (self._capabilities.get("extensions") or {})):
+            # The tool can only run as a task (SEP-2663): ask again declaring the extension; the caller
+            # polls the task it gets to the end (call_tool) or returns its handle (call_tool_as_task).
+            self._tasks_retried = True
+            self._capabilities = dict(support.task_capabilities)
+            self._retry_later(self._attempt, self._current)
+            return
         if (isinstance(exc, McpError) and exc.code == HEADER_MISMATCH and support.http
                 and self.method == "tools/call" and not self._tools_refreshed):
             self._tools_refreshed = True
@@ -419,6 +494,62 @@ class ModernCall(Future):
                 return
             responses[key] = self._support.answer(key, request)
         self._attempt(mp.retry_params(self._params, responses, state))
+
+
+def _requires_tasks(data: Any) -> bool:
+    """Whether a -32021 error's ``data.requiredCapabilities`` names the tasks extension."""
+    required = data.get("requiredCapabilities") if isinstance(data, Mapping) else None
+    extensions = required.get("extensions") if isinstance(required, Mapping) else None
+    return isinstance(extensions, Mapping) and TASKS_EXTENSION in extensions
+
+
+class _Timer:
+    """One named thread running callbacks at their due time (the tasks' ``pollIntervalMs``).
+
+    Due callbacks are handed to ``submit`` (the MRTR worker pool), never run
+    on the timer thread itself; the thread waits on a condition, woken by new
+    entries and by :meth:`close` (which joins it).
+    """
+
+    def __init__(self, name: str, submit: Callable[..., bool]) -> None:
+        self._submit = submit
+        self._cond = threading.Condition()
+        self._due: list[tuple[float, int, Callable[..., None], tuple]] = []
+        self._seq = 0
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def schedule(self, delay: float, fn: Callable[..., None], *args: Any) -> bool:
+        import heapq
+
+        with self._cond:
+            if self._closed:
+                return False
+            self._seq += 1
+            heapq.heappush(self._due, (time.monotonic() + max(0.0, delay), self._seq, fn, args))
+            self._cond.notify()
+        return True
+
+    def _run(self) -> None:
+        import heapq
+
+        while True:
+            with self._cond:
+                while not self._closed and (not self._due or self._due[0][0] > time.monotonic()):
+                    self._cond.wait(None if not self._due else self._due[0][0] - time.monotonic())
+                if self._closed:
+                    return
+                _, _, fn, args = heapq.heappop(self._due)
+            self._submit(fn, *args)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._due.clear()
+            self._cond.notify_all()
+        if self._thread is not threading.current_thread():
+            self._thread.join(JOIN_TIMEOUT)
 
 
 def _cancel(inner: Future, reason: str | None) -> None:

@@ -27,6 +27,15 @@ same kind of handle for a task running on the client::
 No method sleeps except to honour ``pollInterval``; a closed connection wakes
 every wait.
 
+On 2026-07-28 (the ``io.modelcontextprotocol/tasks`` extension, SEP-2663) the
+same calls return a :class:`ModernTask`, a :class:`Task` whose methods speak the
+extension: ``tasks/get`` polled at the server's ``pollIntervalMs`` (there is
+no ``tasks/result``), ``input_required`` answered by the client's handlers
+with ``tasks/update``, ``tasks/cancel`` acknowledged without a status. The
+extension is declared under ``capabilities.extensions`` of the requests that
+want a task (every request with ``Client(tasks=...)``), never as the
+2025-11-25 ``tasks`` capability; see :func:`modern_call_tool`.
+
 Receiver: :class:`ClientTaskReceiver` (``Client(tasks=True)``) declares
 ``tasks.requests.sampling.createMessage`` / ``tasks.requests.elicitation.create``
 (for the handlers the client has) plus ``tasks.list`` and ``tasks.cancel``,
@@ -38,6 +47,7 @@ runs a task-augmented request's handler as a task in its own
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from concurrent.futures import Future
@@ -58,7 +68,9 @@ if TYPE_CHECKING:
     from ..session import IncomingRequest
     from ..types import CallToolResult
 
-__all__ = ["ClientTaskReceiver", "RemoteTask", "Task", "TaskPeer"]
+__all__ = ["ClientTaskReceiver", "ModernTask", "RemoteTask", "Task", "TaskPeer"]
+
+log = logging.getLogger("mcp_sync.client")
 
 R = TypeVar("R")
 
@@ -325,6 +337,8 @@ class ClientTaskPeer(TaskPeer):
         self.closed = client.session.closed
         self._lock = threading.Lock()
         self._watchers: dict[str, list[Callable[[dict], None]]] = {}
+        #: Result futures of modern tasks being polled (failed when the connection ends).
+        self._pending: set[Future] = set()
         self._progress: dict[str, tuple[str | None, Callable]] = {}  # token -> (task id, callback)
         self._tokens = itertools.count(1)
         client.session.on_close(self._closed)
@@ -333,11 +347,36 @@ class ClientTaskPeer(TaskPeer):
         with self._lock:
             callbacks = [c for cs in self._watchers.values() for c in cs]
             self._progress.clear()
+            pending, self._pending = self._pending, set()
         for callback in callbacks:  # wake every watch() now
             callback({})
+        error = self.close_error()
+        for future in pending:  # modern tasks being polled: no more answers will come
+            _fail(future, error)
 
-    def send(self, method: str, params: dict, timeout: float | None, convert: Callable[[Any], Any]) -> Future:
-        return self._client._call(method, params, convert, timeout)
+    def close_error(self) -> BaseException:
+        from ..errors import ConnectionClosed
+
+        return self._client.session.close_error or ConnectionClosed("client closed")
+
+    def track(self, future: Future) -> None:
+        """Fail ``future`` (a modern task's result) if the connection ends before it is done."""
+        with self._lock:
+            tracked = not self.closed.is_set()
+            if tracked:
+                self._pending.add(future)
+        if tracked:
+            future.add_done_callback(self._untrack)
+        else:
+            _fail(future, self.close_error())
+
+    def _untrack(self, future: Future) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def send(self, method: str, params: dict, timeout: float | None, convert: Callable[[Any], Any],
+             *, with_tasks: bool = False) -> Future:
+        return self._client._call(method, params, convert, timeout, with_tasks=with_tasks)
 
     def default_timeout(self) -> float | None:
         return self._client.timeout
@@ -394,7 +433,7 @@ class ClientTaskPeer(TaskPeer):
             if isinstance(progress, (int, float)):
                 entry[1](progress, params.get("total"), params.get("message"))
             return True
-        if method == "notifications/tasks/status":
+        if method in ("notifications/tasks/status", "notifications/tasks"):  # 2025-11-25 / the extension
             task_id = params.get("taskId")
             with self._lock:
                 callbacks = list(self._watchers.get(task_id, ())) if isinstance(task_id, str) else []
@@ -532,7 +571,19 @@ def call_tool_via_task(client: Any, name: str, arguments: Mapping[str, Any] | No
 
     outer: McpFuture = McpFuture("tools/call")
     created = call_tool_as_task(client, name, arguments, ttl=None, timeout=timeout, progress=progress, meta=meta)
-    state: dict[str, Any] = {}
+    # Cancelling ``outer`` must cancel the task, even when the CreateTaskResult is still on its
+    # way: the creating request is left to finish (cancelling it would lose the task id) and
+    # whichever of the two callbacks runs second sends tasks/cancel.
+    lock = threading.Lock()
+    state: dict[str, Any] = {"task": None, "cancelled": False}
+
+    def cancel_on_server(task: Task) -> None:
+        if task.done:
+            return
+        try:
+            task._peer.send("tasks/cancel", {"taskId": task.task_id}, client.timeout, lambda raw: raw)
+        except Exception:  # closing: nothing to cancel any more
+            pass
 
     def on_created(done: Future) -> None:
         if done.cancelled():
@@ -543,19 +594,368 @@ def call_tool_via_task(client: Any, name: str, arguments: Mapping[str, Any] | No
             outer.fail(exc)
             return
         task: Task = done.result()
-        state["task"] = task
+        with lock:
+            state["task"] = task
+            cancelled = state["cancelled"]
+        if cancelled:
+            cancel_on_server(task)
+            return
         outer.follow(task.result_future(), lambda result: result)
+
+    def on_outer(done: Future) -> None:
+        if not done.cancelled():
+            return
+        with lock:
+            state["cancelled"] = True
+            task = state["task"]
+        if task is not None:
+            cancel_on_server(task)
+
+    outer.add_done_callback(on_outer)
+    created.add_done_callback(on_created)
+    return outer
+
+
+# -- 2026-07-28: the io.modelcontextprotocol/tasks extension (SEP-2663) -------------------------------
+
+
+def _identity(raw: Any) -> Any:
+    return raw
+
+
+def modern_snapshot(raw: Mapping[str, Any]) -> GetTaskResult:
+    """A ``CreateTaskResult`` / ``DetailedTask`` of the extension as the :class:`GetTaskResult` handles show.
+
+    ``ttlMs`` becomes ``ttl`` and ``pollIntervalMs`` ``poll_interval`` (both
+    milliseconds, as in 2025-11-25); what the status carries (``result``,
+    ``error``, ``inputRequests``) stays in the raw object.
+    """
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("taskId"), str):
+        raise McpError(INTERNAL_ERROR, f"the server sent a task without a taskId: {raw!r}")
+    task: dict[str, Any] = {k: raw[k] for k in ("taskId", "status", "statusMessage", "createdAt", "lastUpdatedAt")
+                            if k in raw}
+    ttl = raw.get("ttlMs")
+    task["ttl"] = ttl if isinstance(ttl, int) and not isinstance(ttl, bool) else None
+    poll = raw.get("pollIntervalMs")
+    if isinstance(poll, int) and not isinstance(poll, bool):
+        task["pollInterval"] = poll
+    if isinstance(raw.get("_meta"), Mapping):
+        task["_meta"] = dict(raw["_meta"])
+    return from_wire(GetTaskResult, task)
+
+
+def is_task_result(raw: Any) -> bool:
+    """Whether a modern result is a task handle (``resultType: "task"``)."""
+    return isinstance(raw, Mapping) and raw.get("resultType") == "task"
+
+
+class ModernTask(Task):
+    """A :class:`Task` on the 2026-07-28 wire (the ``io.modelcontextprotocol/tasks`` extension).
+
+    Same methods as in the legacy era; underneath:
+
+    * ``status()``: ``tasks/get`` (a ``DetailedTask``); when it shows
+      ``input_required``, the client's handlers answer the new
+      ``inputRequests`` on a worker thread and send them with ``tasks/update``
+      (each key once for the task's life);
+    * ``result()`` / ``wait()`` / ``result_future()``: there is no
+      ``tasks/result``: ``tasks/get`` every ``pollIntervalMs`` (1 s when the
+      server suggests none) until the task is terminal, answering inputs on
+      the way; ``completed`` gives the inlined result (a tool result with
+      ``isError`` is a *completed* task here), ``failed`` raises its JSON-RPC
+      error as :class:`~mcp_sync.errors.McpError`, ``cancelled`` raises
+      McpError -32602 (no result);
+    * ``cancel()``: ``tasks/cancel`` (an empty acknowledgement: cancellation is
+      cooperative), then the status as ``tasks/get`` shows it (``cancelled``
+      when the server already forgot the task);
+    * ``watch()``: as in the legacy era, paced by ``pollIntervalMs``.
+
+    A server may answer a tools/call at once instead of creating a task: then
+    ``task_id`` is None and the handle is already ``completed`` (nothing is
+    sent for it).
+    """
+
+    def __init__(self, peer: "ClientTaskPeer", created: Mapping[str, Any], convert: Callable[[Any], Any], *,
+                 support: Any, method: str = "tools/call") -> None:
+        self._peer = peer
+        self._support = support
+        self._convert = convert
+        self.method = method
+        self._lock = threading.Lock()
+        self._result: Future | None = None
+        self._finished = False
+        self._answered: set[str] = set()
+        #: The last ``DetailedTask`` received (what ``last`` shows, plus result/error/inputRequests).
+        self._detail: dict[str, Any] = {}
+        self._local_result: Any = None
+        if is_task_result(created):
+            self.last = modern_snapshot(created)
+            self._detail = dict(created)
+        else:  # answered at once: a completed handle that asks the server nothing
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            self.last = from_wire(GetTaskResult, {"taskId": "", "status": "completed", "createdAt": now,
+                                                  "lastUpdatedAt": now, "ttl": None})
+            self._detail = {"status": "completed", "result": dict(created)}
+        self.task_id = self.last.task_id if is_task_result(created) else None  # type: ignore[assignment]
+        self.ttl = self.last.ttl
+        self.poll_interval = self.last.poll_interval
+        self.created_at = self.last.created_at
+        meta = created.get("_meta") if isinstance(created, Mapping) else None
+        immediate = meta.get(legacy.MODEL_IMMEDIATE_RESPONSE_META) if isinstance(meta, Mapping) else None
+        self.immediate_response = immediate if isinstance(immediate, str) else None
+        if self.task_id is None:
+            self._finished = True
+
+    # -- requests --------------------------------------------------------------
+
+    def _send(self, method: str, timeout: float | None, params: Mapping[str, Any] | None = None) -> Future:
+        return self._peer.send(method, {"taskId": self.task_id, **(params or {})}, timeout, _identity,
+                               with_tasks=True)
+
+    def status(self, *, timeout: float | None = _DEFAULT) -> GetTaskResult:
+        """``tasks/get``: the task's current status (inputs it asks for are answered in the background)."""
+        if self.task_id is None:
+            return self.last
+        raw = self._wait(self._send("tasks/get", self._timeout(timeout)))
+        snapshot = self._absorb(raw)
+        if snapshot.status == "input_required" and self._new_inputs(raw):
+            self._support.submit(self._answer_logged, raw)
+        return snapshot
+
+    def cancel(self, *, timeout: float | None = _DEFAULT) -> GetTaskResult:
+        """``tasks/cancel``, then the status the server shows (cancellation is cooperative)."""
+        if self.task_id is None:
+            return self.last
+        wait = self._timeout(timeout)
+        self._wait(self._send("tasks/cancel", wait))
+        try:
+            return self.status(timeout=wait)
+        except McpError as exc:
+            if exc.code != INVALID_PARAMS:
+                raise
+        snapshot = from_wire(GetTaskResult, {**task_wire(_wire_of(self.last)), "status": "cancelled"})
+        self._seen(snapshot)  # the server dropped it already
+        return snapshot
+
+    def result_future(self) -> Future:
+        """The result without blocking: ``tasks/get`` every ``pollIntervalMs`` until terminal (one poller)."""
+        with self._lock:
+            future = self._result
+            if future is not None and not _retry_needed(future):
+                return future
+            future = Future()
+            self._result = future
+        future.add_done_callback(self._result_done)
+        if self.task_id is None:
+            self._settle(future, self._detail)
+            return future
+        if self.last.status in TERMINAL_STATUSES and self._terminal_detail(self._detail):
+            self._settle(future, self._detail)
+            return future
+        self._peer.track(future)
+        self._poll(future)
+        return future
+
+    def wait(self, timeout: float | None = None, *, poll: bool = True) -> GetTaskResult:
+        """Block until the task is terminal (polling ``tasks/get``); return its final status."""
+        try:
+            self.result(timeout)
+        except (McpError, ValueError):
+            pass  # failed or cancelled (or a result we cannot read): the status says which
+        return self.last
+
+    # -- the poller ------------------------------------------------------------
+
+    def _poll(self, future: Future) -> None:
+        if future.done():
+            return
+        try:
+            inner = self._send("tasks/get", self._peer.default_timeout())
+        except BaseException as exc:
+            _fail(future, exc)
+            return
+        inner.add_done_callback(lambda done: self._polled(future, done))
+
+    def _polled(self, future: Future, done: Future) -> None:
+        if future.done():
+            return
+        if done.cancelled():
+            _fail(future, self._peer.close_error())
+            return
+        exc = done.exception()
+        if exc is not None:
+            _fail(future, exc)
+            return
+        raw = done.result()
+        try:
+            snapshot = self._absorb(raw)
+        except BaseException as error:
+            _fail(future, error)
+            return
+        if snapshot.status in TERMINAL_STATUSES:
+            self._settle(future, raw)
+            return
+        if snapshot.status == "input_required" and self._new_inputs(raw):
+            if not self._support.submit(self._answer_then_poll, future, raw):
+                _fail(future, self._peer.close_error())
+            return
+        if not self._support.after(self._pause(snapshot), self._poll, future):
+            _fail(future, self._peer.close_error())
+
+    def _answer_then_poll(self, future: Future, raw: Mapping[str, Any]) -> None:
+        try:
+            self._answer(raw)
+        except BaseException as exc:
+            _fail(future, exc)
+            return
+        self._poll(future)  # at once: the answers may have moved the task on
+
+    def _pause(self, snapshot: GetTaskResult) -> float:
+        ms = snapshot.poll_interval if snapshot.poll_interval is not None else self.poll_interval
+        return max(ms / 1000.0 if ms is not None else DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL)
+
+    def _settle(self, future: Future, raw: Mapping[str, Any]) -> None:
+        status = raw.get("status")
+        try:
+            if status == "completed":
+                result = raw.get("result")
+                if not isinstance(result, Mapping):
+                    raise McpError(INTERNAL_ERROR, f"the server sent completed task {self.task_id} without its "
+                                                   "result")
+                value = self._convert(dict(result))
+            elif status == "failed":
+                error = raw.get("error")
+                raise McpError.from_error(dict(error) if isinstance(error, Mapping) else
+                                          {"code": INTERNAL_ERROR, "message": f"task {self.task_id} failed"})
+            else:
+                raise McpError(INVALID_PARAMS, f"task {self.task_id} was cancelled: it has no result")
+        except BaseException as exc:
+            _fail(future, exc)
+            return
+        try:
+            future.set_result(value)
+        except Exception:  # cancelled meanwhile
+            pass
+
+    # -- inputs ---------------------------------------------------------------
+
+    def _new_inputs(self, raw: Mapping[str, Any]) -> bool:
+        requests = raw.get("inputRequests")
+        if not isinstance(requests, Mapping):
+            return False
+        with self._lock:
+            return any(key not in self._answered for key in requests)
+
+    def _answer(self, raw: Mapping[str, Any]) -> None:
+        """Answer the ``inputRequests`` not answered yet and send them with ``tasks/update``."""
+        requests = raw.get("inputRequests")
+        if not isinstance(requests, Mapping):
+            return
+        with self._lock:  # claim the keys: a concurrent status()/watch() must not answer them again
+            keys = [key for key in requests if key not in self._answered]
+            self._answered.update(keys)
+        if not keys:
+            return
+        responses = {key: self._support.answer(key, requests[key]) for key in keys}
+        self._wait(self._send("tasks/update", self._peer.default_timeout(), {"inputResponses": responses}))
+
+    def _answer_logged(self, raw: Mapping[str, Any]) -> None:
+        try:
+            self._answer(raw)
+        except Exception:
+            log.exception("answering the input requests of task %s failed", self.task_id)
+
+    # -- bookkeeping -----------------------------------------------------------
+
+    def _absorb(self, raw: Any) -> GetTaskResult:
+        if not isinstance(raw, Mapping):
+            raise McpError(INTERNAL_ERROR, f"the server answered tasks/get with {raw!r}")
+        snapshot = modern_snapshot(raw)
+        with self._lock:
+            self._detail = dict(raw)
+        if snapshot.poll_interval is not None:
+            self.poll_interval = snapshot.poll_interval
+        if "ttlMs" in raw:
+            self.ttl = snapshot.ttl
+        self._seen(snapshot)
+        return snapshot
+
+    @staticmethod
+    def _terminal_detail(raw: Mapping[str, Any]) -> bool:
+        status = raw.get("status")
+        return (status == "completed" and "result" in raw) or (status == "failed" and "error" in raw) or \
+            status == "cancelled"
+
+
+def _wire_of(snapshot: GetTaskResult) -> dict:
+    from ..types import to_wire
+
+    return to_wire(snapshot)
+
+
+def _fail(future: Future, exc: BaseException) -> None:
+    if not future.done():
+        try:
+            future.set_exception(exc)
+        except Exception:  # finished meanwhile
+            pass
+
+
+def modern_call_tool(client: Any, name: str, arguments: Mapping[str, Any] | None, *, as_task: bool,
+                     timeout: Any, progress: Callable | None, meta: dict | None) -> Any:
+    """``tools/call`` on the 2026-07-28 wire: a future of the CallToolResult, or (``as_task``) of a Task.
+
+    The request declares the tasks extension when the client was configured
+    with ``tasks=`` or ``as_task``; a task the server answers with is polled
+    to its end for a plain call (its result is the call's result). A tool that
+    can only run as a task (-32021 naming the extension) is asked again
+    declaring it (:class:`~mcp_sync.client.modern.ModernCall`).
+    """
+    from ..errors import CapabilityError
+    from .futures import MORE, McpFuture
+
+    support = client._modern
+    outer: McpFuture = McpFuture("tools/call")
+    if as_task and not support.server_has_tasks():
+        outer.fail(CapabilityError("the server did not declare the 'io.modelcontextprotocol/tasks' extension "
+                                   "(2026-07-28 has no core tasks as 2025-11-25 had), so tools cannot be called "
+                                   "as tasks"))
+        return outer
+    params: dict[str, Any] = {"name": name}
+    if arguments is not None:
+        if not isinstance(arguments, Mapping):
+            raise TypeError(f"tool arguments must be a mapping, not {type(arguments).__name__}")
+        params["arguments"] = dict(arguments)
+    peer: ClientTaskPeer = client._task_peer
+    state: dict[str, Any] = {}
+
+    def convert(result: Any) -> Any:
+        return client._tool_result(name, result)
+
+    def on_raw(raw: Any) -> Any:
+        if as_task:
+            return ModernTask(peer, raw, convert, support=support)
+        if not is_task_result(raw):
+            return convert(raw)
+        task = ModernTask(peer, raw, convert, support=support)
+        state["task"] = task
+        outer.follow(task.result_future(), _identity)
+        return MORE
 
     def on_outer(done: Future) -> None:
         task = state.get("task")
         if done.cancelled() and task is not None and not task.done:
             try:
-                task._peer.send("tasks/cancel", {"taskId": task.task_id}, client.timeout, lambda raw: raw)
+                task._send("tasks/cancel", client.timeout)
             except Exception:  # closing: nothing to cancel any more
                 pass
 
+    inner = client._call("tools/call", params, _identity, timeout, progress, meta, with_tasks=as_task)
     outer.add_done_callback(on_outer)
-    with outer._lock:
-        outer._inner = created
-    created.add_done_callback(on_created)
+    outer.follow(inner, on_raw)
     return outer
+
+
+def modern_get_task(client: Any, task_id: str, timeout: Any) -> Any:
+    """``tasks/get`` of the extension as a :class:`GetTaskResult` (``ttlMs`` -> ``ttl``...)."""
+    return client._call("tasks/get", {"taskId": task_id}, modern_snapshot, timeout, with_tasks=True)

@@ -13,6 +13,7 @@ server sends by ``related_id``:
 from __future__ import annotations
 
 import collections
+import json
 import logging
 import secrets
 import threading
@@ -20,8 +21,9 @@ import time
 from typing import TYPE_CHECKING, Any, Mapping
 
 from ..errors import INVALID_REQUEST, ConnectionClosed, McpError
-from ..protocol.jsonrpc import dumps
+from ..protocol.jsonrpc import ErrorResponse, Notification, Request, Response, dumps
 from ..transports.base import Transport
+from .shared_sessions import related_task
 from .streams import KEPT_FINISHED_STREAMS, Stream
 
 if TYPE_CHECKING:
@@ -86,6 +88,13 @@ class HttpRequestContext:
         return stream.close_connection(self._retry_ms if retry_ms is None else retry_ms)
 
 
+def _runs_tasks(connection: "ServerConnection") -> bool:
+    """Whether tasks bound to this connection are unfinished (closing it would cancel them)."""
+    tasks = getattr(connection.server, "tasks", None)
+    state = getattr(tasks, "_connections", {}).get(connection)
+    return bool(getattr(state, "tasks", None))
+
+
 class StreamBudget:
     """Counts the SSE responses open on each session and on the whole app, against their limits.
 
@@ -133,6 +142,15 @@ class HttpSession(Transport):
         self.id = session_id
         self.stateless = stateless
         self.store = None if stateless else app.event_store
+        #: The app's RedisSessionStore when sessions are shared by several workers, else None.
+        self.shared = None if stateless else getattr(app, "shared_sessions", None)
+        #: Shared sessions: the worker holding the client's GET stream, if another one.
+        self._remote_listener: str | None = None
+        #: Shared sessions: task id -> (worker, stream id) of a pending tasks/result elsewhere.
+        self._remote_waiters: dict[str, tuple[str, str]] = {}
+        #: Shared sessions: task id -> stream id of a tasks/result pending here.
+        self._task_streams: dict[str, str] = {}
+        self._synced: tuple[Any, Any] = (None, frozenset())
         self._lock = threading.Lock()
         self._by_request: dict[Any, Stream] = {}
         self._early_cancels: collections.OrderedDict[Any, Any] = collections.OrderedDict()
@@ -151,8 +169,14 @@ class HttpSession(Transport):
     # -- bookkeeping ---------------------------------------------------------
 
     def _make_stream(self, kind: str, request_ids: tuple = (), json_mode: bool = False) -> Stream:
-        stream = Stream(secrets.token_hex(8), kind=kind, request_ids=request_ids, json_mode=json_mode,
-                        store=self.store, backlog=self.app.max_backlog)
+        stream_id = secrets.token_hex(8)
+        on_attach = None
+        if self.shared is not None:  # the kind shows in the id: another worker tells them apart
+            stream_id = ("g" if kind == "standalone" else "r") + stream_id
+            if kind == "standalone":
+                on_attach = self._standalone_attached
+        stream = Stream(stream_id, kind=kind, request_ids=request_ids, json_mode=json_mode,
+                        store=self.store, backlog=self.app.max_backlog, on_attach=on_attach)
         self._streams[stream.id] = stream
         return stream
 
@@ -181,6 +205,8 @@ class HttpSession(Transport):
         connection = self.connection
         if connection is not None and (connection.session.in_flight() or connection.session.pending()):
             return None
+        if self.shared is not None and connection is not None and _runs_tasks(connection):
+            return None  # this copy runs the session's tasks: other workers may be serving the client
         return last + timeout
 
     @property
@@ -188,9 +214,17 @@ class HttpSession(Transport):
         return self._closed
 
     def standalone_listening(self) -> bool:
-        """Whether a client is connected to the GET stream now (a message sent there arrives at once)."""
+        """Whether a client is connected to the GET stream now (a message sent there arrives at once).
+
+        For a shared session: on this worker, or on another one (or a ``tasks/result``
+        stream waits on another one), which this worker then publishes to.
+        """
         standalone = self.standalone
-        return standalone is not None and standalone.attached and not self._closed
+        if self._closed:
+            return False
+        if standalone is not None and standalone.attached:
+            return True
+        return self.shared is not None and (self._remote_listener is not None or bool(self._remote_waiters))
 
     def open_request_stream(self, request_ids: tuple, json_mode: bool) -> Stream | None:
         """A new stream for the request(s) of one POST; None if an id is already in flight."""
@@ -248,8 +282,17 @@ class HttpSession(Transport):
     def send(self, message: Any, related_id: Any = None) -> None:
         if self._closed:
             raise ConnectionClosed("the HTTP session has ended")
+        shared = self.shared
+        if shared is not None and isinstance(message, dict):
+            message = self._tag_outgoing(message)
         data = dumps(message)
         stream, final = self._route(message, related_id)
+        if shared is not None:
+            if final:
+                self._response_sent(stream)
+            elif stream is self.standalone and stream is not None and not stream.attached:
+                if self._send_remote(message, data):
+                    return
         if stream is not None and stream.push(data, final):
             return
         if final:
@@ -284,6 +327,198 @@ class HttpSession(Transport):
                 return stream, False
             return self.standalone, False
 
+    # -- shared sessions (several workers; see mcp_sync.http.shared_sessions) ---------------
+
+    def _tag_outgoing(self, message: dict) -> dict:
+        """Give a request this worker sends a wire id naming the worker (so its answer finds it)."""
+        tag = self.shared.instance  # type: ignore[union-attr]
+        if "method" in message and "id" in message:
+            return {**message, "id": f"{tag}.{message['id']}"}
+        if message.get("method") == "notifications/cancelled":  # the engine cancels one of its requests
+            params = message.get("params") or {}
+            rid = params.get("requestId")
+            if type(rid) is int:
+                return {**message, "params": {**params, "requestId": f"{tag}.{rid}"}}
+        return message
+
+    def _send_remote(self, message: dict, data: str) -> bool:
+        """Publish a message for the client to the worker that can deliver it now; False if none."""
+        shared = self.shared
+        task_id = related_task(message)
+        with self._lock:
+            waiter = self._remote_waiters.get(task_id) if task_id is not None else None
+            listener = self._remote_listener
+        if waiter is not None and shared.send_to(waiter[0], {"k": "push", "s": self.id, "st": waiter[1],  # type: ignore[union-attr]
+                                                                "d": data}):
+            return True
+        return listener is not None and shared.send_to(listener, {"k": "push", "s": self.id, "d": data})  # type: ignore[union-attr]
+
+    def note_request(self, message: Any, stream: Stream) -> None:
+        """A request is served on ``stream``: a ``tasks/result`` there is where the task's questions go."""
+        shared = self.shared
+        if shared is None or type(message) is not Request or message.method != "tasks/result" or stream.json_mode:
+            return
+        task_id = (message.params or {}).get("taskId")
+        if not isinstance(task_id, str):
+            return
+        with self._lock:
+            self._task_streams[task_id] = stream.id
+        value = [shared.instance, stream.id]
+        shared.set_field(self.id, "tr:" + task_id, value)  # type: ignore[arg-type]
+        shared.broadcast({"k": "presence", "s": self.id, "f": "tr:" + task_id, "w": value})
+
+    def _response_sent(self, stream: Stream | None) -> None:
+        shared = self.shared
+        done: list[str] = []
+        if stream is not None:
+            with self._lock:
+                done = [t for t, sid in self._task_streams.items() if sid == stream.id]
+                for task_id in done:
+                    del self._task_streams[task_id]
+        for task_id in done:
+            shared.clear_field(self.id, "tr:" + task_id, [shared.instance, stream.id])  # type: ignore[union-attr,arg-type]
+            shared.broadcast({"k": "presence", "s": self.id, "f": "tr:" + task_id, "w": None})  # type: ignore[union-attr]
+        self.sync_state()
+
+    def sync_state(self) -> None:
+        """Publish the log level and subscriptions if a request on this worker changed them."""
+        connection, shared = self.connection, self.shared
+        if connection is None or shared is None or self.id is None:
+            return
+        state = (connection.log_level, frozenset(connection.subscriptions))
+        with self._lock:
+            if state == self._synced:
+                return
+            self._synced = state
+        shared.save(self.id, {"lvl": state[0], "subs": sorted(state[1])}, self.app.session_idle_timeout)
+        shared.broadcast({"k": "meta", "s": self.id, "lvl": state[0], "subs": sorted(state[1])})
+
+    def _standalone_attached(self, attached: bool) -> None:
+        """The client's GET stream (dis)connected here: tell the other workers (no lock held)."""
+        shared = self.shared
+        if shared is None or self.id is None or (attached and self._closed):
+            return
+        try:
+            if attached:
+                shared.set_field(self.id, "g", shared.instance)
+                shared.broadcast({"k": "presence", "s": self.id, "f": "g", "w": shared.instance})
+            else:
+                shared.clear_field(self.id, "g", shared.instance)
+                shared.broadcast({"k": "presence", "s": self.id, "f": "g", "w": None, "was": shared.instance})
+        except Exception:
+            log.exception("shared sessions: recording the GET stream failed")
+
+    def load_presence(self, meta: dict) -> None:
+        """From the metadata of a session being rehydrated: where its streams are."""
+        mine = self.shared.instance  # type: ignore[union-attr]
+        with self._lock:
+            listener = meta.get("g")
+            self._remote_listener = listener if isinstance(listener, str) and listener != mine else None
+            for name, value in meta.items():
+                if name.startswith("tr:") and isinstance(value, list) and len(value) == 2 and value[0] != mine:
+                    self._remote_waiters[name[3:]] = (value[0], value[1])
+            self._synced = (meta.get("lvl"), frozenset(meta.get("subs") or ()))
+
+    def incoming(self, message: Any) -> bool:
+        """A response or notification the client POSTed here; True if it was forwarded, not fed.
+
+        A response to a request another worker sent goes to that worker; a
+        notification is fed here and published to the other workers holding the session.
+        """
+        shared = self.shared
+        if shared is None:
+            return False
+        if type(message) in (Response, ErrorResponse):
+            rid = message.id
+            if not isinstance(rid, str) or "." not in rid:
+                return False
+            tag, _, number = rid.rpartition(".")
+            if tag != shared.instance:
+                raw = {"jsonrpc": "2.0", "id": rid}
+                if type(message) is Response:
+                    raw["result"] = message.result
+                else:
+                    raw["error"] = message.error
+                if not shared.send_to(tag, {"k": "feed", "s": self.id, "m": raw}):
+                    log.debug("dropping an answer for worker %s: it is gone", tag)
+                return True
+            if number.isdigit():
+                message.id = int(number)
+            return False
+        if type(message) is Notification:
+            params = message.params
+            if message.method == "notifications/cancelled" and isinstance(params, dict):
+                rid = params.get("requestId")
+                if isinstance(rid, str) and rid.startswith(shared.instance + ".") and rid[len(shared.instance) + 1:].isdigit():
+                    message.params = {**params, "requestId": int(rid[len(shared.instance) + 1:])}
+            if message.method == "notifications/initialized":
+                shared.save(self.id, {"init": True}, self.app.session_idle_timeout)  # type: ignore[arg-type]
+            shared.broadcast({"k": "feed", "s": self.id, "m": {"jsonrpc": "2.0", "method": message.method,
+                                                                "params": params}})
+        return False
+
+    def shared_message(self, kind: str, payload: dict) -> None:
+        """A message from another worker about this session (the store's subscriber thread)."""
+        if kind == "push":
+            data = payload.get("d")
+            if not isinstance(data, str):
+                return
+            stream = self.find_stream(payload["st"]) if isinstance(payload.get("st"), str) else None
+            if stream is None or not stream.push(data, False):
+                standalone = self.standalone
+                if standalone is not None:
+                    standalone.push(data, False)
+        elif kind == "feed":
+            from ..protocol import jsonrpc
+
+            message = jsonrpc.parse(json.dumps(payload.get("m")))
+            connection = self.connection
+            if connection is None or self.incoming_from_peer(message):
+                return
+            if type(message) is Notification and message.method == "notifications/cancelled":
+                rid = (message.params or {}).get("requestId")
+                if type(rid) in (str, int):
+                    self.cancel_request(rid)
+            connection.session.feed(message)
+        elif kind == "presence":
+            field, value = payload.get("f"), payload.get("w")
+            with self._lock:
+                if field == "g":
+                    if value is not None:
+                        self._remote_listener = value
+                    elif self._remote_listener == payload.get("was"):
+                        self._remote_listener = None
+                elif isinstance(field, str) and field.startswith("tr:"):
+                    if isinstance(value, list) and len(value) == 2:
+                        self._remote_waiters[field[3:]] = (value[0], value[1])
+                    else:
+                        self._remote_waiters.pop(field[3:], None)
+        elif kind == "meta":
+            connection = self.connection
+            if connection is not None:
+                connection.log_level = payload.get("lvl")
+                connection.subscriptions = set(payload.get("subs") or ())
+                with self._lock:
+                    self._synced = (connection.log_level, frozenset(connection.subscriptions))
+        elif kind == "end":
+            self.app._end(self)
+
+    def incoming_from_peer(self, message: Any) -> bool:
+        """A forwarded response: restore the engine's id. True when it is not for this worker."""
+        if type(message) in (Response, ErrorResponse):
+            rid = message.id
+            prefix = self.shared.instance + "."  # type: ignore[union-attr]
+            if not (isinstance(rid, str) and rid.startswith(prefix) and rid[len(prefix):].isdigit()):
+                return True
+            message.id = int(rid[len(prefix):])
+        elif type(message) is Notification and message.method == "notifications/cancelled":
+            params = message.params or {}
+            rid = params.get("requestId")
+            prefix = self.shared.instance + "."  # type: ignore[union-attr]
+            if isinstance(rid, str) and rid.startswith(prefix) and rid[len(prefix):].isdigit():
+                message.params = {**params, "requestId": int(rid[len(prefix):])}
+        return False
+
     def close(self) -> None:
         with self._lock:
             if self._closed:
@@ -301,3 +536,61 @@ class HttpSession(Transport):
                 except Exception:
                     log.exception("event store failed to forget stream %s", stream.id)
         self.app._forget_session(self)
+
+
+# -- shared sessions: the app's side ------------------------------------------------------------
+
+def share_new_session(app: "McpWsgiApp", session: HttpSession) -> None:
+    """``initialize`` succeeded on this worker: record the session for the others."""
+    shared, connection = app.shared_sessions, session.connection
+    if shared is None or connection is None or session.id is None:
+        return
+    _bind_owner(app, session)
+    shared.save(session.id, {"v": connection.protocol_version, "caps": connection.client_capabilities,
+                             "info": connection.client_info, "scaps": connection.server_capabilities,
+                             "init": False, "lvl": None, "subs": []}, app.session_idle_timeout)
+
+
+def rehydrate(app: "McpWsgiApp", session_id: str) -> HttpSession | None:
+    """A local copy of a session another worker created; None if it ended or never existed."""
+    shared = app.shared_sessions
+    meta = shared.load(session_id, app.session_idle_timeout)
+    if meta is None or not isinstance(meta.get("v"), str):
+        return None
+    session = HttpSession(app, session_id)
+    session.load_presence(meta)
+    connection = app.server.serve(session, name=f"{app.name}-{session_id[:8]}")
+    session.connection = connection
+    with connection._lock:
+        connection.protocol_version = meta["v"]
+        connection.session.protocol_version = meta["v"]
+        connection.client_capabilities = meta.get("caps") if isinstance(meta.get("caps"), dict) else {}
+        connection.client_info = meta.get("info") if isinstance(meta.get("info"), dict) else None
+        scaps = meta.get("scaps")
+        connection.server_capabilities = scaps if isinstance(scaps, dict) else None
+        connection.log_level = meta.get("lvl") if isinstance(meta.get("lvl"), str) else None
+        connection.subscriptions = set(meta.get("subs") or ())
+    if meta.get("init"):
+        connection.initialized.set()
+    _bind_owner(app, session)
+    with app._cond:
+        existing = app._sessions.get(session_id)
+        if existing is None and not app._closing:
+            app._sessions[session_id] = session
+            if app.session_idle_timeout is not None and app._reaper is None:
+                app._reaper = threading.Thread(target=app._reap, name=f"{app.name}-reaper", daemon=True)
+                app._reaper.start()
+    if existing is not None or app._closing:  # another request rehydrated it first (or we are closing)
+        app._end(session)  # its close leaves the registered copy alone
+        return existing
+    log.debug("serving a shared MCP session on this worker (it was created on another)")
+    return session
+
+
+def _bind_owner(app: "McpWsgiApp", session: HttpSession) -> None:
+    """Tasks created in a shared session belong to the session, whichever worker made them."""
+    tasks, connection = getattr(app.server, "tasks", None), session.connection
+    conn_state = getattr(tasks, "_conn", None)
+    if conn_state is None or connection is None or session.id is None:
+        return
+    conn_state(connection).owner = app.shared_sessions.owner_token(session.id)

@@ -85,8 +85,12 @@ class Attachment:
 
 class Stream:
     def __init__(self, stream_id: str, *, kind: str, request_ids: tuple = (), json_mode: bool = False,
-                 store: EventStore | None = None, backlog: int = 1000) -> None:
+                 store: EventStore | None = None, backlog: int = 1000,
+                 on_attach: Callable[[bool], None] | None = None) -> None:
         self.id = stream_id
+        #: Called (no lock held) with True when a connection attaches to a stream that had
+        #: none, False when the stream is left without one (shared sessions record it).
+        self._on_attach = on_attach
         self.kind = kind  # "request" or "standalone"
         self.request_ids = request_ids
         self.json_mode = json_mode
@@ -124,6 +128,7 @@ class Stream:
             except Exception:
                 log.exception("event store failed: event %s cannot be replayed", event_id)
         item = _Item(seq, event_id, data, final)
+        lost = False
         with self._lock:
             self._ready[seq] = item
             while self._next_deliver in self._ready:
@@ -138,6 +143,7 @@ class Stream:
                     conn.dropped = True
                     conn.queue.put(_Close(reason="slow consumer"))
                     self._conn = conn = None
+                    lost = True
                 if conn is not None:
                     conn.queue.put(ready)
                 elif self.ended is None:
@@ -146,7 +152,16 @@ class Stream:
                     self._backlog.append(ready)
                 if ready.final:
                     self.finished = True
+        if lost:
+            self._attach_changed(False)
         return True
+
+    def _attach_changed(self, attached: bool) -> None:
+        if self._on_attach is not None:
+            try:
+                self._on_attach(attached)
+            except Exception:
+                log.exception("stream %s: attach callback failed", self.id)
 
     # -- connections ---------------------------------------------------------
 
@@ -169,6 +184,8 @@ class Stream:
             final_seq = self._final_seq
         if old is not None:
             old.queue.put(_Close(reason="replaced"))
+        else:
+            self._attach_changed(True)
         initial = backlog
         if resume_after is not None:
             stored = None
@@ -192,6 +209,7 @@ class Stream:
                 return
             self._conn = None
             self._drain_into_backlog(conn)
+        self._attach_changed(False)
 
     def _drain_into_backlog(self, conn: Conn) -> None:
         while True:
@@ -214,6 +232,7 @@ class Stream:
                 return False
             self._conn = None
         conn.queue.put(_Close(retry_ms, reason="polling"))
+        self._attach_changed(False)
         return True
 
     def end(self, reason: str = "closed") -> None:
@@ -226,6 +245,7 @@ class Stream:
             self._backlog.clear()
         if conn is not None:
             conn.queue.put(_Close(reason=reason))
+            self._attach_changed(False)
 
     @property
     def attached(self) -> bool:

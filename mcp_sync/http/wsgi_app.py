@@ -48,11 +48,19 @@ from ..limits import DEFAULT_MAX_SESSIONS, DEFAULT_MAX_STREAMS, DEFAULT_MAX_STRE
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import Batch, Invalid, Notification, Request
 from ..protocol.versions import HTTP_DEFAULT_VERSION, LEGACY_VERSIONS, allows_batches
+from ..server.connection import refuse_legacy, refuse_modern
 from .event_store import EventStore, InMemoryEventStore
 from .legacy_sse import LegacySseBody, LegacySseSession
 from .modern import ModernHttp, is_modern_client
 from .security import CorsPolicy, HostPolicy, RateLimiter, default_rate_key
-from .session_manager import HttpRequestContext, HttpSession, StreamBudget, new_token
+from .session_manager import (
+    HttpRequestContext,
+    HttpSession,
+    StreamBudget,
+    new_token,
+    rehydrate,
+    share_new_session,
+)
 from .sse import SSE_HEADERS
 from .streams import SseBody, Stream, _Close
 
@@ -123,6 +131,10 @@ class McpWsgiApp:
       the client address); beyond it 429 with ``Retry-After`` and JSON-RPC
       error -32000. Off by default.
 
+    * ``shared_sessions``: a :class:`~mcp_sync.http.shared_sessions.RedisSessionStore`
+      so that several worker processes behind one port serve every legacy
+      session (the app starts it and closes it on ``close()``).
+
     Every limit takes None to turn it off (see ``mcp_sync.limits`` for the defaults).
     ``close()`` ends every session and joins the session reaper thread.
     """
@@ -153,6 +165,7 @@ class McpWsgiApp:
         rate_limit: tuple[float, float] | None = None,
         rate_limit_key: Callable[[dict], str] = default_rate_key,
         name: str = "mcp-http",
+        shared_sessions: Any = None,
     ) -> None:
         self.server = server
         self.path = _norm_path(path)
@@ -176,6 +189,11 @@ class McpWsgiApp:
         self.rate_limiter = RateLimiter(*rate_limit) if rate_limit is not None else None
         self.rate_limit_key = rate_limit_key
         self.name = name
+        #: A RedisSessionStore: legacy sessions served by every worker (see mcp_sync.http.shared_sessions).
+        self.shared_sessions = shared_sessions
+        if shared_sessions is not None:
+            shared_sessions.local = self._local_session
+            shared_sessions.start()
         self._sessions: dict[str, HttpSession] = {}
         self._legacy: dict[str, LegacySseSession] = {}
         self._cond = threading.Condition()
@@ -202,6 +220,8 @@ class McpWsgiApp:
         requests still running are cancelled and their worker threads joined.
         """
         self._modern_http.close()
+        if self.shared_sessions is not None:
+            self.shared_sessions.close()
         with self._cond:
             if self._closing:
                 reaper = self._reaper
@@ -278,7 +298,9 @@ class McpWsgiApp:
     def _mcp(self, environ: dict, start_response: StartResponse, method: str) -> Iterable[bytes]:
         if method == "POST":
             return self._post(environ, start_response)
-        if method in ("GET", "DELETE") and is_modern_client(environ):  # no GET stream, no sessions in 2026-07-28
+        modern_only = "legacy" not in getattr(self.server, "eras", ("legacy",))
+        if method in ("GET", "DELETE") and (modern_only or is_modern_client(environ)):
+            # no GET stream and no sessions in 2026-07-28 (nor on a modern-only server)
             return self._modern_http.method_not_allowed(start_response)
         if method == "GET" and not self.stateless:
             return self._get(environ, start_response)
@@ -394,6 +416,8 @@ class McpWsgiApp:
                                      "Bad Request: the Mcp-Session-Id header is required", environ=environ)
         with self._cond:
             session = self._sessions.get(session_id)
+        if (session is None or session.closed) and self.shared_sessions is not None:
+            session = rehydrate(self, session_id)  # created on another worker
         if session is None or session.closed:
             return None, self._error(start_response, 404, SESSION_NOT_FOUND,
                                      "Session not found: it ended or never existed; start a new one with "
@@ -423,6 +447,10 @@ class McpWsgiApp:
         with self._cond:
             if session.id is not None and self._sessions.get(session.id) is session:
                 del self._sessions[session.id]
+
+    def _local_session(self, session_id: str) -> HttpSession | None:
+        with self._cond:
+            return self._sessions.get(session_id)
 
     def _forget_legacy(self, session: LegacySseSession) -> None:
         with self._cond:
@@ -481,7 +509,17 @@ class McpWsgiApp:
         message = jsonrpc.parse(body)
         if type(message) is Invalid:
             return self._json(start_response, 400, message.response(self._header_version(environ)))
+        eras = getattr(self.server, "eras", ("legacy", "modern"))
         if self._modern_http.wants(environ, message):  # 2026-07-28: stateless, before any session lookup
+            if "modern" not in eras:  # legacy-only server: 400 + -32022 listing the legacy versions
+                return self._modern_http._error(start_response, getattr(message, "id", None),
+                                                refuse_modern(self.server, getattr(message, "params", None),
+                                                              environ.get("HTTP_MCP_PROTOCOL_VERSION")))
+            return self._modern_http.post(environ, start_response, message)
+        if "legacy" not in eras:  # modern-only server: initialize gets 400 + -32022, the rest the modern checks
+            if type(message) is Request and message.method == "initialize":
+                return self._modern_http._error(start_response, message.id,
+                                                refuse_legacy(self.server, message.params))
             return self._modern_http.post(environ, start_response, message)
         if self.stateless:
             return self._post_stateless(environ, start_response, message)
@@ -537,6 +575,8 @@ class McpWsgiApp:
         if not ok or not self._register(session):
             self._end(session)
             return self._json(start_response, 200, item.data)
+        if self.shared_sessions is not None:
+            share_new_session(self, session)
         return self._json(start_response, 200, item.data, [("Mcp-Session-Id", session.id)])  # type: ignore[list-item]
 
     def _await_answer(self, session: HttpSession, stream: Stream) -> Any:
@@ -584,6 +624,9 @@ class McpWsgiApp:
             return self._serve_requests(environ, start_response, session, message, requests)
         if type(message) is Request:
             return self._serve_requests(environ, start_response, session, message, (message.id,))
+        if session.incoming(message):  # shared sessions: the answer to another worker's request
+            start_response("202 Accepted", [("Content-Length", "0")])
+            return [b""]
         engine.feed(message)
         self._note_cancels(session, [message])
         start_response("202 Accepted", [("Content-Length", "0")])
@@ -619,6 +662,7 @@ class McpWsgiApp:
                                if not session.closed else "Session not found: it ended",
                                version=session.protocol_version, request_id=rid)
         engine = session.connection.session  # type: ignore[union-attr]
+        session.note_request(message, stream)
         engine.feed(message, extra=self._extra(environ, session, stream))
         if type(message) is Batch:
             self._note_cancels(session, message.items)
@@ -734,6 +778,10 @@ class McpWsgiApp:
             found = session.find_stream(stream_id) if seq.isdigit() else None
             if found is not None:
                 stream, resume_after = found, int(seq)
+            elif self.shared_sessions is not None and stream_id.startswith("r"):
+                return self._error(start_response, 410, INVALID_REQUEST,
+                                   "Gone: that response stream was served by another worker and cannot be "
+                                   "resumed here", version=session.protocol_version)
             else:
                 log.debug("Last-Event-ID %r names no stream of this session: opening the standalone stream",
                           last_event_id)
@@ -750,6 +798,8 @@ class McpWsgiApp:
         assert session is not None
         self._forget_session(session)
         self._end(session)
+        if self.shared_sessions is not None:
+            self.shared_sessions.delete(session.id)
         start_response("200 OK", [("Content-Length", "0")])
         return [b""]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 V2024_11_05 = "2024-11-05"
 V2025_03_26 = "2025-03-26"
 V2025_06_18 = "2025-06-18"
@@ -21,9 +23,23 @@ LATEST = V2026_07_28
 HTTP_DEFAULT_VERSION = V2025_03_26
 
 
+#: What a revision identifier looks like (``YYYY-MM-DD``).
+_REVISION = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def is_revision(version: object) -> bool:
+    """True when ``version`` has the shape of a revision identifier (``YYYY-MM-DD``), known or not."""
+    return isinstance(version, str) and _REVISION.fullmatch(version) is not None
+
+
 def is_modern(version: str) -> bool:
-    """True for revisions of the stateless era (2026-07-28 and later)."""
-    return version >= V2026_07_28
+    """True for revisions of the stateless era (2026-07-28 and later).
+
+    Only well-formed revision identifiers (``YYYY-MM-DD``) can be modern: a
+    string that merely sorts after ``"2026-07-28"`` (``"x0"``, ``"9"``) is not.
+    A well-formed later date is (an unknown future revision of this era).
+    """
+    return is_revision(version) and version >= V2026_07_28
 
 
 def allows_batches(version: str | None) -> bool:

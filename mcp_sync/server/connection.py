@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from ..errors import INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, ConnectionClosed, McpError
+from ..errors import (
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    ConnectionClosed,
+    McpError,
+)
 from ..protocol import capabilities as caps
-from ..protocol.versions import negotiate
+from ..protocol import modern as mp
+from ..protocol.versions import MODERN_VERSIONS, negotiate
 from ..session import IncomingRequest, Session
 from ..transports.base import Transport
 from .logs import SEVERITY
@@ -21,6 +29,54 @@ log = logging.getLogger("mcp_sync.server")
 
 #: Methods a client may send before the session is initialized.
 _BEFORE_INIT = frozenset({"initialize", "ping"})
+
+#: The eras a server can serve (``Server(eras=...)``): ``initialize`` sessions, and stateless 2026-07-28 requests.
+LEGACY_ERA = "legacy"
+MODERN_ERA = "modern"
+ALL_ERAS: tuple[str, ...] = (LEGACY_ERA, MODERN_ERA)
+
+
+def check_eras(eras: str | Iterable[str]) -> frozenset[str]:
+    """``Server(eras=...)`` validated: a non-empty subset of ``("legacy", "modern")``."""
+    chosen = frozenset((eras,) if isinstance(eras, str) else eras)
+    unknown = sorted(e for e in chosen if e not in ALL_ERAS)
+    if unknown or not chosen:
+        raise ValueError(f"eras must name 'legacy', 'modern' or both, not {sorted(chosen) or unknown!r}")
+    return chosen
+
+
+def refuse_modern(server: "Server", params: Any, header_version: str | None = None) -> mp.RejectedRequest:
+    """The answer of a legacy-only server to a 2026-07-28 request: -32022 (HTTP 400) listing its versions.
+
+    A dual-era client reads it as "this server speaks only these (legacy)
+    versions" and falls back to ``initialize`` (DIGEST 1.3).
+    """
+    meta = mp.get_meta(params)
+    requested = meta.get(mp.META_PROTOCOL_VERSION) if meta is not None else None
+    if not isinstance(requested, str):
+        requested = header_version.strip() if header_version and header_version.strip() else MODERN_VERSIONS[-1]
+    supported = sorted(server.legacy_versions, reverse=True)
+    return mp.RejectedRequest(UNSUPPORTED_PROTOCOL_VERSION,
+                              f"Unsupported protocol version {requested}: this server speaks only "
+                              f"{', '.join(supported)} (send initialize)",
+                              {"supported": supported, "requested": requested})
+
+
+def refuse_legacy(server: "Server", params: Any) -> mp.RejectedRequest:
+    """The answer of a modern-only server to ``initialize``: -32022 (HTTP 400) listing the versions it speaks.
+
+    (DIGEST 1.3: a modern-only server SHOULD list its supported versions in
+    whatever error it returns to ``initialize``; a dual-era client then
+    speaks 2026-07-28 to it.)
+    """
+    requested = params.get("protocolVersion") if isinstance(params, Mapping) else None
+    if not isinstance(requested, str):
+        requested = ""
+    supported = server._modern.supported_versions()
+    return mp.RejectedRequest(UNSUPPORTED_PROTOCOL_VERSION,
+                              f"Unsupported protocol version {requested or '(none)'}: this server speaks only "
+                              f"{', '.join(supported)}, without initialize",
+                              {"supported": supported, "requested": requested})
 
 
 class ServerConnection:
@@ -67,8 +123,17 @@ class ServerConnection:
 
     def _on_request(self, request: IncomingRequest) -> Any:
         method = request.method
-        modern = self.server._modern
-        if modern.routes(method, request.params):  # decided per message: served statelessly
+        server = self.server
+        modern = server._modern
+        eras = server.eras
+        if MODERN_ERA not in eras:  # legacy-only: a modern request is told which versions we speak
+            if method != "initialize" and modern.routes(method, request.params):
+                raise refuse_modern(server, request.params)
+        elif LEGACY_ERA not in eras:  # modern-only: every request is served statelessly
+            if method == "initialize":
+                raise refuse_legacy(server, request.params)
+            return modern.serve(self, request)
+        elif modern.routes(method, request.params):  # decided per message: served statelessly
             return modern.serve(self, request)
         if method == "initialize":
             return self._initialize(request)

@@ -151,6 +151,20 @@ class Context:
         setter(message)
         return True
 
+    def start_task(self) -> bool:
+        """Continue this ``tools/call`` as a task, when it can be one; whether it now runs as a task.
+
+        2026-07-28 tasks extension: when the request declared
+        ``io.modelcontextprotocol/tasks`` (and the server's tasks are on), the
+        client gets a ``CreateTaskResult`` now and the handler runs again, from
+        the start, as the task's work (input gathered in earlier rounds is
+        reused; later input calls park the task in ``input_required``); there
+        this call returns True. Already a task (either era): True. Otherwise
+        False and the call goes on as a plain request. Tools registered with
+        ``task_support="optional"``/``"required"`` are tasks from the start.
+        """
+        return self.server.tasks.start_task(self)
+
     def check_cancelled(self) -> None:
         """Raise :class:`~mcp_sync.errors.RequestCancelled` if the client cancelled this request."""
         if self.request.cancelled.is_set():

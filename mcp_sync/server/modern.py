@@ -45,13 +45,22 @@ the same secret). The token is bound to the method, the tool/prompt name or
 URI, the arguments and the authenticated subject; a tampered, expired or
 rebound token answers -32602.
 
+**Tasks extension** (``io.modelcontextprotocol/tasks``): declared under
+``capabilities.extensions`` when the server's tasks are enabled; ``tasks/get``,
+``tasks/update`` and ``tasks/cancel`` are served from the server's task table
+(see :mod:`mcp_sync.server.tasks`); a ``tools/call`` may answer
+``CreateTaskResult`` (``resultType: "task"``), also after MRTR rounds when the
+handler calls ``ctx.start_task()``. ``ping``, ``tasks/result`` and
+``tasks/list`` do not exist in this era (-32601).
+
 **Subscriptions** (``subscriptions/listen``): the first message is
 ``notifications/subscriptions/acknowledged`` listing the notification types
 this server honours (list changes it declares ``listChanged`` for, and
 resource updates when it declares ``resources.subscribe``); then every
 requested ``notifications/*/list_changed`` and ``notifications/resources/updated``
 (from :meth:`Server.notify_list_changed` / :meth:`Server.notify_resource_updated`,
-which registration changes call) tagged with
+which registration changes call) and ``notifications/tasks`` for the
+``taskIds`` asked for (the caller's own tasks; the extension is needed: -32021) tagged with
 ``_meta["io.modelcontextprotocol/subscriptionId"]`` = the listen request's id.
 Over stdio the client ends one with ``notifications/cancelled``; each open
 subscription holds one of the session's worker threads. Over HTTP it is an
@@ -72,8 +81,11 @@ from ..protocol.caching import CachePolicy, apply_cache_hints
 from ..protocol.request_state import RequestStateSealer, request_binding
 from ..protocol.versions import MODERN_VERSIONS
 from .logs import SEVERITY
-from .modern_inputs import InputRequired, InputRound
+from .modern_inputs import InputRequired, InputRound, MissingClientCapability, StartTask
+from ..tasks.extension import EXTENSION_ID as TASKS_EXTENSION
+from ..tasks.extension import task_notification_params
 from .schema import to_jsonable
+from .tasks import CONNECTION_KEY
 from .wire_view import view as wire_view
 
 if TYPE_CHECKING:
@@ -82,7 +94,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mcp_sync.server")
 
-__all__ = ["ModernDispatcher", "ModernView", "Subscription"]
+__all__ = ["ModernDispatcher", "ModernView", "Subscription", "TaskView"]
 
 ModernHandler = Callable[[Any, "IncomingRequest"], Any]
 
@@ -94,6 +106,7 @@ _FILTERS = {
 }
 _UPDATED = "notifications/resources/updated"
 _ACKNOWLEDGED = "notifications/subscriptions/acknowledged"
+_TASKS = "notifications/tasks"  # tasks extension: a DetailedTask, for the taskIds a listen asked for
 
 
 class ModernView:
@@ -160,6 +173,33 @@ class ModernView:
         return True
 
 
+class TaskView(ModernView):
+    """The request view of a ``tools/call`` running as a task of the tasks extension.
+
+    Same facts as the request's :class:`ModernView` (its ``_meta``), but the
+    response stream is gone: the extension carries no progress or log
+    notifications for tasks, so nothing is sent. ``inputs`` is a
+    :class:`~mcp_sync.server.modern_inputs.TaskInputRound`.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<TaskView {self.request.method} task={getattr(self.request, 'task_id', None)!r}>"
+
+    def notify(self, method: str, params: dict | None = None) -> None:
+        return None
+
+    def send_log(self, level: str, data: Any, logger: str | None = None, *, related_id: Any = None,
+                 threshold: str | None = None) -> bool:
+        return False
+
+
+def _declares_tasks(capabilities: Any) -> bool:
+    extensions = capabilities.get("extensions") if isinstance(capabilities, Mapping) else None
+    return isinstance(extensions, Mapping) and isinstance(extensions.get(TASKS_EXTENSION), Mapping)
+
+
 class _End:
     __slots__ = ("graceful",)
 
@@ -182,6 +222,7 @@ class Subscription:
         self.id = listen_id
         self.honoured = honoured
         self._uris = frozenset(honoured.get("resourceSubscriptions", ()))
+        self._task_ids = frozenset(honoured.get("taskIds", ()))
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._queue.put(self._tagged(_ACKNOWLEDGED, {"notifications": honoured}))
 
@@ -195,9 +236,14 @@ class Subscription:
         body["_meta"] = meta
         return {"jsonrpc": "2.0", "method": method, "params": body}
 
+    def wants_task(self, task_id: str) -> bool:
+        return task_id in self._task_ids
+
     def wants(self, method: str, params: Mapping[str, Any] | None) -> bool:
         if method == _UPDATED:
             return isinstance(params, Mapping) and params.get("uri") in self._uris
+        if method == _TASKS:
+            return isinstance(params, Mapping) and params.get("taskId") in self._task_ids
         entry = _FILTERS.get(method)
         return entry is not None and self.honoured.get(entry[0]) is True
 
@@ -244,6 +290,12 @@ class ModernDispatcher:
         self._extensions: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._subscriptions: set[Subscription] = set()
+        # The tasks extension (io.modelcontextprotocol/tasks): on the server's task table, offered
+        # (and declared in server/discover) whenever the server's tasks are enabled.
+        tasks = server.tasks
+        self._methods["tasks/get"] = tasks.extension_get
+        self._methods["tasks/update"] = tasks.extension_update
+        self._methods["tasks/cancel"] = tasks.extension_cancel
 
     # -- configuration ------------------------------------------------------------
 
@@ -270,12 +322,18 @@ class ModernDispatcher:
         return sorted(set(self.versions) | set(legacy), reverse=True)
 
     def capabilities(self) -> dict[str, Any]:
-        """The server capabilities of the modern era (no core ``tasks``; declared extensions)."""
+        """The server capabilities of the modern era (no core ``tasks``; declared extensions).
+
+        ``io.modelcontextprotocol/tasks`` is declared whenever the server's tasks are enabled.
+        """
         declared = self.server.capabilities()
         out = {k: v for k, v in declared.items() if k != "tasks"}
-        if self._extensions:
+        added = dict(self._extensions)
+        if self.server.tasks.enabled:
+            added.setdefault(TASKS_EXTENSION, {})
+        if added:
             extensions = dict(out.get("extensions") or {})
-            extensions.update(self._extensions)
+            extensions.update(added)
             out["extensions"] = extensions
         return out
 
@@ -339,6 +397,8 @@ class ModernDispatcher:
         cancels it, the transport ends, or :meth:`close_subscriptions`.
         """
         meta = self.read_meta(request.params)
+        if isinstance(request.extra, dict):
+            request.extra[CONNECTION_KEY] = connection  # what tasks made by this request are bound to
         if request.method == "subscriptions/listen":
             return self._listen_on_session(request, meta)
         return self.handle(request, meta)
@@ -362,6 +422,8 @@ class ModernDispatcher:
         except InputRequired as needed:
             state = self.sealer.seal({"answers": view.inputs.used}, bind=bind)
             return mp.input_required_result(needed.requests, state, check_capabilities=False)
+        except StartTask:  # ctx.start_task(): the rest runs as a task (the answers so far go with it)
+            return self.server.tasks.escalate(view, request)
 
     def finish(self, request: "IncomingRequest", result: dict[str, Any], meta: mp.RequestMeta) -> dict[str, Any]:
         """``resultType``, caching hints and ``serverInfo`` on a result."""
@@ -377,7 +439,7 @@ class ModernDispatcher:
 
     # -- subscriptions ------------------------------------------------------------------
 
-    def _honour(self, wanted: Mapping[str, Any]) -> dict[str, Any]:
+    def _honour(self, wanted: Mapping[str, Any], request: "IncomingRequest | None" = None) -> dict[str, Any]:
         declared = self.server.capabilities()
         honoured: dict[str, Any] = {}
         for key, kind in _FILTERS.values():
@@ -390,6 +452,16 @@ class ModernDispatcher:
                                                "array of URIs")
             if uris and caps.has_capability(declared, "resources", "subscribe"):
                 honoured["resourceSubscriptions"] = list(dict.fromkeys(uris))
+        task_ids = wanted.get("taskIds")
+        if task_ids is not None:
+            if not isinstance(task_ids, list) or not all(isinstance(t, str) for t in task_ids):
+                raise McpError(INVALID_PARAMS, "Invalid params: notifications.taskIds must be an array of task ids")
+            tasks = self.server.tasks
+            if task_ids and tasks.enabled and request is not None:
+                meta = mp.get_meta(request.params) or {}
+                if not _declares_tasks(meta.get(mp.META_CLIENT_CAPABILITIES)):
+                    raise MissingClientCapability({"extensions": {TASKS_EXTENSION: {}}})
+                honoured["taskIds"] = tasks.accessible(task_ids, request)
         return honoured
 
     def open_subscription(self, request: "IncomingRequest") -> Subscription:
@@ -397,7 +469,7 @@ class ModernDispatcher:
         wanted = request.params.get("notifications")
         if not isinstance(wanted, Mapping):
             raise McpError(INVALID_PARAMS, "Invalid params: subscriptions/listen needs a 'notifications' object")
-        subscription = Subscription(request.id, self._honour(wanted))
+        subscription = Subscription(request.id, self._honour(wanted, request))
         with self._lock:
             self._subscriptions.add(subscription)
         return subscription
@@ -419,6 +491,14 @@ class ModernDispatcher:
     def publish(self, method: str, params: Mapping[str, Any] | None = None) -> int:
         """Offer a notification to every open subscription; returns how many took it."""
         return sum(1 for s in self.subscriptions() if s.offer(method, params))
+
+    def publish_task(self, record: Any) -> int:
+        """``notifications/tasks`` (a DetailedTask) to the subscriptions that asked for this task."""
+        interested = [s for s in self.subscriptions() if s.wants_task(record.task_id)]
+        if not interested:
+            return 0
+        params = task_notification_params(record)
+        return sum(1 for s in interested if s.offer(_TASKS, params))
 
     def listen_result(self, subscription: Subscription, version: str | None = None) -> dict[str, Any]:
         """The result that ends a listen request gracefully."""

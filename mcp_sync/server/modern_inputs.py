@@ -35,7 +35,8 @@ from typing import Any, Callable, Mapping, Sequence
 from ..errors import INVALID_PARAMS, CapabilityError, McpError
 from ..protocol import modern as mp
 
-__all__ = ["InputAsk", "InputRequired", "InputRound", "MissingClientCapability", "ask_client"]
+__all__ = ["InputAsk", "InputRequired", "InputRound", "MissingClientCapability", "StartTask", "TaskInputRound",
+           "ask_client"]
 
 
 class MissingClientCapability(mp.RejectedRequest, CapabilityError):
@@ -52,6 +53,19 @@ class MissingClientCapability(mp.RejectedRequest, CapabilityError):
 
     def __reduce__(self):
         return (type(self), (self.data["requiredCapabilities"],))
+
+
+class StartTask(BaseException):
+    """Raised by ``ctx.start_task()`` in a modern ``tools/call`` that is not a task yet (tasks extension).
+
+    Like :class:`InputRequired` it unwinds the handler (code catching
+    ``Exception`` does not stop it); the dispatcher then creates the task,
+    answers ``CreateTaskResult`` and runs the handler again, from the start,
+    as the task's work, with every answer gathered so far.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("the call continues as a task")
 
 
 class InputRequired(BaseException):
@@ -177,10 +191,39 @@ class InputRound:
             if answer is None:
                 pending[key] = request
                 continue
-            if not mp.response_matches(request, answer):
-                raise McpError(INVALID_PARAMS, f"Invalid params: inputResponses[{key!r}] is not a valid answer to "
-                                               f"{request['method']}", {"key": key})
-            self.used[key] = answer
+            self._take(key, request, answer)
         if pending:
-            raise InputRequired(pending)
+            for key, answer in self.obtain(pending).items():
+                self._take(key, pending[key], answer)
         return [ask.convert(self.used[key]) for key, ask, _ in keyed]
+
+    def _take(self, key: str, request: Mapping[str, Any], answer: Any) -> None:
+        if not mp.response_matches(request, answer):
+            raise McpError(INVALID_PARAMS, f"Invalid params: inputResponses[{key!r}] is not a valid answer to "
+                                           f"{request['method']}", {"key": key})
+        self.used[key] = answer
+
+    def obtain(self, pending: dict[str, dict[str, Any]]) -> Mapping[str, Any]:
+        """Get the answers to ``pending`` (key -> InputRequest): here, end the round (:class:`InputRequired`)."""
+        raise InputRequired(pending)
+
+
+class TaskInputRound(InputRound):
+    """The input calls of a ``tools/call`` running as a task of the tasks extension.
+
+    Answers gathered before the task existed (MRTR rounds, in ``answers``) are
+    used first, under the same keys; a call still without an answer moves the
+    task to ``input_required`` with those ``inputRequests`` and blocks this
+    task thread until ``tasks/update`` has delivered every one of them
+    (:meth:`~mcp_sync.tasks.TaskContext.request_input`). Cancellation, expiry
+    or shutdown meanwhile raise :class:`~mcp_sync.tasks.TaskCancelled`.
+    """
+
+    def __init__(self, answers: Mapping[str, Any], client_capabilities: Mapping[str, Any] | None,
+                 task: Any, timeout: float | None = None) -> None:
+        super().__init__(answers, client_capabilities)
+        self.task = task
+        self.timeout = timeout
+
+    def obtain(self, pending: dict[str, dict[str, Any]]) -> Mapping[str, Any]:
+        return self.task.request_input(pending, timeout=self.timeout)

@@ -13,7 +13,7 @@ from ..protocol.versions import LEGACY_VERSIONS
 from ..session import DEFAULT_MAX_WORKERS, IncomingRequest
 from ..transports.base import Transport
 from .completions import CompletionTable, Provider, completion_key
-from .connection import ServerConnection
+from .connection import ALL_ERAS, LEGACY_ERA, MODERN_ERA, ServerConnection, check_eras
 from .logs import McpLogHandler, check_level, set_level
 from .modern import ModernDispatcher
 from .prompts import PromptDef, PromptTable
@@ -31,6 +31,11 @@ _LIST_CHANGED = {
     "prompts": "notifications/prompts/list_changed",
     "resources": "notifications/resources/list_changed",
 }
+
+
+def _ping(connection: Any, request: Any) -> dict[str, Any]:
+    """``ping`` of a legacy session: an empty result."""
+    return {}
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -72,6 +77,16 @@ class Server:
     values win). ``request_state_secret``: the key (16+ bytes) sealing MRTR
     ``requestState``; give every worker serving one endpoint the same one
     (default: random per process).
+
+    ``eras``: which protocol eras this server serves, ``("legacy", "modern")``
+    by default (both, side by side on every transport). ``("legacy",)``:
+    ``initialize`` sessions only (2024-11-05 ... 2025-11-25); a 2026-07-28
+    request (``server/discover``, or any request carrying the modern
+    ``_meta``) is answered -32022 ``UnsupportedProtocolVersion`` (HTTP 400)
+    listing the legacy versions, so that dual-era clients fall back to
+    ``initialize``. ``("modern",)``: stateless 2026-07-28 requests only;
+    ``initialize`` is answered -32022 (HTTP 400) listing the modern versions
+    (``server/discover`` lists only those too), and HTTP GET/DELETE get 405.
     """
 
     def __init__(
@@ -96,6 +111,7 @@ class Server:
         cache_ttl_ms: int = 0,
         cache_scope: str = PRIVATE,
         request_state_secret: bytes | str | None = None,
+        eras: str | Sequence[str] = ALL_ERAS,
     ) -> None:
         if page_size is not None and page_size < 1:
             raise ValueError("page_size must be a positive integer or None")
@@ -110,8 +126,10 @@ class Server:
         self.limits = limits
         self.page_size = page_size
         self.debug = debug
-        #: Legacy revisions this server negotiates, oldest first.
-        self.legacy_versions: tuple[str, ...] = LEGACY_VERSIONS
+        #: The eras served (``"legacy"``, ``"modern"``); see ``eras`` above.
+        self.eras: frozenset[str] = check_eras(eras)
+        #: Legacy revisions this server negotiates, oldest first (none when modern-only).
+        self.legacy_versions: tuple[str, ...] = LEGACY_VERSIONS if LEGACY_ERA in self.eras else ()
         self._logging = logging
         self._extra_capabilities = dict(capabilities or {})
         self._log_bridge = False
@@ -139,6 +157,7 @@ class Server:
             "prompts/get": self._prompts.get,
             "completion/complete": self._completions.complete,
             "logging/setLevel": set_level,
+            "ping": _ping,  # legacy only: 2026-07-28 removed it (-32601); see serve()
             "tasks/get": self.tasks.handle_get,
             "tasks/result": self.tasks.handle_result,
             "tasks/list": self.tasks.handle_list,
@@ -470,6 +489,8 @@ class Server:
     def serve(self, transport: Transport, *, name: str | None = None) -> ServerConnection:
         """Serve one connection on ``transport`` in the background; return it."""
         connection = ServerConnection(self, transport, name=name or f"mcp-server-{self.name}")
+        if MODERN_ERA in self.eras:  # the engine would answer every ping, but a 2026-07-28 one is a removed
+            connection.session.answer_ping = False  # method (-32601): route it like any request
         with self._lock:
             self._connections.add(connection)
         return connection.start()

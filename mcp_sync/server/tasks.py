@@ -11,7 +11,13 @@ task_status_notifications=...)``):
   ``False``: never (``task_support`` is then only advertised, and every call
   runs normally).
 * ``task_executor``: where task work runs (default: a bounded, named thread
-  pool the server owns; :meth:`Server.close` shuts it down).
+  pool the server owns; :meth:`Server.close` shuts it down). Any
+  ``concurrent.futures.Executor``: a ``ThreadPoolExecutor`` keeps everything
+  below (the tool gets its full Context); one that runs work in other
+  processes (``ProcessPoolExecutor``, dask's ``client.get_executor()``) gets
+  only the tool's function and converted arguments, which must pickle; a tool
+  taking a Context is then refused as a task (-32603). See
+  :mod:`mcp_sync.server.remote_tools` and :mod:`mcp_sync.tasks.executors`.
 * ``task_status_notifications``: push ``notifications/tasks/status`` to the
   requestor on every status change (requestors must not rely on them).
 
@@ -57,6 +63,24 @@ raising :class:`~mcp_sync.errors.McpError` makes it ``failed`` and
 A stateless HTTP server (``wsgi_app(stateless=True)``) has no session to bind
 a task to: it creates tasks only for authenticated requests (-32600 otherwise).
 
+**The 2026-07-28 tasks extension** (``io.modelcontextprotocol/tasks``, SEP-2663)
+runs on the same task table. The modern dispatcher declares it in
+``server/discover`` whenever tasks are enabled, and the server decides which
+calls become tasks: a tool with ``task_support`` ``"optional"``/``"required"``
+is a task from the start when the request declares the extension (``required``
+without it: -32021 naming the extension); any tool may turn into one part way
+with ``ctx.start_task()`` (MRTR rounds first, then ``CreateTaskResult``; the
+handler then runs again from the start as the task, reusing the answers). A
+task's later input calls park it in ``input_required`` (``inputRequests`` on
+``tasks/get``) until ``tasks/update`` answers them; a tool result with
+``isError`` completes the task, a JSON-RPC error fails it. ``tasks/get``,
+``tasks/update``, ``tasks/cancel`` need the extension on the request (-32021);
+``tasks/result`` and ``tasks/list`` do not exist there (-32601). Owners: the
+auth subject, else the session connection (stdio), else none: an anonymous
+stateless HTTP request's task is reachable by its id alone (128 random bits).
+Status changes go out as ``notifications/tasks`` on ``subscriptions/listen``
+streams that asked for the task (``notifications.taskIds``).
+
 Note: each pending ``tasks/result`` holds one of the session's worker threads
 (``Server(max_workers=...)``) until its task finishes.
 """
@@ -80,16 +104,18 @@ from ..errors import (
     RequestCancelled,
     RequestTimeout,
 )
-from ..protocol.versions import V2025_11_25
+from ..protocol import modern as mp
+from ..protocol.versions import V2025_11_25, is_modern
 from ..signals import Signal
-from ..tasks import legacy
+from ..tasks import extension, legacy
 from ..tasks.errors import TaskWaitCancelled, TaskWaitTimeout
 from ..tasks.limits import TaskLimits
 from ..tasks.memory import InMemoryTaskStore
 from ..tasks.model import TaskRecord
 from ..tasks.runner import TaskContext, TaskRunner
-from ..tasks.status import INPUT_REQUIRED, LEGACY_WIRE, TERMINAL_STATUSES
+from ..tasks.status import EXTENSION_WIRE, INPUT_REQUIRED, LEGACY_WIRE, TERMINAL_STATUSES
 from ..tasks.store import ANY_OWNER, TaskEvent, TaskStore
+from .modern_inputs import MissingClientCapability, StartTask, TaskInputRound
 
 if TYPE_CHECKING:
     from ..session import IncomingRequest
@@ -97,13 +123,18 @@ if TYPE_CHECKING:
     from .server import Server
     from .tools import ToolDef
 
-__all__ = ["ServerTasks", "TaskRequest", "TASKS_VERSION", "tasks_capability"]
+__all__ = ["CONNECTION_KEY", "ExtensionTaskRequest", "ServerTasks", "TaskRequest", "TASKS_VERSION",
+           "tasks_capability"]
 
 log = logging.getLogger("mcp_sync.server.tasks")
 
 #: The one protocol revision whose core defines these tasks.
 TASKS_VERSION = V2025_11_25
 _TASK_CAPABLE = ("optional", "required")
+#: ``request.extra`` key of the session connection a modern request arrived on (stdio, memory).
+CONNECTION_KEY = "mcp_sync.connection"
+#: ``requiredCapabilities`` of a -32021 for a client that did not declare the tasks extension.
+_NEEDS_EXTENSION = {"extensions": {extension.EXTENSION_ID: {}}}
 
 
 def tasks_capability() -> dict[str, Any]:
@@ -238,6 +269,62 @@ class TaskRequest:
             self._context.set_status_message(message)
 
 
+class ExtensionTaskRequest:
+    """The original modern ``tools/call``, as the work of its task (tasks extension) sees it.
+
+    Duck-types :class:`~mcp_sync.session.IncomingRequest` for
+    :class:`~mcp_sync.server.Context`: same id, params and extra; ``cancelled``
+    is the task's cancel signal. The response stream is gone, and the extension
+    carries no progress or log notifications for tasks: ``notify`` drops them,
+    ``report_progress`` is False. Input calls go through the task
+    (:class:`~mcp_sync.server.modern_inputs.TaskInputRound`).
+    """
+
+    __slots__ = ("session", "id", "method", "params", "cancelled", "cancel_reason", "in_batch", "extra",
+                 "task_id", "_context")
+
+    def __init__(self, original: "IncomingRequest", context: TaskContext) -> None:
+        self.session = None
+        self.id = original.id
+        self.method = original.method
+        self.params = original.params
+        self.cancelled: Signal = context.cancelled
+        self.cancel_reason: str | None = "the task was cancelled"
+        self.in_batch = False
+        self.extra = original.extra
+        self.task_id = context.task_id
+        self._context = context
+
+    def __repr__(self) -> str:
+        return f"<ExtensionTaskRequest {self.method} task={self.task_id!r}>"
+
+    @property
+    def meta(self) -> dict:
+        meta = self.params.get("_meta")
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def progress_token(self) -> None:
+        return None
+
+    def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> bool:
+        return False
+
+    def notify(self, method: str, params: dict | None = None) -> None:
+        return None
+
+    def send_request(self, method: str, params: dict | None = None, **_options: Any) -> Future:
+        raise McpError(INTERNAL_ERROR, "Internal error: servers send no requests in protocol 2026-07-28")
+
+    def set_status_message(self, message: str | None) -> None:
+        self._context.set_status_message(message)
+
+
+def _declares_extension(capabilities: Any) -> bool:
+    extensions = capabilities.get("extensions") if isinstance(capabilities, Mapping) else None
+    return isinstance(extensions, Mapping) and isinstance(extensions.get(extension.EXTENSION_ID), Mapping)
+
+
 class ServerTasks:
     """Task support of one :class:`~mcp_sync.server.Server` (see the module docstring)."""
 
@@ -250,7 +337,8 @@ class ServerTasks:
         self._config = config
         self._executor = executor
         self.status_notifications = status_notifications
-        self._enabled = bool(config) if config is not None else False
+        # True, a TaskLimits or a TaskStore turn tasks on (an empty store is falsy: it has __len__).
+        self._enabled = config is not None and config is not False
         self._lock = threading.Lock()
         self._runner: TaskRunner | None = None
         self._owned_store: TaskStore | None = None
@@ -374,7 +462,11 @@ class ServerTasks:
         """Handle task negotiation for a call; the ``CreateTaskResult``, or None to run normally.
 
         ``run(request_like)`` runs the tool and returns its (adapted) result.
+        A modern request (tasks extension) is decided by :meth:`extension_call`.
         """
+        version = connection.protocol_version
+        if version is not None and is_modern(version):
+            return self.extension_call(connection, request, tool, arguments)
         if not self.active(connection):
             return None
         params = request.params
@@ -405,6 +497,10 @@ class ServerTasks:
                 task_request.finish()
 
         runner = self._ensure()
+        if not runner.in_process:  # another process: the function and its arguments, no Context
+            from .remote_tools import remote_tool_work
+            work = remote_tool_work(self.server, tool, arguments, version,  # type: ignore[assignment]
+                                    executor=self._executor)
         record = runner.submit(work, owner=owner, method="tools/call", ttl_ms=ttl, wire=LEGACY_WIRE)
         self._track(record.task_id, connection, bound)
         immediate = getattr(tool, "immediate_response", None)
@@ -487,6 +583,164 @@ class ServerTasks:
                 entry = self._live.get(task_id)
                 if entry is not None and waiter in entry.waiters:
                     entry.waiters.remove(waiter)
+
+    # -- the 2026-07-28 tasks extension (io.modelcontextprotocol/tasks, SEP-2663) ---
+
+    def extension_owner(self, request: Any) -> str | None:
+        """The owner of extension tasks ``request`` creates or names.
+
+        Its auth subject; else the session connection it came on (stdio,
+        in-memory); else None: an unauthenticated stateless HTTP request has
+        nothing to bind to, so such tasks are reachable by whoever holds the id
+        (128 random bits, a bearer handle).
+        """
+        extra = request.extra if isinstance(getattr(request, "extra", None), dict) else {}
+        subject = _subject_of(extra.get("auth"))
+        if subject is not None:
+            return subject
+        connection = extra.get(CONNECTION_KEY)
+        if connection is not None:
+            return self._conn(connection).owner
+        return None
+
+    def extension_call(self, view: Any, request: "IncomingRequest", tool: "ToolDef",
+                       arguments: dict) -> dict | None:
+        """A modern ``tools/call``: the ``CreateTaskResult`` when this call is a task from the start, else None.
+
+        A tool with ``task_support`` ``"optional"`` or ``"required"`` becomes a
+        task at once when the request declares the extension; without it an
+        ``optional`` tool runs normally and a ``required`` one is -32021 with
+        ``requiredCapabilities.extensions["io.modelcontextprotocol/tasks"]``.
+        Any other tool runs normally and may turn into a task later with
+        ``ctx.start_task()`` (:meth:`start_task`).
+        """
+        support = tool.task_support
+        if support not in _TASK_CAPABLE:
+            return None
+        if not _declares_extension(view.client_capabilities):
+            if support == "required":
+                raise MissingClientCapability(_NEEDS_EXTENSION)
+            return None
+        return self.create_extension_task(view, request, tool, arguments, {})
+
+    def start_task(self, ctx: Any) -> bool:
+        """``ctx.start_task()``: continue this call as a task, if it can be one; whether it now is.
+
+        Already a task (either wire): True. A modern ``tools/call`` whose request
+        declared the extension, on a server with tasks on: raises
+        :class:`~mcp_sync.server.modern_inputs.StartTask`; the dispatcher creates
+        the task, answers ``CreateTaskResult`` and runs the handler again from
+        the start as the task's work, where this call returns True. Otherwise
+        (legacy session, no extension, tasks off, another method): False, and the
+        call goes on synchronously.
+        """
+        request = ctx.request
+        if getattr(request, "task_id", None) is not None:
+            return True
+        version = ctx.protocol_version
+        if (version is None or not is_modern(version) or not self._enabled or request.method != "tools/call"
+                or not _declares_extension(ctx.client_capabilities)
+                or getattr(ctx.connection, "inputs", None) is None):
+            return False
+        raise StartTask()
+
+    def escalate(self, view: Any, request: "IncomingRequest") -> dict:
+        """The handler of a modern ``tools/call`` called ``ctx.start_task()``: create its task."""
+        params = request.params
+        name = params.get("name")
+        tool = self.server._tools.registry.get(name) if isinstance(name, str) else None
+        if tool is None:  # removed while the call ran
+            raise McpError(INVALID_PARAMS, f"Unknown tool: {name}", {"name": name})
+        arguments = params.get("arguments")
+        inputs = getattr(view, "inputs", None)
+        used = inputs.used if inputs is not None else {}
+        return self.create_extension_task(view, request, tool, arguments if isinstance(arguments, dict) else {},
+                                          used)
+
+    def create_extension_task(self, view: Any, request: "IncomingRequest", tool: "ToolDef", arguments: dict,
+                              answers: Mapping[str, Any]) -> dict:
+        """Create the task (durably: ``tasks/get`` finds it once this returns) and schedule the tool.
+
+        The tool runs from the start on the task executor, with a fresh
+        :class:`~mcp_sync.server.Context` over the same request; ``answers``
+        (input gathered in MRTR rounds before the task existed) are reused under
+        their keys, later input calls park the task in ``input_required``.
+        """
+        from .modern import TaskView
+        from .tools import adapt
+
+        server = self.server
+        owner = self.extension_owner(request)
+        meta = view.meta
+        capabilities = dict(view.client_capabilities)
+        version = view.protocol_version
+        known = dict(answers)
+
+        def work(context: TaskContext) -> dict:
+            task_request = ExtensionTaskRequest(request, context)
+            task_view = TaskView(server, task_request, meta)  # type: ignore[arg-type]
+            task_view.inputs = TaskInputRound(known, capabilities, context)
+            result = adapt(tool.run(server, task_view, task_request, arguments), version)  # type: ignore[arg-type]
+            return mp.with_result_type(result)  # inlined by tasks/get: a whole 2026-07-28 CallToolResult
+
+        runner = self._ensure()
+        if not runner.in_process:  # another process: the function and its arguments, no Context
+            from .remote_tools import remote_tool_work
+            work = remote_tool_work(server, tool, arguments, version,  # type: ignore[assignment]
+                                    executor=self._executor, finalize=mp.with_result_type)
+        record = runner.submit(work, owner=owner, method="tools/call", wire=EXTENSION_WIRE)
+        connection = request.extra.get(CONNECTION_KEY) if isinstance(request.extra, dict) else None
+        if connection is not None and isinstance(owner, str) and owner.startswith("conn:"):
+            self._bind(record.task_id, connection)
+        return extension.create_task_result(record)
+
+    def _bind(self, task_id: str, connection: "ServerConnection") -> None:
+        """Tie a task to its connection: cancelled and deleted when the connection ends."""
+        state = self._conn(connection)
+        with self._lock:
+            closed = state.closed
+            if not closed:
+                state.tasks.add(task_id)
+                self._task_conn[task_id] = state
+        if closed:
+            try:
+                self.store.cancel(task_id, ANY_OWNER, status_message="Cancelled: the requestor's session ended")
+            except McpError:
+                pass
+
+    def _extension_check(self, view: Any, method: str) -> None:
+        if not self._enabled:
+            raise mp.method_not_found_error(method)
+        if not _declares_extension(view.client_capabilities):
+            raise MissingClientCapability(_NEEDS_EXTENSION)
+
+    def extension_get(self, view: Any, request: "IncomingRequest") -> dict:
+        """``tasks/get`` (extension): the DetailedTask, result/error/inputRequests inlined."""
+        self._extension_check(view, "tasks/get")
+        return extension.get_task(self.store, self.extension_owner(request), request.params)
+
+    def extension_update(self, view: Any, request: "IncomingRequest") -> dict:
+        """``tasks/update`` (extension): deliver ``inputResponses``; an empty ack."""
+        self._extension_check(view, "tasks/update")
+        return extension.update_task(self.store, self.extension_owner(request), request.params)
+
+    def extension_cancel(self, view: Any, request: "IncomingRequest") -> dict:
+        """``tasks/cancel`` (extension): cancel if still running; an empty ack either way."""
+        self._extension_check(view, "tasks/cancel")
+        return extension.cancel_task(self.store, self.extension_owner(request), request.params)
+
+    def accessible(self, task_ids: list[str], request: Any) -> list[str]:
+        """The ids among ``task_ids`` that ``request``'s owner may see (for ``subscriptions/listen``)."""
+        store = self.store
+        owner = self.extension_owner(request)
+        accepted: list[str] = []
+        for task_id in dict.fromkeys(task_ids):
+            try:
+                store.get(task_id, owner)
+            except McpError:
+                continue
+            accepted.append(task_id)
+        return accepted
 
     # -- messages of a running task ----------------------------------------------
 
@@ -667,6 +921,10 @@ class ServerTasks:
                 _cancel_futures(entry.futures.values(), "the task finished")
         elif record.status == INPUT_REQUIRED and event in (TaskEvent.STATUS, TaskEvent.UPDATED):
             self._deliver(record)
+        if event == TaskEvent.STATUS or event == TaskEvent.UPDATED:
+            modern = getattr(self.server, "_modern", None)
+            if modern is not None:  # notifications/tasks on the subscriptions/listen streams asking for it
+                modern.publish_task(record)
         if event == TaskEvent.STATUS and self.status_notifications:
             if entry is None:
                 with self._lock:

@@ -105,11 +105,25 @@ def get_task(store: TaskStore, owner: Owner, params: Mapping[str, Any] | None) -
 
 def update_task(store: TaskStore, owner: Owner,
                 params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``tasks/update``: deliver ``inputResponses``; unknown or answered keys are ignored."""
+    """``tasks/update``: deliver ``inputResponses``; unknown or answered keys are ignored.
+
+    An answer to an outstanding key must fit its request (an ``ElicitResult``
+    for ``elicitation/create``...): -32602 otherwise, and nothing is recorded.
+    """
     task_id = _task_id(params)
     responses = params.get("inputResponses") if isinstance(params, Mapping) else None
     if not isinstance(responses, Mapping):
         raise McpError(INVALID_PARAMS, "Invalid params: 'inputResponses' must be an object")
+    record = store.get(task_id, owner)  # "Task not found" first
+    pending = record.input_requests or {}
+    if record.status == INPUT_REQUIRED and pending:
+        from ..protocol.modern import response_matches
+
+        for key, answer in responses.items():
+            request = pending.get(key)
+            if request is not None and not response_matches(request, answer):
+                raise McpError(INVALID_PARAMS, f"Invalid params: inputResponses[{key!r}] is not a valid answer to "
+                                               f"{request.get('method')}", {"key": key})
     store.submit_input(task_id, owner, responses)
     return {"resultType": _COMPLETE}
 

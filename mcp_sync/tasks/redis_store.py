@@ -61,9 +61,19 @@ Reads treat a task past its deadline as gone, so expiry is exact even if every
 reaper is late.
 
 Crash behaviour: Redis holds everything, so a worker crash loses nothing that was
-committed; the work itself ran in that worker, so its unfinished tasks stay
-``working`` until their TTL (there is no lease or heartbeat). How durable Redis
-itself is depends on its persistence settings (RDB/AOF).
+committed. The work itself ran in that worker, so each store holds a *lease*: the
+store that creates a task holds it (``w`` in the record; ``P:h`` maps task id to holder;
+``P:w:<instance>`` is the SET
+of its unfinished tasks) and a heartbeat thread (``mcp-sync-task-lease-redis``)
+renews its entry in ``P:lease`` (a ZSET of lease expiries, Redis clock) every third
+of ``lease_ms``. When a worker dies (SIGKILL, OOM, a lost host) its lease lapses and
+the first reaper to reach that deadline marks its unfinished tasks ``failed``
+(:data:`LEASE_MESSAGE`, error :data:`LEASE_ERROR`) in one script and announces
+them, so ``tasks/result`` answers instead of waiting for the TTL. A store that
+only lost Redis for longer than the lease loses its tasks the same way (their late
+results are then dropped). ``lease_ms=None`` turns leases off (tasks of a dead
+worker then stay ``working`` until their TTL). How durable Redis itself is depends
+on its persistence settings (RDB/AOF).
 """
 
 from __future__ import annotations
@@ -75,6 +85,7 @@ import threading
 import time
 from typing import Any, Callable, Mapping
 
+from ..errors import INTERNAL_ERROR
 from .errors import TaskLimitError, TaskNotFound, TaskStoreClosed, TaskWaitCancelled, TaskWaitTimeout
 from .ids import new_task_id
 from .limits import TaskLimits
@@ -91,7 +102,7 @@ from .sqlite import (
 from .status import WORKING
 from .store import ANY_OWNER, KEEP, Listener, TaskEvent, TaskPage, TaskStore
 
-__all__ = ["DEFAULT_PREFIX", "RedisTaskStore"]
+__all__ = ["DEFAULT_LEASE_MS", "DEFAULT_PREFIX", "LEASE_ERROR", "LEASE_MESSAGE", "RedisTaskStore"]
 
 log = logging.getLogger("mcp_sync.tasks")
 
@@ -99,6 +110,8 @@ _monotonic = time.monotonic
 _wall = time.time
 
 DEFAULT_PREFIX = "mcp_sync:tasks"
+#: How long a worker's tasks survive it: after this long without a renewal they fail.
+DEFAULT_LEASE_MS = 30_000
 #: Longest task id looked up (ours are 22 characters; anything longer is not ours).
 _MAX_ID_LENGTH = 256
 
@@ -121,7 +134,16 @@ local function publish(event, id, f)
   if f then msg.f = f end
   redis.call('PUBLISH', P .. ':events', cjson.encode(msg))
 end
+local function release(id)
+  local w = redis.call('HGET', P .. ':h', id)
+  if w then
+    redis.call('HDEL', P .. ':h', id)
+    redis.call('SREM', P .. ':w:' .. w, id)
+    if redis.call('EXISTS', P .. ':w:' .. w) == 0 then redis.call('ZREM', P .. ':lease', w) end
+  end
+end
 local function forget(id, ot)
+  release(id)
   redis.call('SREM', P .. ':all', id)
   redis.call('SREM', P .. ':o:' .. ot .. ':a', id)
   redis.call('ZREM', P .. ':o:' .. ot .. ':l', id)
@@ -130,7 +152,8 @@ end
 """
 
 # ARGV: 3 id, 4 owner tag, 5 owner JSON, 6 method, 7 ttl ms|'', 8 poll ms|'',
-# 9 status message JSON, 10 max tasks|'', 11 max active|'', 12 expiry grace ms
+# 9 status message JSON, 10 max tasks|'', 11 max active|'', 12 expiry grace ms,
+# 13 lease ms|'' (the creating store holds the task and renews its lease)
 _CREATE = _PRELUDE + """
 local id, ot = ARGV[3], ARGV[4]
 local tkey = P .. ':t:' .. id
@@ -147,7 +170,13 @@ local d = ''
 if ARGV[7] ~= '' then d = string.format('%.0f', tonumber(now) + tonumber(ARGV[7]) * 1000) end
 local f = {i = id, o = ARGV[5], ot = ot, m = ARGV[6], s = 'working', sm = ARGV[9], c = now,
            u = now, t = ARGV[7], p = ARGV[8], d = d, r = 'null', e = 'null', ir = 'null',
-           ia = 'null', q = seq, v = '1'}
+           ia = 'null', q = seq, v = '1', w = ''}
+if ARGV[13] ~= '' then
+  f.w = ORIGIN
+  redis.call('ZADD', P .. ':lease', string.format('%.0f', tonumber(now) + tonumber(ARGV[13]) * 1000), ORIGIN)
+  redis.call('SADD', P .. ':w:' .. ORIGIN, id)
+  redis.call('HSET', P .. ':h', id, ORIGIN)
+end
 local flat = {}
 for k, v in pairs(f) do flat[#flat + 1] = k; flat[#flat + 1] = v end
 redis.call('HSET', tkey, unpack(flat))
@@ -176,7 +205,10 @@ if cur[1] ~= ARGV[4] then return {'conflict'} end
 local flat = {'u', now, 'v', string.format('%.0f', tonumber(cur[1]) + 1)}
 for i = 7, #ARGV do flat[#flat + 1] = ARGV[i] end
 redis.call('HSET', tkey, unpack(flat))
-if ARGV[6] == '1' then redis.call('SREM', P .. ':o:' .. cur[3] .. ':a', id) end
+if ARGV[6] == '1' then
+  redis.call('SREM', P .. ':o:' .. cur[3] .. ':a', id)
+  release(id)
+end
 publish(ARGV[5], id, to_table(redis.call('HGETALL', tkey)))
 return {'ok', now}
 """
@@ -265,6 +297,56 @@ return {out, vanished}
 """
 
 
+# ARGV: 3 lease ms. Renews this store's lease (only while it holds tasks).
+_RENEW = _PRELUDE + """
+if redis.call('EXISTS', P .. ':w:' .. ORIGIN) == 1 then
+  redis.call('ZADD', P .. ':lease', string.format('%.0f', tonumber(now_us()) + tonumber(ARGV[3]) * 1000), ORIGIN)
+else
+  redis.call('ZREM', P .. ':lease', ORIGIN)
+end
+return 1
+"""
+
+# ARGV: 3 batch size, 4 status message JSON, 5 error JSON. Fails the unfinished tasks
+# of every store whose lease expired (it stopped without finishing them: killed, or
+# cut off from Redis). Returns {fields of failed tasks, next lease expiry or ''}.
+_SWEEP = _PRELUDE + """
+local now = now_us()
+local dead = redis.call('ZRANGEBYSCORE', P .. ':lease', '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
+local failed = {}
+for _, holder in ipairs(dead) do
+  local wkey = P .. ':w:' .. holder
+  for _, id in ipairs(redis.call('SMEMBERS', wkey)) do
+    redis.call('HDEL', P .. ':h', id)
+    local tkey = P .. ':t:' .. id
+    local cur = redis.call('HMGET', tkey, 's', 'v', 'ot', 'd', 'w')
+    if cur[1] and (cur[1] == 'working' or cur[1] == 'input_required') and cur[5] == holder
+       and (cur[4] == '' or tonumber(cur[4]) > tonumber(now)) then
+      redis.call('HSET', tkey, 's', 'failed', 'sm', ARGV[4], 'e', ARGV[5], 'r', 'null', 'ir', 'null',
+                 'ia', 'null', 'u', now, 'v', string.format('%.0f', tonumber(cur[2]) + 1))
+      redis.call('SREM', P .. ':o:' .. cur[3] .. ':a', id)
+      local flat = redis.call('HGETALL', tkey)
+      publish('status', id, to_table(flat))
+      failed[#failed + 1] = flat
+    end
+  end
+  redis.call('DEL', wkey)
+  redis.call('ZREM', P .. ':lease', holder)
+end
+local nxt = redis.call('ZRANGE', P .. ':lease', 0, 0, 'WITHSCORES')
+return {failed, nxt[2] or ''}
+"""
+
+#: Status message of a task failed because the worker running it stopped.
+LEASE_MESSAGE = ("The worker running the task stopped (its lease expired); the task did not "
+                 "finish")
+#: The JSON-RPC error recorded on such a task (what ``tasks/result`` answers).
+LEASE_ERROR: Mapping[str, Any] = {
+    "code": INTERNAL_ERROR,
+    "message": "Internal error: the worker running the task stopped before it finished",
+}
+
+
 def _import_redis() -> Any:
     try:
         import redis
@@ -295,7 +377,8 @@ class RedisTaskStore(TaskStore):
     def __init__(self, redis: Any = "redis://127.0.0.1:6379/0",
                  limits: TaskLimits | None = None, *, prefix: str = DEFAULT_PREFIX,
                  expiry_grace_ms: int = 60_000, reap_batch: int = 256,
-                 subscribe_timeout: float = 10.0) -> None:
+                 subscribe_timeout: float = 10.0,
+                 lease_ms: int | None = DEFAULT_LEASE_MS) -> None:
         super().__init__(limits)
         module = _import_redis()
         self._errors = module.RedisError
@@ -312,6 +395,10 @@ class RedisTaskStore(TaskStore):
             raise ValueError("reap_batch must be positive")
         if not isinstance(expiry_grace_ms, int) or expiry_grace_ms < 0:
             raise ValueError("expiry_grace_ms must be a non-negative int")
+        if lease_ms is not None and (type(lease_ms) is not int or lease_ms < 300):
+            raise ValueError("lease_ms must be an int of at least 300, or None")
+        #: How long this store's unfinished tasks outlive its last lease renewal.
+        self.lease_ms = lease_ms
         self.prefix = prefix
         #: This store object's id (``i`` in event messages, to skip its own events).
         self.instance_id = new_task_id()
@@ -328,6 +415,8 @@ class RedisTaskStore(TaskStore):
         self._delete_script = r.register_script(_DELETE)
         self._reap_script = r.register_script(_REAP)
         self._list_script = r.register_script(_LIST)
+        self._renew_script = r.register_script(_RENEW)
+        self._sweep_script = r.register_script(_SWEEP)
 
         self._wait_lock = threading.Lock()
         self._waiters: dict[str, list[threading.Event]] = {}
@@ -339,6 +428,7 @@ class RedisTaskStore(TaskStore):
         self._closed = False
         self._subscriber: threading.Thread | None = None
         self._reaper: threading.Thread | None = None
+        self._heart: threading.Thread | None = None
         self._armed_us: int | None = None
         self._hint_us: int | None = None
         self._offset = 0.0  # Redis server clock minus ours, seconds (last seen)
@@ -365,7 +455,7 @@ class RedisTaskStore(TaskStore):
                 waiters = [w for lst in self._waiters.values() for w in lst]
                 self._waiters.clear()
             self._stop.set()
-            subscriber, reaper = self._subscriber, self._reaper
+            subscriber, reaper, heart = self._subscriber, self._reaper, self._heart
             self._cond.notify_all()
         _wake(waiters)
         current = threading.current_thread()
@@ -384,12 +474,18 @@ class RedisTaskStore(TaskStore):
                 subscriber.join()
         if reaper is not None and reaper is not current:
             reaper.join()
+        if heart is not None and heart is not current:
+            heart.join()
         if self._owns_client:
             self._redis.close()
 
     @property
     def closed(self) -> bool:
         return self._closed
+
+    def __bool__(self) -> bool:
+        """Always true: an empty store is still a store (and truth needs no round trip)."""
+        return True
 
     def __len__(self) -> int:
         """Tasks under this prefix (expired ones count until a reaper removes them)."""
@@ -421,6 +517,10 @@ class RedisTaskStore(TaskStore):
                 self._reaper = threading.Thread(target=self._reap_loop,
                                                 name="mcp-sync-task-reaper-redis", daemon=True)
                 self._reaper.start()
+            if self._heart is None and self.lease_ms is not None:
+                self._heart = threading.Thread(target=self._heartbeat_loop,
+                                               name="mcp-sync-task-lease-redis", daemon=True)
+                self._heart.start()
 
     # -- writes ----------------------------------------------------------------
 
@@ -439,7 +539,8 @@ class RedisTaskStore(TaskStore):
             reply = self._create_script(keys=self._keys, args=[
                 self.prefix, self.instance_id, task_id, _owner_tag(owner_json), owner_json,
                 method, _num(ttl), _num(poll_interval_ms), message_json,
-                _num(limits.max_tasks), _num(limits.max_active_per_owner), self._grace])
+                _num(limits.max_tasks), _num(limits.max_active_per_owner), self._grace,
+                _num(self.lease_ms)])
             outcome = _text(reply[0])
             if outcome == "ok":
                 break
@@ -676,6 +777,37 @@ class RedisTaskStore(TaskStore):
                 self._emit(record, TaskEvent.REMOVED)
         return server_now, next_us, _text(reply[2]) == "1", len(removed) + len(vanished)
 
+    def _sweep_once(self) -> int | None:
+        """Fail the unfinished tasks of stores whose lease expired; the next lease expiry."""
+        reply = self._sweep_script(keys=self._keys, args=[
+            self.prefix, self.instance_id, self._reap_batch, _dump(LEASE_MESSAGE),
+            _dump(LEASE_ERROR)])
+        failed = [_record(_fields(flat)) for flat in reply[0]]
+        if failed:
+            log.warning("Redis task store %s: %d unfinished task(s) of a stopped worker marked "
+                        "failed", self.prefix, len(failed))
+        for record in failed:
+            self._wake_task(record.task_id)
+        if self._listeners:
+            for record in failed:
+                self._emit(record, TaskEvent.STATUS)
+        next_text = _text(reply[1])
+        return int(float(next_text)) if next_text else None
+
+    def _heartbeat_loop(self) -> None:
+        """Renew this store's lease every third of ``lease_ms`` until :meth:`close`.
+
+        A timer, not a poll: the renewal is what tells the other workers this one is alive.
+        """
+        assert self.lease_ms is not None
+        interval = self.lease_ms / 3000
+        while not self._stop.wait(interval):
+            try:
+                self._renew_script(keys=self._keys, args=[self.prefix, self.instance_id,
+                                                         self.lease_ms])
+            except self._errors as exc:
+                log.warning("Redis task store: lease renewal failed (%s); retrying", exc)
+
     def _arm(self, deadline_us: int) -> None:
         """Tell the reaper about a deadline (it only wakes if that is sooner)."""
         with self._cond:
@@ -694,6 +826,9 @@ class RedisTaskStore(TaskStore):
             more = False
             try:
                 _, next_us, more, _ = self._reap_once(None)
+                lease_us = self._sweep_once()
+                if lease_us is not None:
+                    next_us = lease_us if next_us is None else min(next_us, lease_us)
                 failures = 0
             except self._errors as exc:
                 failures += 1
@@ -792,6 +927,9 @@ class RedisTaskStore(TaskStore):
             return
         if event == TaskEvent.CREATED and fields.get("d"):
             self._arm(int(fields["d"]))
+        if event == TaskEvent.CREATED and fields.get("w") and self.lease_ms is not None:
+            # Another worker holds a task now: check its lease when it would lapse.
+            self._arm(int((_wall() + self._offset) * 1e6) + 1000 * self.lease_ms)
         if self._listeners:
             self._emit(record, event)
 

@@ -318,6 +318,10 @@ class SQLiteTaskStore(TaskStore):
     def closed(self) -> bool:
         return self._closed
 
+    def __bool__(self) -> bool:
+        """Always true: an empty store is still a store (and truth needs no round trip)."""
+        return True
+
     def __len__(self) -> int:
         """Tasks in the table (expired ones count until the reaper removes them)."""
         with self._read() as db:

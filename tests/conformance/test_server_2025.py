@@ -70,15 +70,6 @@ class EverythingServer:
         return "".join(self.lines[-lines:])
 
 
-@pytest.fixture(scope="module")
-def everything_server():
-    assert EVERYTHING_SERVER.is_file(), f"{EVERYTHING_SERVER} is missing"
-    server = EverythingServer()
-    yield server
-    code = server.stop()
-    assert code == 0, f"the server did not shut down cleanly on SIGTERM (exit {code}):\n{server.output()}"
-
-
 def test_server_leg_2025_11_25(everything_server, tmp_path):
     run = harness.run_server(everything_server.url, suite="all", spec_version="2025-11-25",
                              expected_failures=EXPECTED_FAILURES, output_dir=tmp_path)

@@ -16,21 +16,11 @@ from pathlib import Path
 import pytest
 
 from tests.conformance import harness
-from tests.conformance.test_server_2025 import EVERYTHING_SERVER, EXPECTED_FAILURES as EXPECTED_FAILURES_2025
-from tests.conformance.test_server_2025 import EverythingServer
+from tests.conformance.test_server_2025 import EXPECTED_FAILURES as EXPECTED_FAILURES_2025
 
 pytestmark = pytest.mark.conformance
 
 EXPECTED_FAILURES = Path(__file__).with_name("expected-failures-server-2026.yml")
-
-
-@pytest.fixture(scope="module")
-def everything_server():
-    assert EVERYTHING_SERVER.is_file(), f"{EVERYTHING_SERVER} is missing"
-    server = EverythingServer()
-    yield server
-    code = server.stop()
-    assert code == 0, f"the server did not shut down cleanly on SIGTERM (exit {code}):\n{server.output()}"
 
 
 def test_server_leg_2026_07_28(everything_server, tmp_path):

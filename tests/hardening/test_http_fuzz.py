@@ -285,9 +285,6 @@ def test_http_endpoint_fuzz(target, req):
     assert target.trap.problems() == []
 
 
-@pytest.mark.xfail(strict=True, reason="found by this fuzzer: mcp_sync.protocol.versions.is_modern() compares "
-                   "strings, so a garbage MCP-Protocol-Version sorting after '2026-07-28' ('x0', '9') is taken "
-                   "for the 2026 protocol instead of getting 400; remove this mark once it is fixed")
 @pytest.mark.parametrize("method", ["POST", "GET", "DELETE"])
 def test_garbage_protocol_version_is_400(target, method):
     req = {"method": method, "path": "/mcp", "host": f"127.0.0.1:{PORT}", "origin": None,

@@ -7,9 +7,7 @@
 * ``legacy``: 2025-11-25 and older only (modern requests get -32022 listing the legacy versions);
 * ``modern``: 2026-07-28 only.
 
-TODO(server era option): :func:`restrict` reaches into ``server._modern.versions`` and
-``server.legacy_versions`` because :class:`mcp_sync.Server` has no public option to
-restrict eras yet; switch to it once the server side adds one.
+The modes are made with the public ``Server(eras=...)`` option.
 """
 
 from __future__ import annotations
@@ -20,20 +18,13 @@ from mcp_sync import Context, Server
 
 NAME_FORM = {"type": "object", "properties": {"name": {"type": "string", "default": "Ada"}}}
 MODES = ("dual", "legacy", "modern")
-
-
-def restrict(server: Server, mode: str) -> Server:
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}")
-    if mode == "legacy":
-        server._modern.versions = ()
-    elif mode == "modern":
-        server.legacy_versions = ()
-    return server
+ERAS = {"dual": ("legacy", "modern"), "legacy": ("legacy",), "modern": ("modern",)}
 
 
 def build(mode: str = "dual") -> Server:
-    server = Server("era-test", version="4.0")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    server = Server("era-test", version="4.0", eras=ERAS[mode])
 
     @server.tool()
     def plain(text: str = "hi") -> str:
@@ -80,7 +71,7 @@ def build(mode: str = "dual") -> Server:
         """A resource one can subscribe to."""
         return "watched"
 
-    return restrict(server, mode)
+    return server
 
 
 if __name__ == "__main__":

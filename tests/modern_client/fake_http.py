@@ -119,10 +119,10 @@ class FakeModernHttpApp:
 
 
 class FakeModernHttp:
-    """``with FakeModernHttp(**core_options) as fake: fake.url, fake.core, fake.app``."""
+    """``with FakeModernHttp(**core_options) as fake: fake.url, fake.core, fake.app`` (or ``core=`` a core)."""
 
-    def __init__(self, **core_options: Any) -> None:
-        self.core = FakeModernCore(**core_options)
+    def __init__(self, core: FakeModernCore | None = None, **core_options: Any) -> None:
+        self.core = core if core is not None else FakeModernCore(**core_options)
         self.app = FakeModernHttpApp(self.core)
         self.handle = HttpServerHandle(self.app, "127.0.0.1", 0, name="fake-modern-http")  # type: ignore[arg-type]
         self.url = self.handle.url

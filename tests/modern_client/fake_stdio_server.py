@@ -7,6 +7,7 @@ Modes:
 * ``modern-reject-first``: the first request gets -32022 listing 2026-07-28.
 * ``modern-ignore-first-discover``: the first ``server/discover`` gets no answer at all (a modern
   server slow to come up, as far as a probe can tell).
+* ``modern-tasks``: the fake with the tasks extension (:mod:`tests.modern_client.fake_tasks`).
 * ``modern-future``: every request gets -32022 listing only a version nobody speaks.
 * ``legacy``: a 2025-11-25 server; requests before ``initialize`` get -32600.
 * ``legacy-silent``: the same, but requests before ``initialize`` get no answer.
@@ -84,7 +85,11 @@ def legacy(message: dict, state: dict, silent: bool) -> None:
 def main() -> int:
     mode = sys.argv[1] if len(sys.argv) > 1 else "modern"
     core = None
-    if mode.startswith("modern"):
+    if mode == "modern-tasks":
+        from tests.modern_client.fake_tasks import FakeTasksCore
+
+        core = FakeTasksCore(poll_interval_ms=30)
+    elif mode.startswith("modern"):
         core = FakeModernCore(reject_first=mode == "modern-reject-first",
                               ignore_first_discover=mode == "modern-ignore-first-discover")
     state: dict = {}

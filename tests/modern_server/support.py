@@ -57,6 +57,9 @@ _NOTIFICATIONS = {
     "notifications/subscriptions/acknowledged": "SubscriptionsAcknowledgedNotification",
     "notifications/cancelled": "CancelledNotification",
 }
+#: Tasks extension (``ext-tasks`` schema): results by the method they answer, and its notification.
+TASKS_EXT = "io.modelcontextprotocol/tasks"
+_TASK_RESULTS = {"tasks/get": "GetTaskResult", "tasks/update": "UpdateTaskResult", "tasks/cancel": "CancelTaskResult"}
 _ERRORS = {-32020: "HeaderMismatchError", -32021: "MissingRequiredClientCapabilityError",
            -32022: "UnsupportedProtocolVersionError"}
 
@@ -78,6 +81,9 @@ def check_message(message: Any, method: str | None) -> None:
     if "method" in message:
         assert "id" not in message, f"the server sent a request in 2026-07-28: {message}"
         validate(V, "JSONRPCNotification", message)
+        if message["method"] == "notifications/tasks":
+            validate("ext-tasks", "TaskStatusNotification", message)
+            return
         name = _NOTIFICATIONS.get(message["method"])
         assert name is not None, f"unexpected notification {message['method']}"
         validate(V, name, message)
@@ -92,6 +98,16 @@ def check_message(message: Any, method: str | None) -> None:
     result = message["result"]
     if result.get("resultType") == "input_required":
         validate(V, "InputRequiredResult", result)
+    elif result.get("resultType") == "task":
+        assert method == "tools/call", f"a task handle answered {method}"
+        validate("ext-tasks", "CreateTaskResult", result)
+        for legacy in ("ttl", "pollInterval", "requestState", "task", "result", "error", "inputRequests"):
+            assert legacy not in result, f"CreateTaskResult carries {legacy!r}: {result}"
+    elif method in _TASK_RESULTS:
+        validate("ext-tasks", _TASK_RESULTS[method], result)
+        assert "requestState" not in result, result
+        if method == "tasks/get" and "result" in result:
+            validate(V, "CallToolResult", result["result"])  # the original result, whole
     elif method in _RESULTS:
         validate(V, _RESULTS[method], result)
     else:

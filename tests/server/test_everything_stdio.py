@@ -21,7 +21,10 @@ TOOLS = ["test_simple_text", "test_image_content", "test_audio_content", "test_e
          "test_input_required_result_sampling", "test_input_required_result_list_roots",
          "test_input_required_result_request_state", "test_input_required_result_multiple_inputs",
          "test_input_required_result_multi_round", "test_input_required_result_tampered_state",
-         "test_input_required_result_capabilities"]
+         "test_input_required_result_capabilities",
+         # tasks extension fixtures (task tools also take part in 2025-11-25 task-augmented calls)
+         "greet", "slow_compute", "failing_job", "protocol_error_job", "confirm_delete", "multi_input",
+         "test_tool_with_task"]
 
 
 def sampling(params):
@@ -57,7 +60,8 @@ def client():
 def test_lists_and_capabilities(client):
     caps = to_wire(client.server_capabilities)
     assert caps == {"tools": {"listChanged": True}, "prompts": {"listChanged": True},
-                    "resources": {"subscribe": True, "listChanged": True}, "completions": {}, "logging": {}}
+                    "resources": {"subscribe": True, "listChanged": True}, "completions": {}, "logging": {},
+                    "tasks": {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}}
     tools = client.request("tools/list", {})["tools"]
     assert [t["name"] for t in tools] == TOOLS
     assert all(t.get("description") for t in tools)

@@ -367,3 +367,51 @@ def test_owner_type_is_checked(make_store):
     with pytest.raises(TypeError):
         store.set_result(rec.task_id, "completed", result={"x": object()})
     assert store.get(rec.task_id, "o").status == "working"
+
+
+# -- leases: a worker killed mid-task ----------------------------------------------------------
+
+HOLDER = Path(__file__).with_name("_redis_holder.py")
+
+
+def test_tasks_of_a_killed_worker_fail_when_its_lease_lapses(make_store, redis_server, redis_client,
+                                                             prefix):
+    from mcp_sync.tasks.redis_store import LEASE_ERROR, LEASE_MESSAGE
+
+    survivor = make_store(lease_ms=600).start()
+    mine = survivor.create("o", "tools/call", ttl_ms=600_000)  # held by a live store: never failed
+    heard: list[tuple[str, str]] = []
+    survivor.add_listener(lambda record, event: heard.append((event, record.status)))
+    child = subprocess.Popen([sys.executable, str(HOLDER), redis_server.url, prefix, "600", "3"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline()  # type: ignore[union-attr]
+        ids = json.loads(line)["ids"]
+        assert survivor.get(ids[-1], "o").status == "input_required"
+        with ThreadPoolExecutor(3, thread_name_prefix="test-wait") as pool:
+            waits = [pool.submit(survivor.wait_for, task_id, "o", lambda r: r.is_terminal, timeout=30)
+                     for task_id in ids]
+            time.sleep(1.0)  # well past one lease: the child renews it, nothing fails
+            assert not any(w.done() for w in waits)
+            killed_at = time.monotonic()
+            child.kill()  # SIGKILL: no clean-up of any kind
+            child.wait(10)
+            records = [w.result(timeout=30) for w in waits]
+        elapsed = time.monotonic() - killed_at
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+        child.stdout.close()  # type: ignore[union-attr]
+        child.stdin.close()  # type: ignore[union-attr]
+    assert elapsed < 0.6 + 5.0, elapsed  # one lease and a little: a deadline wake-up, not a TTL
+    for record in records:
+        assert record.status == "failed"
+        assert record.status_message == LEASE_MESSAGE
+        assert record.error == dict(LEASE_ERROR)
+        assert record.input_requests is None
+    assert survivor.get(mine.task_id, "o").status == "working"
+    assert heard.count(("status", "failed")) == 3
+    assert not redis_client.exists(f"{prefix}:lease") or redis_client.zcard(f"{prefix}:lease") == 1
+    survivor.set_result(mine.task_id, "completed", result=OK)
+    assert redis_client.zcard(f"{prefix}:lease") == 0  # nothing held: no lease left behind

@@ -1,0 +1,136 @@
+"""A real redis-server and a real ``gunicorn -k gthread -w 4`` serving tests/deploy/app.py.
+
+Redis is required here: a missing redis-server or redis-py is a failure under
+``MCP_SYNC_REQUIRE_REDIS=1`` and a skip otherwise (as in tests/stores).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+from requests.adapters import HTTPAdapter
+
+from tests.stores.conftest import RedisServer, _redis_unavailable
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKERS = 4
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    reason = _redis_unavailable()
+    if reason is not None:
+        if os.environ.get("MCP_SYNC_REQUIRE_REDIS"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    directory = Path(tempfile.mkdtemp(prefix="mcp-sync-deploy-redis-"))
+    server = RedisServer(shutil.which("redis-server"), directory).start()  # type: ignore[arg-type]
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+class Gunicorn4:
+    """gunicorn with 4 gthread workers on a loopback socket bound before it starts (``fd://``)."""
+
+    def __init__(self, redis_url: str, log_path: Path) -> None:
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(128)
+        listener.set_inheritable(True)
+        self.port = listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/mcp"
+        self.log_path = log_path
+        self.prefix = "deploy:" + secrets.token_hex(6)
+        env = dict(os.environ, MCP_SYNC_DEPLOY_REDIS=redis_url, MCP_SYNC_DEPLOY_PREFIX=self.prefix,
+                   MCP_SYNC_DEPLOY_SECRET=secrets.token_hex(16), MCP_SYNC_DEPLOY_LEASE_MS="1000")
+        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        with open(log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "16", "-w", str(WORKERS),
+                 "--keep-alive", "300", "-b", f"fd://{listener.fileno()}", "--graceful-timeout", "5",
+                 "--log-level", "warning", "tests.deploy.app:app"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, pass_fds=(listener.fileno(),))
+        listener.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.log()
+
+
+@pytest.fixture(scope="module")
+def gunicorn4(redis_url, tmp_path_factory):
+    server = Gunicorn4(redis_url, tmp_path_factory.mktemp("deploy") / "gunicorn.log")
+    try:
+        yield server
+    finally:
+        log = server.stop()
+    assert "Traceback" not in log, log
+
+
+class Pinned:
+    """One keep-alive HTTP connection, and the pid of the worker that accepted it.
+
+    Every response is checked to come from that same worker (``X-Worker-Pid``).
+    """
+
+    def __init__(self, http: requests.Session, pid: int) -> None:
+        self.http = http
+        self.pid = pid
+
+    def send(self, method: str, url: str, **kwargs) -> requests.Response:
+        response = self.http.request(method, url, timeout=kwargs.pop("timeout", 30), **kwargs)
+        assert int(response.headers["X-Worker-Pid"]) == self.pid, "the connection moved to another worker"
+        return response
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def pin_connections(url: str, per_worker: int, attempts: int = 400) -> dict[int, list[Pinned]]:
+    """Open connections until each of the 4 workers holds ``per_worker`` of them (the kernel
+    hands each new connection to whichever worker accepts first)."""
+    pinned: dict[int, list[Pinned]] = {}
+    spare: list[requests.Session] = []
+    lock = threading.Lock()
+    for _ in range(attempts):
+        http = requests.Session()
+        http.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=1))
+        # A request every worker answers at once without a session: 405 for a bad method.
+        response = http.request("PUT", url, timeout=30)
+        pid = int(response.headers["X-Worker-Pid"])
+        with lock:
+            mine = pinned.setdefault(pid, [])
+            if len(mine) < per_worker:
+                mine.append(Pinned(http, pid))
+            else:
+                spare.append(http)
+        if len(pinned) == WORKERS and all(len(v) >= per_worker for v in pinned.values()):
+            break
+    for http in spare:
+        http.close()
+    assert len(pinned) == WORKERS and all(len(v) >= per_worker for v in pinned.values()), (
+        f"could not reach every worker: {[(pid, len(v)) for pid, v in pinned.items()]}")
+    return pinned
