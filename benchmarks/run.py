@@ -9,7 +9,8 @@ else the newest 2.x) runs from its own virtual environment,
 benchmarks/.venv-official, created on first use; ``--skip-official`` leaves it
 out. All servers listen on 127.0.0.1 only; every measurement is bounded in
 count and time. ``--profile`` also profiles our stdio echo server (cProfile,
-all threads) and prints the top functions.
+all threads) under sequential echo calls and under task create+result jobs,
+and prints the top functions.
 """
 
 from __future__ import annotations
@@ -63,6 +64,31 @@ FULL = dict(calls=20_000, seconds=5.0, inflight=16, http_calls=5_000, http_secon
             spawn_runs=10, import_runs=10, tasks=100_000, tasks_seconds=90.0, pages=1000, warmup=200)
 QUICK = dict(calls=200, seconds=2.0, inflight=16, http_calls=50, http_seconds=2.0, rounds=1,
              spawn_runs=2, import_runs=2, tasks=300, tasks_seconds=10.0, pages=5, warmup=20)
+
+
+def compile_package() -> int:
+    """Bring mcp_sync's ``__pycache__`` up to date; how many modules were stale.
+
+    A checkout being edited (or an environment with PYTHONDONTWRITEBYTECODE set,
+    which this machine has) leaves stale or no bytecode, and then every spawned
+    server compiles those modules again: tens of milliseconds of start-up that an
+    installed package (pip compiles at install) never pays. py_compile writes
+    even when PYTHONDONTWRITEBYTECODE is set.
+    """
+    import importlib.util
+    import py_compile
+
+    stale = 0
+    for source in sorted((BENCH.parent / "mcp_sync").rglob("*.py")):
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        try:
+            if cached.exists() and cached.stat().st_mtime >= source.stat().st_mtime:
+                continue
+            py_compile.compile(str(source), cfile=str(cached), doraise=True)
+            stale += 1
+        except (OSError, py_compile.PyCompileError):
+            pass  # measured as it is
+    return stale
 
 
 def clean_env() -> dict[str, str]:
@@ -178,20 +204,27 @@ WAITS = ("'get' of '_queue.SimpleQueue'", "'acquire' of '_thread.lock'", "'readl
          "<built-in method posix.eventfd_read>", "<built-in method posix.read>")
 
 
-def profile_ours(calls: int, top: int = 10) -> str:
+def profile_ours(calls: int, top: int = 10, *, tasks: bool = False, inflight: int = 16) -> str:
     """cProfile our stdio echo server (all threads) under ``calls`` sequential echo calls.
 
-    Reports the time spent in blocking primitives (idle threads, handoffs) apart
-    from the top ``top`` functions by own time among the rest.
+    With ``tasks``: under ``calls`` task-augmented echo calls (create, then
+    ``tasks/result``), ``inflight`` at a time, as the tasks throughput target
+    measures them. Reports the time spent in blocking primitives (idle threads,
+    handoffs) apart from the top ``top`` functions by own time among the rest.
     """
     import pstats
 
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "echo.pstats")
-        with loadgen.StdioPeer([PY, str(BENCH / "echo_server.py"), "stdio", "--profile", out],
-                               env=clean_env()) as peer:
+        argv = [PY, str(BENCH / "echo_server.py"), "stdio"] + (["--tasks"] if tasks else []) + ["--profile", out]
+        with loadgen.StdioPeer(argv, env=clean_env()) as peer:
             peer.initialize()
-            load = loadgen.echo_sequential(peer, calls, 30.0, warmup=0)
+            if tasks:
+                load = loadgen.run_pipelined(peer, calls, inflight, 60.0,
+                                             lambda i: loadgen.task_job(i, lambda: 3_600_000),
+                                             mode="task create+result")
+            else:
+                load = loadgen.echo_sequential(peer, calls, 30.0, warmup=0)
         if not os.path.exists(out):
             return "profile: the server wrote no profile\n"
         stats = pstats.Stats(out).stats  # type: ignore[attr-defined]
@@ -201,11 +234,12 @@ def profile_ours(calls: int, top: int = 10) -> str:
     work = sorted((r for r in rows if r not in waits), reverse=True)
     total_work = sum(r[0] for r in work)
     n = load["calls"]
-    lines = [f"{n:,} sequential calls at {load['calls_per_s']:,.0f} calls/s under the profiler; "
-             f"own time outside blocking primitives {total_work:.2f} s = {total_work / n * 1e6:.0f} us/call",
+    what = f"{inflight} in flight task create+result jobs" if tasks else "sequential calls"
+    lines = [f"{n:,} {what} at {load['calls_per_s']:,.0f}/s under the profiler; "
+             f"own time outside blocking primitives {total_work:.2f} s = {total_work / n * 1e6:.0f} us/job",
              "blocking primitives (idle threads and thread handoffs), total seconds across threads: "
              + ", ".join(f"{name} {tt:.2f}" for tt, _nc, name in sorted(waits, reverse=True)[:4]),
-             f"{'own s':>8s} {'us/call':>8s} {'calls':>9s}  function"]
+             f"{'own s':>8s} {'us/job':>8s} {'calls':>9s}  function"]
     for tt, nc, name in work[:top]:
         lines.append(f"{tt:8.3f} {tt / n * 1e6:8.1f} {nc:9,d}  {name}")
     return "\n".join(lines) + "\n"
@@ -346,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(f"... {message}", file=sys.stderr, flush=True)
 
+    stale = compile_package()
+    if stale:
+        log(f"compiled {stale} stale bytecode files of mcp_sync (servers start as an installed package does)")
     load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
     official, official_note = (None, "skipped") if args.skip_official else official_python(log)
     impls = implementations(official, tasks=not args.skip_tasks)
@@ -357,7 +394,12 @@ def main(argv: list[str] | None = None) -> int:
         log(f"tasks ({cfg['tasks']:,})")
         tasks = loadgen.tasks_bench(impls["ours"]["tasks"], cfg["tasks"], inflight=cfg["inflight"],
                                     max_seconds=cfg["tasks_seconds"], pages=cfg["pages"], env=clean_env())
-    profile = profile_ours(cfg["calls"]) if args.profile else None
+    profile = None
+    if args.profile:
+        profile = ("our stdio echo server, sequential echo:\n" + profile_ours(cfg["calls"]))
+        if impls["ours"]["tasks"]:
+            profile += ("\nour stdio echo server --tasks, task create+result:\n"
+                        + profile_ours(min(cfg["tasks"], 10_000), tasks=True, inflight=cfg["inflight"]))
     info = results["ours"].get("server_info") or {}
     meta = {
         "when": datetime.datetime.now().isoformat(timespec="seconds"),
@@ -369,7 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     verdicts = judge(results, imports, tasks, cfg)
     print(report(results, verdicts, meta))
     if profile:
-        print("\nour stdio echo server, cProfile of all threads, top by own time:\n" + profile)
+        print("\ncProfile of all threads, top by own time (wall time: includes waiting for the GIL):\n"
+              + profile)
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"meta": meta, "config": cfg, "results": results, "import_time": imports,

@@ -489,8 +489,10 @@ class Server:
     def serve(self, transport: Transport, *, name: str | None = None) -> ServerConnection:
         """Serve one connection on ``transport`` in the background; return it."""
         connection = ServerConnection(self, transport, name=name or f"mcp-server-{self.name}")
-        if MODERN_ERA in self.eras:  # the engine would answer every ping, but a 2026-07-28 one is a removed
-            connection.session.answer_ping = False  # method (-32601): route it like any request
+        if MODERN_ERA in self.eras:  # the engine answers pings on its reader thread, but a 2026-07-28 one
+            modern = self._modern  # is a removed method (-32601): let those through to the dispatcher
+            connection.session.answer_ping = (
+                (lambda params: not modern.routes("ping", params)) if LEGACY_ERA in self.eras else False)
         with self._lock:
             self._connections.add(connection)
         return connection.start()

@@ -6,7 +6,6 @@ import collections
 import io
 import json
 import os
-import subprocess
 import sys
 import threading
 from typing import Any, BinaryIO, Callable, Mapping, Sequence, TextIO, Union
@@ -61,6 +60,8 @@ class StdioClientTransport(StreamTransport):
         #: Key of this server in an era cache (:mod:`mcp_sync.client.era`): command line, directory, extra env.
         self.era_key = "stdio:" + json.dumps([argv, os.fspath(cwd) if cwd is not None else os.getcwd(),
                                               sorted((env or {}).items()), inherit_env])
+        import subprocess  # here: a server (stdin/stdout only) never loads it (~7 ms of start-up)
+
         try:
             self.process = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -108,6 +109,8 @@ class StdioClientTransport(StreamTransport):
             return "\n".join(self._tail)
 
     def closed_error(self) -> ConnectionClosed:
+        import subprocess
+
         try:
             code = self.process.wait(timeout=0.5)
         except subprocess.TimeoutExpired:
@@ -123,6 +126,8 @@ class StdioClientTransport(StreamTransport):
                 return
             self._ended = True
         super().close()  # closes the child's stdin: a well-behaved server exits
+        import subprocess
+
         process = self.process
         try:
             process.wait(timeout=EXIT_GRACE)

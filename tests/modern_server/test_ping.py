@@ -35,3 +35,30 @@ def test_a_legacy_ping_over_http_still_works(http_server):
         [line[5:] for line in ping.text.splitlines() if line.startswith("data:") and line[5:].strip()][-1])
     assert body == {"jsonrpc": "2.0", "id": 2, "result": {}}
     requests.delete(http_server.url, headers=headers, timeout=20)
+
+
+def test_a_legacy_ping_is_answered_even_when_every_request_slot_is_busy():
+    """The engine answers legacy pings itself on a dual-era server: a full session still answers them."""
+    import threading
+
+    from mcp_sync import Client, Server
+    from mcp_sync.limits import Limits
+
+    server = Server("busy", limits=Limits(max_in_flight=1))
+    release = threading.Event()
+    entered = threading.Event()
+
+    @server.tool()
+    def hold() -> str:
+        entered.set()
+        release.wait(30)
+        return "released"
+
+    with Client.connect(server, protocol_version="2025-11-25") as client:
+        held = client.nowait.call_tool("hold")
+        assert entered.wait(10)
+        try:
+            client.ping(timeout=5)  # not queued behind hold(), not refused as "server busy"
+        finally:
+            release.set()
+        assert held.result(10).content[0].text == "released"
