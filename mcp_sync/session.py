@@ -110,7 +110,7 @@ class IncomingRequest:
     """
 
     __slots__ = ("session", "id", "method", "params", "_cancelled", "cancel_reason", "in_batch",
-                 "extra")
+                 "extra", "_after")
 
     def __init__(self, session: "Session", id: RequestId, method: str, params: dict | None,
                  in_batch: bool = False) -> None:
@@ -123,6 +123,23 @@ class IncomingRequest:
         self.in_batch = in_batch
         #: Per-request data the role or transport attaches (auth subject, HTTP headers...).
         self.extra: dict[str, Any] = {}
+        self._after: list[Callable[[], None]] | None = None
+
+    def after_response(self, fn: Callable[[], None]) -> bool:
+        """Run ``fn()`` on this request's worker thread once its response has been sent.
+
+        For the handler, while it runs (on its own thread): work that must follow
+        the answer (a task's work after its ``CreateTaskResult``) without a hand-off
+        to another thread. While ``fn`` runs the worker does not count against the
+        session's ``max_workers``: other requests get other workers. ``fn`` runs
+        even if the response could not be sent. Returns False, and keeps nothing,
+        when the request is not handled by a session worker or was answered already.
+        """
+        after = self._after
+        if after is None:
+            return False
+        after.append(fn)
+        return True
 
     @property
     def cancelled(self) -> Signal:
@@ -221,8 +238,10 @@ class _WorkerPool:
         self._work: collections.deque[tuple[Callable, tuple]] = collections.deque()
         self._idle: list[Callable[[], Any]] = []  # how to wake each idle worker (most recent last)
         self._waking = 0  # idle workers told to wake up and not yet back for work
+        self._detached = 0  # workers running work out of the pool's count (run_detached)
         #: Every thread started (ThreadPoolExecutor's attribute name; close() joins them).
         self._threads: set[threading.Thread] = set()
+        self._retired: list[threading.Thread] = []  # workers that left (over the limit): joined too
         self._shutdown = False
         _LIVE_POOLS.add(self)
 
@@ -231,29 +250,52 @@ class _WorkerPool:
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new work after shutdown")
-            work = self._work
-            work.append((fn, args))
-            idle = self._idle
-            if idle and self._waking == 0 and len(self._threads) == len(idle):  # nobody else will take it
-                self._waking += 1
-                wake = idle.pop()
-            else:
-                # A worker waking up or busy takes it when it comes back for work; if none does within
-                # SPAWN_DELAY (all blocked), the spawner wakes idle workers or starts new ones for it.
-                if len(work) > self._waking and (idle or len(self._threads) < self._max):
-                    if not self._threads:
-                        self._start_worker()
-                    elif self._spawn_due is None:  # busy workers may take it first: decide in a moment
-                        self._spawn_due = time.monotonic() + SPAWN_DELAY
-                        self._taken_then = self._taken
-                        if self._spawner is None:
-                            self._spawner = threading.Thread(target=self._spawn_later,
-                                                             name=f"{self._prefix}-spawner")
-                            self._spawner.start()
-                        else:
-                            self._spawn_cond.notify()
-                return
-        wake()  # off the lock: a descriptor write releases the GIL
+            self._work.append((fn, args))
+            wake = self._dispatch_locked()
+        if wake is not None:
+            wake()  # off the lock: a descriptor write releases the GIL
+
+    def _dispatch_locked(self) -> Callable[[], Any] | None:
+        """Queued work: the idle worker to wake now, or None (arming the spawner if needed)."""
+        work = self._work
+        idle = self._idle
+        members = len(self._threads) - self._detached
+        if idle and self._waking == 0 and members == len(idle):  # nobody else will take it
+            self._waking += 1
+            return idle.pop()
+        # A worker waking up or busy takes it when it comes back for work; if none does within
+        # SPAWN_DELAY (all blocked), the spawner wakes idle workers or starts new ones for it.
+        if len(work) > self._waking and (idle or members < self._max):
+            if members == 0:
+                self._start_worker()
+            elif self._spawn_due is None:  # busy workers may take it first: decide in a moment
+                self._spawn_due = time.monotonic() + SPAWN_DELAY
+                self._taken_then = self._taken
+                if self._spawner is None:
+                    self._spawner = threading.Thread(target=self._spawn_later,
+                                                     name=f"{self._prefix}-spawner")
+                    self._spawner.start()
+                else:
+                    self._spawn_cond.notify()
+        return None
+
+    def run_detached(self, fn: Callable[[], Any]) -> None:
+        """On a worker: run ``fn()`` out of the pool's count (another worker may start meanwhile).
+
+        The worker rejoins the pool afterwards, or leaves if the pool has filled up.
+        """
+        with self._lock:
+            self._detached += 1
+            wake = self._dispatch_locked() if self._work and not self._shutdown else None
+        if wake is not None:
+            wake()
+        try:
+            fn()
+        except BaseException:  # what we run catches its own errors; never lose a worker
+            log.exception("work after a response failed")
+        finally:
+            with self._lock:
+                self._detached -= 1
 
     def _start_worker(self) -> None:  # with the lock held
         thread = threading.Thread(target=self._run, name=f"{self._prefix}_{len(self._threads)}")
@@ -275,7 +317,8 @@ class _WorkerPool:
                 self._spawn_due = None
                 waiting = len(self._work) - self._waking
                 idle = self._idle
-                if waiting <= 0 or (not idle and len(self._threads) >= self._max):
+                members = len(self._threads) - self._detached
+                if waiting <= 0 or (not idle and members >= self._max):
                     continue
                 if self._taken != self._taken_then:  # the workers are getting through it: look again later
                     self._spawn_due = time.monotonic() + SPAWN_DELAY
@@ -285,13 +328,14 @@ class _WorkerPool:
                     self._waking += 1
                     waiting -= 1
                     idle.pop()()
-                for _ in range(min(waiting, self._max - len(self._threads))):  # then more workers
+                for _ in range(min(waiting, self._max - members)):  # then more workers
                     self._start_worker()
 
     def threads(self) -> list[threading.Thread]:
         """Every thread this pool started (the workers and the spawner), for joining."""
         with self._lock:
             threads = list(self._threads)
+            threads.extend(self._retired)
             if self._spawner is not None:
                 threads.append(self._spawner)
         return threads
@@ -310,6 +354,12 @@ class _WorkerPool:
                         fn, args = work.popleft()
                         self._taken += 1
                     elif self._shutdown:
+                        return
+                    elif len(self._threads) - self._detached > self._max:  # over the limit after run_detached
+                        me = threading.current_thread()
+                        self._threads.discard(me)
+                        self._retired = [t for t in self._retired if t.is_alive()]
+                        self._retired.append(me)
                         return
                     else:
                         idle.append(wake)
@@ -883,6 +933,15 @@ class Session:
                     self._idle.notify_all()
 
     def _run_request(self, request: IncomingRequest, collector: _BatchCollector | None) -> None:
+        request._after = after = []
+        try:
+            self._answer_request(request, collector)
+        finally:
+            request._after = None
+            for fn in after:  # after the response (or its failure): on this thread, out of the pool's count
+                self._workers.run_detached(fn)
+
+    def _answer_request(self, request: IncomingRequest, collector: _BatchCollector | None) -> None:
         try:
             result = self._on_request(request)
             response = jsonrpc.result(request.id, result)

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, Mapping
 from ..errors import INVALID_REQUEST, ConnectionClosed, McpError
 from ..protocol.jsonrpc import ErrorResponse, Notification, Request, Response, dumps
 from ..transports.base import Transport
-from .shared_sessions import related_task
-from .streams import KEPT_FINISHED_STREAMS, Stream
+from .shared_sessions import RedisEventStore, related_task, response_ends_stream, shared_stream_id, stream_of_session
+from .sse import SSE_HEADERS
+from .streams import KEPT_FINISHED_STREAMS, Attachment, FollowedSseBody, SseBody, Stream, _Item
 
 if TYPE_CHECKING:
     from ..server.connection import ServerConnection
@@ -90,9 +91,8 @@ class HttpRequestContext:
 
 def _runs_tasks(connection: "ServerConnection") -> bool:
     """Whether tasks bound to this connection are unfinished (closing it would cancel them)."""
-    tasks = getattr(connection.server, "tasks", None)
-    state = getattr(tasks, "_connections", {}).get(connection)
-    return bool(getattr(state, "tasks", None))
+    runs = getattr(getattr(connection.server, "tasks", None), "runs_tasks", None)
+    return bool(runs is not None and runs(connection))
 
 
 class StreamBudget:
@@ -151,6 +151,8 @@ class HttpSession(Transport):
         #: Shared sessions: task id -> stream id of a tasks/result pending here.
         self._task_streams: dict[str, str] = {}
         self._synced: tuple[Any, Any] = (None, frozenset())
+        #: Shared sessions: (stream id, seq) of another worker's GET stream this worker is taking over.
+        self._claim: tuple[str, int] | None = None
         self._lock = threading.Lock()
         self._by_request: dict[Any, Stream] = {}
         self._early_cancels: collections.OrderedDict[Any, Any] = collections.OrderedDict()
@@ -171,8 +173,8 @@ class HttpSession(Transport):
     def _make_stream(self, kind: str, request_ids: tuple = (), json_mode: bool = False) -> Stream:
         stream_id = secrets.token_hex(8)
         on_attach = None
-        if self.shared is not None:  # the kind shows in the id: another worker tells them apart
-            stream_id = ("g" if kind == "standalone" else "r") + stream_id
+        if self.shared is not None:  # the kind and the session show in the id: another worker checks both
+            stream_id = shared_stream_id(self.id, kind)  # type: ignore[arg-type]
             if kind == "standalone":
                 on_attach = self._standalone_attached
         stream = Stream(stream_id, kind=kind, request_ids=request_ids, json_mode=json_mode,
@@ -213,18 +215,22 @@ class HttpSession(Transport):
     def closed(self) -> bool:
         return self._closed
 
-    def standalone_listening(self) -> bool:
+    def standalone_listening(self, task_id: str | None = None) -> bool:
         """Whether a client is connected to the GET stream now (a message sent there arrives at once).
 
-        For a shared session: on this worker, or on another one (or a ``tasks/result``
-        stream waits on another one), which this worker then publishes to.
+        For a shared session: on this worker, or on another one (or, for a message
+        of ``task_id``, a ``tasks/result`` of that task waits on another one), which
+        this worker then publishes to.
         """
         standalone = self.standalone
         if self._closed:
             return False
         if standalone is not None and standalone.attached:
             return True
-        return self.shared is not None and (self._remote_listener is not None or bool(self._remote_waiters))
+        if self.shared is None:
+            return False
+        with self._lock:
+            return self._remote_listener is not None or (task_id is not None and task_id in self._remote_waiters)
 
     def open_request_stream(self, request_ids: tuple, json_mode: bool) -> Stream | None:
         """A new stream for the request(s) of one POST; None if an id is already in flight."""
@@ -290,8 +296,10 @@ class HttpSession(Transport):
         if shared is not None:
             if final:
                 self._response_sent(stream)
-            elif stream is self.standalone and stream is not None and not stream.attached:
-                if self._send_remote(message, data):
+            elif stream is self.standalone and stream is not None:
+                # a pending tasks/result of the message's task comes first (here or on another worker),
+                # then the GET stream (here or on another worker)
+                if self._send_remote(message, data, waiters_only=stream.attached):
                     return
         if stream is not None and stream.push(data, final):
             return
@@ -341,17 +349,33 @@ class HttpSession(Transport):
                 return {**message, "params": {**params, "requestId": f"{tag}.{rid}"}}
         return message
 
-    def _send_remote(self, message: dict, data: str) -> bool:
-        """Publish a message for the client to the worker that can deliver it now; False if none."""
+    def _send_remote(self, message: dict, data: str, waiters_only: bool = False) -> bool:
+        """Publish a message for the client to the worker that can deliver it now; False if none.
+
+        ``waiters_only``: only to a pending ``tasks/result`` of the message's task.
+        """
         shared = self.shared
         task_id = related_task(message)
         with self._lock:
             waiter = self._remote_waiters.get(task_id) if task_id is not None else None
-            listener = self._remote_listener
+            listener = None if waiters_only else self._remote_listener
         if waiter is not None and shared.send_to(waiter[0], {"k": "push", "s": self.id, "st": waiter[1],  # type: ignore[union-attr]
                                                                 "d": data}):
             return True
         return listener is not None and shared.send_to(listener, {"k": "push", "s": self.id, "d": data})  # type: ignore[union-attr]
+
+    def _relay_backlog(self) -> None:
+        """Another worker holds the client's GET stream: hand it what waits in this copy's GET backlog."""
+        standalone, shared = self.standalone, self.shared
+        if standalone is None or shared is None:
+            return
+        with self._lock:
+            listener = self._remote_listener
+        if listener is None:
+            return
+        for data in standalone.take_backlog():
+            if not shared.send_to(listener, {"k": "push", "s": self.id, "d": data}):
+                standalone.push(data, False)  # that worker is gone: keep it for the next listener
 
     def note_request(self, message: Any, stream: Stream) -> None:
         """A request is served on ``stream``: a ``tasks/result`` there is where the task's questions go."""
@@ -400,13 +424,44 @@ class HttpSession(Transport):
             return
         try:
             if attached:
+                with self._lock:
+                    claim, self._claim = self._claim, None
+                    self._remote_listener = None  # it is here now
                 shared.set_field(self.id, "g", shared.instance)
-                shared.broadcast({"k": "presence", "s": self.id, "f": "g", "w": shared.instance})
+                self._announce_listener(claim)
             else:
                 shared.clear_field(self.id, "g", shared.instance)
                 shared.broadcast({"k": "presence", "s": self.id, "f": "g", "w": None, "was": shared.instance})
+                self._relay_backlog()  # the client may have moved to another worker already
         except Exception:
             log.exception("shared sessions: recording the GET stream failed")
+
+    def _announce_listener(self, claim: tuple[str, int] | None) -> None:
+        """Tell the other workers the client's GET stream is here (taking over ``claim``'s stream, if given)."""
+        shared = self.shared
+        payload: dict[str, Any] = {"k": "presence", "s": self.id, "f": "g", "w": shared.instance}  # type: ignore[union-attr]
+        if claim is not None:
+            payload["claim"] = [claim[0], claim[1]]
+        shared.broadcast(payload)  # type: ignore[union-attr]
+
+    def _take_over(self, claim: Any, to: str) -> None:
+        """Worker ``to`` replayed this copy's GET stream up to a seq: hand it the rest, stop delivering here."""
+        standalone, shared = self.standalone, self.shared
+        if (standalone is None or shared is None or not isinstance(claim, list) or len(claim) != 2
+                or claim[0] != standalone.id or type(claim[1]) is not int):
+            return
+        upto = claim[1]
+        kept, mark = standalone.take_over(upto)
+        stored = None
+        if self.store is not None:
+            try:
+                stored = self.store.events_after(standalone.id, upto)
+            except Exception:
+                log.exception("event store failed to replay stream %s", standalone.id)
+        relay = [data for seq, data in stored if seq < mark] if stored is not None else kept
+        for data in relay:
+            if not shared.send_to(to, {"k": "push", "s": self.id, "d": data}):
+                standalone.push(data, False)
 
     def load_presence(self, meta: dict) -> None:
         """From the metadata of a session being rehydrated: where its streams are."""
@@ -466,8 +521,15 @@ class HttpSession(Transport):
             stream = self.find_stream(payload["st"]) if isinstance(payload.get("st"), str) else None
             if stream is None or not stream.push(data, False):
                 standalone = self.standalone
-                if standalone is not None:
-                    standalone.push(data, False)
+                if standalone is None:
+                    return
+                with self._lock:
+                    listener = self._remote_listener
+                forward = not standalone.attached and listener is not None and not payload.get("fw")
+                if forward and self.shared.send_to(listener, {"k": "push", "s": self.id, "d": data,  # type: ignore[union-attr]
+                                                              "fw": 1}):
+                    return  # the client's GET stream moved on to another worker (forwarded once at most)
+                standalone.push(data, False)
         elif kind == "feed":
             from ..protocol import jsonrpc
 
@@ -482,6 +544,7 @@ class HttpSession(Transport):
             connection.session.feed(message)
         elif kind == "presence":
             field, value = payload.get("f"), payload.get("w")
+            reachable = None
             with self._lock:
                 if field == "g":
                     if value is not None:
@@ -491,8 +554,15 @@ class HttpSession(Transport):
                 elif isinstance(field, str) and field.startswith("tr:"):
                     if isinstance(value, list) and len(value) == 2:
                         self._remote_waiters[field[3:]] = (value[0], value[1])
+                        reachable = field[3:]
                     else:
                         self._remote_waiters.pop(field[3:], None)
+            if field == "g" and value is not None:
+                if "claim" in payload and isinstance(value, str):
+                    self._take_over(payload["claim"], value)
+                self._relay_backlog()
+            if reachable is not None:
+                self._task_reachable(reachable)
         elif kind == "meta":
             connection = self.connection
             if connection is not None:
@@ -502,6 +572,13 @@ class HttpSession(Transport):
                     self._synced = (connection.log_level, frozenset(connection.subscriptions))
         elif kind == "end":
             self.app._end(self)
+
+    def _task_reachable(self, task_id: str) -> None:
+        """A ``tasks/result`` of ``task_id`` waits on another worker: send the task's queued questions there."""
+        connection = self.connection
+        hook = getattr(getattr(self.app.server, "tasks", None), "requestor_reachable", None)
+        if connection is not None and hook is not None:
+            hook(task_id, connection)
 
     def incoming_from_peer(self, message: Any) -> bool:
         """A forwarded response: restore the engine's id. True when it is not for this worker."""
@@ -590,7 +667,63 @@ def rehydrate(app: "McpWsgiApp", session_id: str) -> HttpSession | None:
 def _bind_owner(app: "McpWsgiApp", session: HttpSession) -> None:
     """Tasks created in a shared session belong to the session, whichever worker made them."""
     tasks, connection = getattr(app.server, "tasks", None), session.connection
-    conn_state = getattr(tasks, "_conn", None)
-    if conn_state is None or connection is None or session.id is None:
+    share = getattr(tasks, "share_connection", None)
+    if share is None or connection is None or session.id is None:
         return
-    conn_state(connection).owner = app.shared_sessions.owner_token(session.id)
+    share(connection, app.shared_sessions.owner_token(session.id))
+
+
+def resume_elsewhere(app: "McpWsgiApp", start_response: Any, session: HttpSession, stream_id: str,
+                     after: int) -> Any:
+    """A GET with a ``Last-Event-ID`` naming a stream of this session that another worker produced.
+
+    A request stream is replayed from the event store and followed until its
+    response; another worker's GET stream is replayed and goes on as this
+    worker's GET stream. None when the id names no stream of this session (the
+    caller opens the GET stream as usual).
+    """
+    store = app.event_store
+    if not isinstance(store, RedisEventStore) or session.id is None or not stream_of_session(session.id, stream_id):
+        return None
+    refusal = app.streams.acquire(session)
+    if refusal is not None:
+        return app._busy(start_response, refusal, session)
+    session.acquire()
+
+    def closed() -> None:
+        app.streams.release(session)
+        session.release()
+
+    if stream_id[0] == "r":
+        if after > 0 and not store.known(stream_id):  # forgotten or expired: nothing to follow
+            closed()
+            return None
+        events = store.follow(stream_id, after, is_final=response_ends_stream, block_s=app.keepalive,
+                              alive=lambda: not session.closed)
+        body: Any = FollowedSseBody(((f"{stream_id}-{e[0]}", e[1]) if e is not None else None for e in events),
+                                    on_close=closed)
+        start_response("200 OK", list(SSE_HEADERS))
+        return body
+    standalone = session.standalone
+    try:
+        replayed = store.events_after(stream_id, after) or []
+        upto = max([after] + [seq for seq, _ in replayed])
+        with session._lock:
+            session._claim = (stream_id, upto)  # announced with this worker's presence as the listener
+        attachment = standalone.attach() if standalone is not None else None
+        with session._lock:
+            claim, session._claim = session._claim, None
+        if claim is not None and attachment is not None:  # the GET stream was attached here already
+            session._announce_listener(claim)
+    except BaseException:
+        closed()
+        raise
+    if attachment is None:
+        closed()
+        return app._error(start_response, 404, -32001, "Session not found: it ended",
+                          version=session.protocol_version)
+    initial = [_Item(seq, f"{stream_id}-{seq}", data, False) for seq, data in replayed] + attachment.initial
+    attachment = Attachment(attachment.conn, initial, attachment.end_after_initial, attachment.priming_seq)
+    start_response("200 OK", list(SSE_HEADERS))
+    return SseBody(standalone, attachment, priming_id=None, retry_ms=app.sse_retry_ms,  # type: ignore[arg-type]
+                   keepalive=app.keepalive, on_close=closed)

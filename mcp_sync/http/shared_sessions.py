@@ -29,29 +29,47 @@ With ``server.wsgi_app(shared_sessions=RedisSessionStore(url))`` in every worker
   own copy; the session itself ends when its metadata expires (no use on any
   worker for the idle timeout).
 
-Waking is by Redis pub/sub only: each store runs one named subscriber thread
-(``mcp-sync-sessions-redis``); nothing polls. Not shared: SSE resumption of a
-*request* stream held by another worker (a ``Last-Event-ID`` naming one gets
-410; the client fails that one request and the session goes on); the GET stream
-resumes on any worker (it reopens there).
+* **Resumption on any worker**: SSE events go to a :class:`RedisEventStore`
+  (``P:ev:<stream id>``, a Redis stream per SSE stream, expiring with the
+  session; the app uses one automatically unless given another ``event_store``).
+  A ``GET`` with a ``Last-Event-ID`` naming a *request* stream another worker
+  produces replays the stored events after it and follows the new ones with a
+  blocking ``XREAD`` until the response, so a client whose POST response was cut
+  mid-call gets the rest (and the result) exactly once on whichever worker it
+  reaches. One naming another worker's *GET* stream replays that stream's events
+  after it and goes on as this worker's GET stream: the old worker is told which
+  events were replayed (``claim``), stops delivering to its connection if it
+  still has one, and relays what it still holds (and any message queued on any
+  worker while nobody listened) to the worker now holding the client's stream.
+  Stream ids carry a digest of the session id, so a ``Last-Event-ID`` is only
+  honoured in the session that produced it.
+
+Waking is by Redis pub/sub and blocking ``XREAD`` only: each store runs one named
+subscriber thread (``mcp-sync-sessions-redis``); a followed stream blocks the
+response's own thread in ``XREAD``, waking at least every ``keepalive`` seconds to
+write a keep-alive (which tells the WSGI server whether the client is still
+there). Nothing polls.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
+import secrets
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..tasks.ids import new_task_id
+from .event_store import EventStore
 
 if TYPE_CHECKING:
     from .session_manager import HttpSession
 
 log = logging.getLogger("mcp_sync.http")
 
-__all__ = ["RedisSessionStore", "DEFAULT_SESSION_PREFIX"]
+__all__ = ["RedisSessionStore", "RedisEventStore", "DEFAULT_SESSION_PREFIX"]
 
 DEFAULT_SESSION_PREFIX = "mcp_sync:sessions"
 RELATED_TASK = "io.modelcontextprotocol/related-task"
@@ -191,6 +209,11 @@ class RedisSessionStore:
         self._redis.delete(self._key(session_id))
         self.broadcast({"k": "end", "s": session_id})
 
+    def event_store(self, ttl_s: float | None = None, max_events: int = 1000) -> "RedisEventStore":
+        """A :class:`RedisEventStore` on this store's client and prefix (what the app uses by default)."""
+        ttl = self.ttl_s if self.ttl_s is not None else ttl_s
+        return RedisEventStore(self._redis, prefix=self.prefix, ttl_s=ttl, max_events=max_events)
+
     @staticmethod
     def owner_token(session_id: str) -> str:
         """The task owner shared by every copy of a session (derived; never the id itself)."""
@@ -261,6 +284,138 @@ class RedisSessionStore:
             session.shared_message(kind, payload)
         except Exception:
             log.exception("shared sessions: handling a %r message failed", kind)
+
+
+class RedisEventStore(EventStore):
+    """SSE events in Redis, so a stream is resumed (and followed) on any worker.
+
+    One Redis stream per SSE stream (``P:ev:<stream id>``, entries ``s`` seq and
+    ``d`` data), at most ``max_events`` per stream (the oldest trimmed), expiring
+    ``ttl_s`` after its last event. ``redis``: a URL or a ``redis.Redis`` client
+    (a URL's client is closed by :meth:`close`).
+    """
+
+    def __init__(self, redis: Any = "redis://127.0.0.1:6379/0", *, prefix: str = DEFAULT_SESSION_PREFIX,
+                 ttl_s: float | None = None, max_events: int = 1000) -> None:
+        if max_events < 1:
+            raise ValueError("max_events must be at least 1")
+        if isinstance(redis, str):
+            import redis as module
+
+            self._redis = module.Redis.from_url(redis, socket_connect_timeout=10, socket_keepalive=True)
+            self._owns_client = True
+        else:
+            self._redis, self._owns_client = redis, False
+        self.prefix = prefix
+        self.ttl_s = ttl_s
+        self.max_events = max_events
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._redis.close()
+
+    def _key(self, stream_id: str) -> str:
+        return f"{self.prefix}:ev:{stream_id}"
+
+    def store_event(self, stream_id: str, seq: int, data: str) -> None:
+        key = self._key(stream_id)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.xadd(key, {"s": seq, "d": data}, maxlen=self.max_events, approximate=False)
+        if self.ttl_s is not None:
+            pipe.pexpire(key, max(1, int(self.ttl_s * 1000)))
+        pipe.execute()
+
+    @staticmethod
+    def _entries(raw: Any) -> list[tuple[int, str]]:
+        out = []
+        for _entry_id, fields in raw or ():
+            try:
+                out.append((int(fields[b"s"]), _text(fields[b"d"])))
+            except (KeyError, ValueError):
+                continue
+        return out
+
+    def events_after(self, stream_id: str, seq: int) -> list[tuple[int, str]] | None:
+        entries = self._entries(self._redis.xrange(self._key(stream_id)))
+        if not entries:
+            return []
+        entries.sort()
+        if len(entries) >= self.max_events and entries[0][0] > seq + 1:
+            return None  # trimmed: the events right after ``seq`` are gone
+        return [(s, d) for s, d in entries if s > seq]
+
+    def forget_stream(self, stream_id: str) -> None:
+        self._redis.delete(self._key(stream_id))
+
+    def known(self, stream_id: str) -> bool:
+        """Whether events of the stream are stored (it was not forgotten, and has not expired)."""
+        return bool(self._redis.exists(self._key(stream_id)))
+
+    def follow(self, stream_id: str, after: int, *, is_final: Callable[[str], bool], block_s: float,
+               alive: Callable[[], bool]) -> Iterator[tuple[int, str] | None]:
+        """The stream's events after ``after`` in seq order, each once, then new ones as they come.
+
+        Stops after an event ``is_final`` accepts, or when ``alive()`` turns
+        False. Yields None every ``block_s`` seconds without an event (the
+        caller writes a keep-alive). Events stored out of seq order (two
+        threads of the producing worker) are held until their predecessors come.
+        """
+        key = self._key(stream_id)
+        raw = self._redis.xrange(key)
+        last_id = raw[-1][0] if raw else b"0-0"
+        held = dict(self._entries(raw))
+        if held and len(held) >= self.max_events and min(held) > after + 1:
+            log.warning("stream %s: events after %d were trimmed; resuming from %d", stream_id, after, min(held))
+            after = min(held) - 1
+        following = after + 1
+        block_ms = max(1, int(block_s * 1000))
+        while True:
+            while following in held:
+                data = held.pop(following)
+                yield following, data
+                following += 1
+                if is_final(data):
+                    return
+            held = {s: d for s, d in held.items() if s > following}
+            if not alive():
+                return
+            answer = self._redis.xread({key: last_id}, block=block_ms)
+            got = False
+            for _key, entries in answer or ():
+                if entries:
+                    last_id = entries[-1][0]
+                    for s, d in self._entries(entries):
+                        if s >= following:
+                            held[s] = d
+                            got = True
+            if not got:
+                yield None
+
+
+def _digest(session_id: str, stem: str) -> str:
+    return hashlib.sha256(f"{session_id}\x00{stem}".encode("utf-8")).hexdigest()[:16]
+
+
+def shared_stream_id(session_id: str, kind: str) -> str:
+    """A stream id for a shared session: ``g`` (GET) or ``r`` (request), random, then a digest of the session."""
+    stem = ("g" if kind == "standalone" else "r") + secrets.token_hex(8)
+    return stem + _digest(session_id, stem)
+
+
+def stream_of_session(session_id: str, stream_id: str) -> bool:
+    """Whether ``stream_id`` was made by :func:`shared_stream_id` for this session."""
+    if len(stream_id) != 33 or stream_id[0] not in "gr":
+        return False
+    return hmac.compare_digest(stream_id[17:], _digest(session_id, stream_id[:17]))
+
+
+def response_ends_stream(data: str) -> bool:
+    """Whether a serialized message ends a request stream (a response, or a batch's responses)."""
+    try:
+        message = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(message, list) or (isinstance(message, dict) and "method" not in message)
 
 
 def related_task(message: Any) -> str | None:

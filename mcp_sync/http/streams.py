@@ -247,6 +247,38 @@ class Stream:
             conn.queue.put(_Close(reason=reason))
             self._attach_changed(False)
 
+    def take_over(self, upto: int) -> tuple[list[str], int]:
+        """Another worker now serves this stream's client, from past seq ``upto`` (shared sessions).
+
+        The live connection, if any, ends without delivering what it still had
+        queued, and the backlog is emptied. Returns the backlog's events after
+        ``upto`` and the first seq not handed out yet: every event in between is
+        in the event store (stored before being handed to a connection), which
+        is where the caller should take them from when it can (a connection may
+        have been given some that never reached the client).
+        """
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                self._drain_into_backlog(conn)
+            kept = [item.data for item in self._backlog if item.seq > upto]
+            self._backlog.clear()
+            mark = self._next_deliver
+        if conn is not None:
+            conn.dropped = True
+            conn.queue.put(_Close(reason="taken over"))
+            self._attach_changed(False)
+        return kept, mark
+
+    def take_backlog(self) -> list[str]:
+        """Remove and return the queued events (serialized messages) if no connection is attached."""
+        with self._lock:
+            if self._conn is not None or self.ended is not None:
+                return []
+            items = [item.data for item in self._backlog]
+            self._backlog.clear()
+        return items
+
     @property
     def attached(self) -> bool:
         return self._conn is not None
@@ -319,6 +351,53 @@ class SseBody:
             self._gen.close()
         finally:
             self._stream.detach(self._attachment.conn)
+            if self._on_close is not None:
+                try:
+                    self._on_close()
+                except Exception:
+                    log.exception("SSE body close callback failed")
+
+
+class FollowedSseBody:
+    """The WSGI response body of a stream followed from the event store (produced by another worker).
+
+    ``events`` yields ``(event id, data)`` or None (nothing new for a while: a
+    keep-alive is written, which is what tells the WSGI server the client left).
+    ``close()`` ends the iteration and runs ``on_close``.
+    """
+
+    def __init__(self, events: Iterator[tuple[str, str] | None], on_close: Callable[[], None] | None = None) -> None:
+        self._events = events
+        self._on_close = on_close
+        self._gen = self._run()
+        self._closed = False
+        self._close_lock = threading.Lock()
+
+    def __iter__(self) -> "FollowedSseBody":
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._gen)
+
+    def _run(self) -> Iterator[bytes]:
+        yield b": stream open\n\n"
+        for event in self._events:
+            if event is None:
+                yield KEEPALIVE
+            else:
+                yield encode_event(event[1], event_id=event[0], event="message")
+
+    def close(self) -> None:
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        try:
+            self._gen.close()
+            close = getattr(self._events, "close", None)
+            if close is not None:
+                close()
+        finally:
             if self._on_close is not None:
                 try:
                     self._on_close()

@@ -59,6 +59,7 @@ from .session_manager import (
     StreamBudget,
     new_token,
     rehydrate,
+    resume_elsewhere,
     share_new_session,
 )
 from .sse import SSE_HEADERS
@@ -133,7 +134,8 @@ class McpWsgiApp:
 
     * ``shared_sessions``: a :class:`~mcp_sync.http.shared_sessions.RedisSessionStore`
       so that several worker processes behind one port serve every legacy
-      session (the app starts it and closes it on ``close()``).
+      session (the app starts it and closes it on ``close()``); the default
+      ``event_store`` is then its ``RedisEventStore`` (any worker resumes any stream).
 
     Every limit takes None to turn it off (see ``mcp_sync.limits`` for the defaults).
     ``close()`` ends every session and joins the session reaper thread.
@@ -171,7 +173,10 @@ class McpWsgiApp:
         self.path = _norm_path(path)
         self.json_response = json_response
         self.stateless = stateless
-        self.event_store: EventStore | None = InMemoryEventStore() if event_store is _DEFAULT else event_store
+        if event_store is _DEFAULT:  # shared sessions: events in Redis, so any worker resumes any stream
+            event_store = (shared_sessions.event_store(session_idle_timeout) if shared_sessions is not None
+                           else InMemoryEventStore())
+        self.event_store: EventStore | None = event_store
         self.sse_retry_ms = sse_retry_ms
         self.keepalive = keepalive
         self.session_idle_timeout = session_idle_timeout
@@ -776,8 +781,12 @@ class McpWsgiApp:
         if last_event_id and self.event_store is not None:
             stream_id, _, seq = last_event_id.rpartition("-")
             found = session.find_stream(stream_id) if seq.isdigit() else None
+            resumed = (resume_elsewhere(self, start_response, session, stream_id, int(seq))
+                       if found is None and seq.isdigit() and self.shared_sessions is not None else None)
             if found is not None:
                 stream, resume_after = found, int(seq)
+            elif resumed is not None:  # a stream another worker produced (shared sessions, Redis events)
+                return resumed
             elif self.shared_sessions is not None and stream_id.startswith("r"):
                 return self._error(start_response, 410, INVALID_REQUEST,
                                    "Gone: that response stream was served by another worker and cannot be "

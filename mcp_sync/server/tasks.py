@@ -386,6 +386,7 @@ class ServerTasks:
                     self._owned_store = store
                 runner = TaskRunner(store, executor=self._executor)
                 self._remove_listener = store.add_listener(self._on_change)
+                store.on_removed_together(self._on_change, self._on_removed)
                 self._runner = runner
             return self._runner
 
@@ -432,6 +433,36 @@ class ServerTasks:
         """The owner of tasks ``request`` creates or names: its auth subject, else the connection."""
         subject = _subject_of(request.extra.get("auth"))
         return subject if subject is not None else self._conn(connection).owner
+
+    def share_connection(self, connection: "ServerConnection", owner: str) -> None:
+        """Tasks created or named on ``connection`` without an auth subject belong to ``owner``.
+
+        For a session served by several workers (each with its own connection for it):
+        every copy gets the same ``owner`` (which must start with ``"conn:"``: such tasks
+        are still bound to the connection that created them).
+        """
+        if not owner.startswith("conn:"):
+            raise ValueError("a connection's task owner must start with 'conn:'")
+        self._conn(connection).owner = owner
+
+    def runs_tasks(self, connection: "ServerConnection") -> bool:
+        """Whether tasks created on ``connection`` are still in the table (closing it would end them)."""
+        state = self._connections.get(connection)
+        return bool(state is not None and state.tasks)
+
+    def requestor_reachable(self, task_id: str, connection: "ServerConnection") -> None:
+        """The requestor of ``task_id``, a task created on ``connection``, can now be reached (e.g. its
+        ``tasks/result`` waits on another worker): send the task's queued input requests through it."""
+        with self._lock:
+            entry = self._live.get(task_id)
+            if entry is None or entry.connection is not connection or entry.waiters or not entry.queued:
+                return
+            flush = [(key, method, p) for key, (method, p) in entry.queued.items()]
+            entry.queued.clear()
+            entry.sent.update(key for key, _, _ in flush)
+            target = (entry.connection, None)
+        for key, method, p in flush:
+            self._send_input(task_id, key, method, p, target)
 
     def _connection_closed(self, connection: "ServerConnection") -> None:
         with self._lock:
@@ -501,7 +532,9 @@ class ServerTasks:
             from .remote_tools import remote_tool_work
             work = remote_tool_work(self.server, tool, arguments, version,  # type: ignore[assignment]
                                     executor=self._executor)
-        record = runner.submit(work, owner=owner, method="tools/call", ttl_ms=ttl, wire=LEGACY_WIRE)
+        # The tool runs on this worker once the CreateTaskResult is sent (no hand-off to a task thread).
+        record = runner.submit(work, owner=owner, method="tools/call", ttl_ms=ttl, wire=LEGACY_WIRE,
+                               run_after=getattr(request, "after_response", None))
         self._track(record.task_id, connection, bound)
         immediate = getattr(tool, "immediate_response", None)
         if callable(immediate):
@@ -819,7 +852,7 @@ class ServerTasks:
                     continue
                 if entry.waiters:
                     target = entry.waiters[-1]
-                elif _can_push(entry.connection):
+                elif _can_push(entry.connection, task_id):
                     target = (entry.connection, None)
                 else:
                     entry.queued[key] = (method, params)
@@ -907,6 +940,18 @@ class ServerTasks:
 
     # -- store events ---------------------------------------------------------
 
+    def _on_removed(self, records: list[TaskRecord]) -> None:
+        """Tasks removed together (the reaper's batches): :meth:`_on_change` of each, one lock hold."""
+        with self._lock:
+            live, task_conn = self._live, self._task_conn
+            entries = [entry for record in records if (entry := live.pop(record.task_id, None)) is not None]
+            for record in records:
+                state = task_conn.pop(record.task_id, None)
+                if state is not None:
+                    state.tasks.discard(record.task_id)
+        for entry in entries:
+            _cancel_futures(entry.futures.values(), "the task finished")
+
     def _on_change(self, record: TaskRecord, event: str) -> None:
         task_id = record.task_id
         entry: _Live | None = None
@@ -937,13 +982,15 @@ class ServerTasks:
                     pass
 
 
-def _can_push(connection: "ServerConnection") -> bool:
-    """Whether a message not tied to a request reaches the client now (not just a backlog)."""
+def _can_push(connection: "ServerConnection", task_id: str | None = None) -> bool:
+    """Whether a message (of ``task_id``) not tied to a request reaches the client now (not just a backlog)."""
     session = connection.session
     if session.input_closed:
         return False
     listening = getattr(session.transport, "standalone_listening", None)
-    return True if listening is None else bool(listening())
+    if listening is None:
+        return True
+    return bool(listening(task_id))
 
 
 def _cancel_futures(futures: Any, reason: str = "cancelled") -> None:

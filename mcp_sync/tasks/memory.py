@@ -467,8 +467,7 @@ class InMemoryTaskStore(TaskStore):
         """Lock NOT held: wake waiters, tell listeners."""
         _wake(waiters)
         if self._listeners:
-            for record in removed:
-                self._emit(record, TaskEvent.REMOVED)
+            self._emit_removed(removed)
 
     def _reap_loop(self) -> None:
         cond = self._cond

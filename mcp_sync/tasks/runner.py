@@ -192,16 +192,23 @@ class TaskRunner:
         self._lock = threading.Lock()
         self._running: dict[str, _Running] = {}
         self._closed = False
+        # Work run through submit(run_after=...) rather than on the executor: the thread of each
+        # (submitted or running; at most max_workers), and a Condition (on _lock) close() waits on.
+        self._max_after = max_workers
+        self._after_threads: list[threading.Thread] = []
+        self._after_done = threading.Condition(self._lock)
         # Out-of-process outcomes: finished futures, recorded by the results thread (started on first use).
         self._results: "queue.SimpleQueue[tuple[str, _Running, Future] | None]" = queue.SimpleQueue()
         self._collector: threading.Thread | None = None
         self._remove_listener = self.store.add_listener(self._on_change)
+        self.store.on_removed_together(self._on_change, self._on_removed)
 
     # -- submitting ----------------------------------------------------------
 
     def submit(self, work: TaskWork | RemoteWork, *, owner: Owner = None, method: str = "tools/call",
                ttl_ms: int | None = None, poll_interval_ms: int | None = None,
-               status_message: str | None = None, wire: str = LEGACY_WIRE) -> TaskRecord:
+               status_message: str | None = None, wire: str = LEGACY_WIRE,
+               run_after: Callable[[Callable[[], None]], bool] | None = None) -> TaskRecord:
         """Create a ``working`` task and schedule ``work``; returns the new record.
 
         ``work`` is a :data:`TaskWork` closure, called as ``work(ctx)`` (in-process
@@ -213,6 +220,14 @@ class TaskRunner:
         tool result fails the task. Raises ``TaskLimitError`` when a limit refuses
         the task, -32603 if the runner is closed or the executor rejects the work
         (a shut down executor, or a ``BrokenProcessPool``).
+
+        ``run_after(fn)``, optional, offers to run ``fn()`` on the calling thread
+        later (returning True), e.g. a session request's
+        :meth:`~mcp_sync.session.IncomingRequest.after_response`: a closure on a
+        runner that owns its executor then runs there, right after the answer
+        that the task exists, rather than being handed to another thread (at
+        most ``max_workers`` at once; beyond that, or if ``run_after`` declines,
+        on the executor). :meth:`close` waits for such work as for the executor's.
         """
         if self._closed:
             raise McpError(INTERNAL_ERROR, "Task runner is closed")
@@ -230,6 +245,19 @@ class TaskRunner:
         if remote is not None and remote.outcome is not None:  # known already: nothing to run
             self._settle(record.task_id, running, remote.outcome, None)
             return record
+        if run_after is not None and remote is None and self._owns_executor:
+            me = threading.current_thread()  # run_after runs the work on this thread
+            with self._lock:
+                later = not self._closed and len(self._after_threads) < self._max_after
+                if later:
+                    self._after_threads.append(me)  # its slot, taken until the work has run
+            if later:
+                context = running.context
+                if run_after(lambda: self._run_after(context, work, wire)):
+                    return record
+                with self._lock:
+                    self._after_threads.remove(me)
+                    self._after_done.notify_all()
         try:
             if remote is None:
                 running.future = self._executor.submit(self._run, running.context, work, wire)
@@ -304,6 +332,20 @@ class TaskRunner:
             with self._lock:
                 self._running.pop(task_id, None)
 
+    def _run_after(self, context: TaskContext, work: TaskWork, wire: str) -> None:
+        """Work submitted with ``run_after``, on the thread that offered to run it."""
+        me = threading.current_thread()  # holds the slot submit() took
+        try:
+            self._run(context, work, wire)
+        except BaseException as exc:  # _run catches Exception: this is e.g. a SystemExit in the work
+            what = f"the task work of {context.method!r}"
+            log.error("running %s failed (task %s)", what, context.task_id, exc_info=exc)
+            self._fail(context.task_id, executor_failure_message(what, exc))
+        finally:
+            with self._lock:
+                self._after_threads.remove(me)
+                self._after_done.notify_all()
+
     def _guard(self, task_id: str, running: _Running, future: Future) -> None:
         """In-process work whose future did not run it to the end: the executor cancelled it
         (``shutdown(cancel_futures=True)``) or failed it. Fail the task rather than leave it working."""
@@ -326,10 +368,22 @@ class TaskRunner:
             with self._lock:
                 running = self._running.get(record.task_id)
             if running is not None:
-                running.context.cancelled.set()  # outside our lock: runs work's callbacks
-                future = running.future
-                if running.remote is not None and future is not None:
-                    future.cancel()  # not started: never runs; running: its outcome is dropped
+                self._stop(running)
+
+    def _on_removed(self, records: list[TaskRecord]) -> None:
+        """Tasks removed together (the reaper's batches): one lock hold for all of them."""
+        with self._lock:
+            get = self._running.get
+            hits = [running for record in records if (running := get(record.task_id)) is not None]
+        for running in hits:
+            self._stop(running)
+
+    @staticmethod
+    def _stop(running: _Running) -> None:
+        running.context.cancelled.set()  # outside our lock: runs work's callbacks
+        future = running.future
+        if running.remote is not None and future is not None:
+            future.cancel()  # not started: never runs; running: its outcome is dropped
 
     # -- out-of-process work -------------------------------------------------
 
@@ -460,6 +514,10 @@ class TaskRunner:
                     entry.future.cancel()
         if self._owns_executor:
             self._executor.shutdown(wait=True, cancel_futures=True)
+            me = threading.current_thread()
+            with self._lock:  # work run with run_after: wait for it as for the executor's (not for our own)
+                while any(t is not me for t in self._after_threads):
+                    self._after_done.wait()
             with self._lock:  # work cancelled before it started never cleans up after itself
                 self._running.clear()
         else:

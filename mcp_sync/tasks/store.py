@@ -79,6 +79,8 @@ class TaskStore(ABC):
     def __init__(self, limits: TaskLimits | None = None) -> None:
         self.limits = limits if limits is not None else TaskLimits()
         self._listeners: tuple[Listener, ...] = ()
+        #: ``(listener, on_removed or None)``, in the order of ``_listeners``.
+        self._removal_listeners: tuple[tuple[Listener, Callable[[list[TaskRecord]], None] | None], ...] = ()
         self._listeners_lock = threading.Lock()
 
     # -- writes --------------------------------------------------------------
@@ -187,16 +189,28 @@ class TaskStore(ABC):
         """Call ``listener(record, event)`` after every change; returns a remover."""
         with self._listeners_lock:
             self._listeners = self._listeners + (listener,)
+            self._removal_listeners = self._removal_listeners + ((listener, None),)
         return lambda: self.remove_listener(listener)
+
+    def on_removed_together(self, listener: Listener, on_removed: Callable[[list[TaskRecord]], None]) -> None:
+        """Tell ``listener`` (added already) of tasks removed together (the reaper's batches) with one
+        ``on_removed(records)`` call instead of one ``listener(record, REMOVED)`` per task."""
+        with self._listeners_lock:
+            self._removal_listeners = tuple((lst, on_removed if lst == listener else bulk)
+                                            for lst, bulk in self._removal_listeners)
 
     def remove_listener(self, listener: Listener) -> None:
         with self._listeners_lock:
             listeners = list(self._listeners)
             try:
-                listeners.remove(listener)
+                at = listeners.index(listener)
             except ValueError:
                 return
+            del listeners[at]
             self._listeners = tuple(listeners)
+            pairs = list(self._removal_listeners)
+            del pairs[at]
+            self._removal_listeners = tuple(pairs)
 
     def _emit(self, record: TaskRecord, event: str) -> None:
         """Call the listeners. Implementations call this with no lock held."""
@@ -205,6 +219,23 @@ class TaskStore(ABC):
                 listener(record, event)
             except Exception:
                 log.exception("task listener %r failed on %s", listener, event)
+
+    def _emit_removed(self, records: list[TaskRecord]) -> None:
+        """Tell the listeners ``records`` were removed (no lock held): in one call where they can take it."""
+        if not records:
+            return
+        for listener, on_removed in self._removal_listeners:
+            if on_removed is not None:
+                try:
+                    on_removed(records)
+                except Exception:
+                    log.exception("task listener %r failed on %s", on_removed, TaskEvent.REMOVED)
+                continue
+            for record in records:
+                try:
+                    listener(record, TaskEvent.REMOVED)
+                except Exception:
+                    log.exception("task listener %r failed on %s", listener, TaskEvent.REMOVED)
 
 
 def _is_terminal(record: TaskRecord) -> bool:

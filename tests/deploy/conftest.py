@@ -109,7 +109,7 @@ class Pinned:
         self.http.close()
 
 
-def pin_connections(url: str, per_worker: int, attempts: int = 400) -> dict[int, list[Pinned]]:
+def pin_connections(url: str, per_worker: int, attempts: int = 4000) -> dict[int, list[Pinned]]:
     """Open connections until each of the 4 workers holds ``per_worker`` of them (the kernel
     hands each new connection to whichever worker accepts first)."""
     pinned: dict[int, list[Pinned]] = {}
