@@ -100,6 +100,28 @@ class RequestFuture(Future):
 _SIGNAL_LOCK = threading.Lock()
 
 
+def request_meta(params: dict) -> dict:
+    """A request's ``_meta`` (empty when absent or not an object)."""
+    meta = params.get("_meta")
+    return meta if isinstance(meta, dict) else {}
+
+
+def progress_token_of(params: dict) -> str | int | None:
+    """The ``progressToken`` a request's ``_meta`` carries, if it is a valid one."""
+    token = request_meta(params).get("progressToken")
+    return token if type(token) in (str, int) else None
+
+
+def progress_params(token: str | int, progress: float, total: float | None, message: str | None) -> dict[str, Any]:
+    """The params of a ``notifications/progress``."""
+    params: dict[str, Any] = {"progressToken": token, "progress": progress}
+    if total is not None:
+        params["total"] = total
+    if message is not None:
+        params["message"] = message
+    return params
+
+
 class IncomingRequest:
     """A request from the peer, as the role's handler sees it.
 
@@ -159,13 +181,11 @@ class IncomingRequest:
 
     @property
     def meta(self) -> dict:
-        meta = self.params.get("_meta")
-        return meta if isinstance(meta, dict) else {}
+        return request_meta(self.params)
 
     @property
     def progress_token(self) -> str | int | None:
-        token = self.meta.get("progressToken")
-        return token if type(token) in (str, int) else None
+        return progress_token_of(self.params)
 
     def report_progress(self, progress: float, total: float | None = None,
                         message: str | None = None) -> bool:
@@ -176,11 +196,7 @@ class IncomingRequest:
         token = self.progress_token
         if token is None:
             return False
-        params: dict[str, Any] = {"progressToken": token, "progress": progress}
-        if total is not None:
-            params["total"] = total
-        if message is not None:
-            params["message"] = message
+        params = progress_params(token, progress, total, message)
         self.session.notify("notifications/progress", params, related_id=self.id)
         return True
 

@@ -106,6 +106,7 @@ from ..errors import (
 )
 from ..protocol import modern as mp
 from ..protocol.versions import V2025_11_25, is_modern
+from ..session import progress_params, progress_token_of, request_meta
 from ..signals import Signal
 from ..tasks import extension, legacy
 from ..tasks.errors import TaskWaitCancelled, TaskWaitTimeout
@@ -230,24 +231,18 @@ class TaskRequest:
 
     @property
     def meta(self) -> dict:
-        meta = self.params.get("_meta")
-        return meta if isinstance(meta, dict) else {}
+        return request_meta(self.params)
 
     @property
     def progress_token(self) -> str | int | None:
-        token = self.meta.get("progressToken")
-        return token if type(token) in (str, int) else None
+        return progress_token_of(self.params)
 
     def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> bool:
         """Progress with the original token, while the task is not terminal."""
         token = self.progress_token
         if token is None or self._finished or self.cancelled.is_set():
             return False
-        params: dict[str, Any] = {"progressToken": token, "progress": progress}
-        if total is not None:
-            params["total"] = total
-        if message is not None:
-            params["message"] = message
+        params = progress_params(token, progress, total, message)
         params["_meta"] = legacy.related_task_meta(self.task_id) if self.task_id else {}
         return self._tasks.notify_for(self.task_id, self._connection, "notifications/progress", params)
 

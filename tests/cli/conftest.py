@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import NamedTuple
 
@@ -66,11 +65,6 @@ def http_url():
         handle.stop()
 
 
-@pytest.fixture(autouse=True)
-def no_threads_left_behind():
-    before = set(threading.enumerate())
-    yield
-    left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
-    assert left == [], f"threads still running after the test: {left}"
+from tests.thread_check import no_threads_left_behind  # noqa: E402,F401  (autouse)
 
 from tests.legacy_era import legacy_era  # noqa: E402,F401  (pins the legacy wire)

@@ -15,12 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVER_COMMAND = [sys.executable, "-m", "tests.client.lowlevel_server"]
 
 
-@pytest.fixture(autouse=True)
-def no_threads_left_behind():
-    before = set(threading.enumerate())
-    yield
-    left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
-    assert left == [], f"threads still running after the test: {left}"
+from tests.thread_check import no_threads_left_behind  # noqa: E402,F401  (autouse)
 
 
 def start_stdio(*, tools_only: bool = False, **kwargs) -> Client:

@@ -13,13 +13,7 @@ import pytest
 WAIT = 60  # seconds: generous bounds, never reached unless something is broken
 
 
-@pytest.fixture(autouse=True)
-def no_threads_left_behind():
-    """Every thread a test started (sessions, the results thread, pool managers) is gone when it ends."""
-    before = set(threading.enumerate())
-    yield
-    left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
-    assert left == [], f"threads still running after the test: {left}"
+from tests.thread_check import no_threads_left_behind  # noqa: E402,F401  (autouse)
 
 
 def spawn_pool(workers: int = 1) -> ProcessPoolExecutor:

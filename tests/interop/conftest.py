@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
@@ -42,9 +41,4 @@ def peer_python() -> str:
     return str(PEER_PYTHON)
 
 
-@pytest.fixture(autouse=True)
-def no_threads_left_behind():
-    before = set(threading.enumerate())
-    yield
-    left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
-    assert left == [], f"threads still running after the test: {left}"
+from tests.thread_check import no_threads_left_behind  # noqa: E402,F401  (autouse)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -11,13 +10,7 @@ from tests.modern_server.app import build_server
 from tests.modern_server.support import HttpPeer, Reply, StdioPeer
 
 
-@pytest.fixture(autouse=True)
-def no_threads_left_behind():
-    """Every thread a test started (servers, workers, readers) is gone when it ends."""
-    before = set(threading.enumerate())
-    yield
-    left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
-    assert left == [], f"threads still running after the test: {left}"
+from tests.thread_check import no_threads_left_behind  # noqa: E402,F401  (autouse)
 
 
 class HttpServer:

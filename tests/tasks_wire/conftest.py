@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVER_COMMAND = [sys.executable, "-m", "tests.tasks_wire.task_server"]
 
 
-@pytest.fixture(autouse=True)
-def no_threads_left_behind():
-    """Every thread a test started (sessions, task workers, reapers) is gone when it ends."""
-    before = set(threading.enumerate())
-    yield
-    left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
-    assert left == [], f"threads still running after the test: {left}"
+from tests.thread_check import no_threads_left_behind  # noqa: E402,F401  (autouse)
 
 
 class Harness:
