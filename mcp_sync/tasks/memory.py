@@ -21,9 +21,11 @@ until the earliest deadline; ``create`` notifies it only when a new task becomes
 the earliest. It pops expired entries in batches of ``reap_batch`` and releases
 the lock between batches, so reaping costs O(k log n) for k expired tasks and
 never holds the lock for long. Waiters and listeners are called after the lock
-is released. While more are due it pauses ``REAP_PAUSE`` (0.2 ms) between
-batches (of 16 tasks, some 60 us of work), blocked, so request threads get the
-GIL: a mass expiry of 100,000 tasks does not stall requests. Reads also treat a
+is released. A reaper batch also stops after ``REAP_SLICE`` (30 us) of removal
+work (about 12 tasks), and while more are due it pauses ``REAP_PAUSE`` (0.2 ms)
+between batches, blocked, so request threads get the GIL within tens of
+microseconds: a mass expiry of 100,000 tasks does not stall requests (removing
+them then takes a few seconds; reads already treat them as gone). Reads also treat a
 task past its deadline as gone, so expiry is exact even if the reaper runs late.
 """
 
@@ -59,10 +61,13 @@ __all__ = ["InMemoryTaskStore"]
 log = logging.getLogger("mcp_sync.tasks")
 
 _monotonic = time.monotonic
+_perf = time.perf_counter
 _wall = time.time
 
 #: Seconds the reaper pauses between two batches when more tasks are already due (see _reap_loop).
 REAP_PAUSE = 0.0002
+#: Seconds of removal work the reaper does per lock hold at most (see _reap_loop).
+REAP_SLICE = 0.00003
 #: Index entries trimmed/compacted only past this many dead ones.
 _COMPACT_MIN = 256
 _CURSOR_VERSION = 1
@@ -441,16 +446,19 @@ class InMemoryTaskStore(TaskStore):
         self._heap = heap
         self._stale = 0
 
-    def _pop_expired_locked(self, now: float) -> tuple[list[TaskRecord], list[threading.Event], bool]:
-        """Pop at most ``reap_batch`` heap entries due by ``now``; True if more are due."""
+    def _pop_expired_locked(self, now: float, slice_bound: bool = False
+                            ) -> tuple[list[TaskRecord], list[threading.Event], bool]:
+        """Pop at most ``reap_batch`` heap entries due by ``now`` (and, with ``slice_bound``, stop
+        after ``REAP_SLICE`` seconds of work); True if more are due."""
         heap = self._heap
         tasks = self._tasks
         removed: list[TaskRecord] = []
         waiters: list[threading.Event] = []
-        budget = self._reap_batch
+        batch = budget = self._reap_batch
+        stop = _perf() + REAP_SLICE if slice_bound else None
         while heap and heap[0][0] <= now:
-            if budget == 0:
-                return removed, waiters, True
+            if budget == 0 or (stop is not None and budget < batch and _perf() >= stop):
+                return removed, waiters, True  # (a slice pops one entry at least)
             budget -= 1
             deadline, _, task_id = heapq.heappop(heap)
             record = tasks.get(task_id)
@@ -483,7 +491,7 @@ class InMemoryTaskStore(TaskStore):
                         cond.wait(delay)
                     else:
                         cond.wait()
-                removed, waiters, more = self._pop_expired_locked(_monotonic())
+                removed, waiters, more = self._pop_expired_locked(_monotonic(), True)
             try:  # lock released between batches
                 self._finish_removals(removed, waiters)
             except Exception:  # pragma: no cover - _emit already guards listeners
