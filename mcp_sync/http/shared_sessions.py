@@ -62,6 +62,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..tasks.ids import new_task_id
+from ..tasks.redis_store import redis_client
 from .event_store import EventStore
 
 if TYPE_CHECKING:
@@ -90,16 +91,8 @@ class RedisSessionStore:
 
     def __init__(self, redis: Any = "redis://127.0.0.1:6379/0", *, prefix: str = DEFAULT_SESSION_PREFIX,
                  ttl_s: float | None = None, subscribe_timeout: float = 10.0) -> None:
-        try:
-            import redis as module
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("RedisSessionStore needs the 'redis' package: pip install 'mcp-sync[redis]'") from exc
+        module, self._redis, self._owns_client = redis_client(redis, "RedisSessionStore")
         self._errors = module.RedisError
-        if isinstance(redis, str):
-            self._redis = module.Redis.from_url(redis, socket_connect_timeout=10, socket_keepalive=True)
-            self._owns_client = True
-        else:
-            self._redis, self._owns_client = redis, False
         self.prefix = prefix
         self.ttl_s = ttl_s
         #: This worker's id: the tag of the request ids it sends, and its inbox.
@@ -299,13 +292,7 @@ class RedisEventStore(EventStore):
                  ttl_s: float | None = None, max_events: int = 1000) -> None:
         if max_events < 1:
             raise ValueError("max_events must be at least 1")
-        if isinstance(redis, str):
-            import redis as module
-
-            self._redis = module.Redis.from_url(redis, socket_connect_timeout=10, socket_keepalive=True)
-            self._owns_client = True
-        else:
-            self._redis, self._owns_client = redis, False
+        _, self._redis, self._owns_client = redis_client(redis, "RedisEventStore")
         self.prefix = prefix
         self.ttl_s = ttl_s
         self.max_events = max_events

@@ -347,13 +347,21 @@ LEASE_ERROR: Mapping[str, Any] = {
 }
 
 
-def _import_redis() -> Any:
+def _import_redis(who: str = "RedisTaskStore") -> Any:
     try:
         import redis
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("RedisTaskStore needs the 'redis' package (redis-py 5 or later): "
+        raise ImportError(f"{who} needs the 'redis' package (redis-py 5 or later): "
                           "pip install 'mcp-sync[redis]'") from exc
     return redis
+
+
+def redis_client(redis: Any, who: str = "RedisTaskStore") -> tuple[Any, Any, bool]:
+    """``(redis module, client, owned)`` for a ``redis://`` URL (a new client, owned: close it) or a client."""
+    module = _import_redis(who)
+    if isinstance(redis, str):
+        return module, module.Redis.from_url(redis, socket_connect_timeout=10, socket_keepalive=True), True
+    return module, redis, False
 
 
 class RedisTaskStore(TaskStore):
@@ -380,15 +388,8 @@ class RedisTaskStore(TaskStore):
                  subscribe_timeout: float = 10.0,
                  lease_ms: int | None = DEFAULT_LEASE_MS) -> None:
         super().__init__(limits)
-        module = _import_redis()
+        module, self._redis, self._owns_client = redis_client(redis)
         self._errors = module.RedisError
-        if isinstance(redis, str):
-            self._redis = module.Redis.from_url(redis, socket_connect_timeout=10,
-                                                socket_keepalive=True)
-            self._owns_client = True
-        else:
-            self._redis = redis
-            self._owns_client = False
         if not isinstance(prefix, str) or not prefix:
             raise ValueError("prefix must be a non-empty string")
         if reap_batch < 1:
