@@ -310,7 +310,13 @@ class SseBody:
         return self
 
     def __next__(self) -> bytes:
-        return next(self._gen)
+        try:
+            return next(self._gen)
+        except StopIteration:
+            # Done: release now rather than rely on the server calling close() (PEP 3333 says it
+            # must, but werkzeug's dev server skips it when draining the socket fails).
+            self.close()
+            raise
 
     def _events(self) -> Iterator[bytes]:
         att = self._attachment
@@ -377,7 +383,11 @@ class FollowedSseBody:
         return self
 
     def __next__(self) -> bytes:
-        return next(self._gen)
+        try:
+            return next(self._gen)
+        except StopIteration:
+            self.close()  # as SseBody: do not depend on the server calling close()
+            raise
 
     def _run(self) -> Iterator[bytes]:
         yield b": stream open\n\n"

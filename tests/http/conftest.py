@@ -29,9 +29,8 @@ def no_threads_left_behind():
     """Every thread the SDK started during a test is stopped and joined by the time it ends."""
     before = _our_threads()
     yield
-    # A server may still be finishing a response the client already read (the WSGI server
-    # closes the response iterable, which ends a stateless request's session, after the last
-    # byte went out): give such threads a bounded moment to end, by joining them.
+    # A server may still be finishing a response the client already read (its session ends
+    # once the last byte went out): give such threads a bounded moment to end, by joining them.
     deadline = time.monotonic() + 5.0
     for thread in _our_threads() - before:
         thread.join(max(0.0, deadline - time.monotonic()))
