@@ -42,7 +42,7 @@ from bisect import bisect_right
 from collections import abc as _abc
 from typing import Any, Callable, Mapping
 
-from .errors import InvalidCursor, TaskNotFound, TaskStoreClosed, TaskWaitCancelled, TaskWaitTimeout
+from .errors import InvalidCursor, TaskNotFound, TaskStoreClosed
 from .ids import new_task_id
 from .limits import TaskLimits
 from .model import Owner, TaskRecord
@@ -55,6 +55,7 @@ from .status import (
     check_transition,
 )
 from .store import ANY_OWNER, KEEP, TaskEvent, TaskPage, TaskStore
+from .waiting import add_waiter, block, hook_cancel, remove_waiter, wake_all
 
 __all__ = ["InMemoryTaskStore"]
 
@@ -129,7 +130,7 @@ class InMemoryTaskStore(TaskStore):
             waiters = [w for lst in self._waiters.values() for w in lst]
             self._waiters.clear()
             self._cond.notify_all()
-        _wake(waiters)
+        wake_all(waiters)
         if reaper is not None and reaper is not threading.current_thread():
             reaper.join()
 
@@ -209,7 +210,7 @@ class InMemoryTaskStore(TaskStore):
                 changes["input_responses"] = None
             new = old.replace(**changes)
             waiters = self._commit_locked(old, new)
-        _wake(waiters)
+        wake_all(waiters)
         if self._listeners:
             self._emit(new, TaskEvent.STATUS if old.status != status else TaskEvent.UPDATED)
         return new
@@ -232,7 +233,7 @@ class InMemoryTaskStore(TaskStore):
                 changes["status_message"] = status_message
             new = old.replace(**changes)
             waiters = self._commit_locked(old, new)
-        _wake(waiters)
+        wake_all(waiters)
         if self._listeners:
             self._emit(new, TaskEvent.STATUS)
         return new
@@ -247,7 +248,7 @@ class InMemoryTaskStore(TaskStore):
                               last_updated_at=now, version=old.version + 1,
                               input_requests=None, input_responses=None)
             waiters = self._commit_locked(old, new)
-        _wake(waiters)
+        wake_all(waiters)
         if self._listeners:
             self._emit(new, TaskEvent.STATUS)
         return new
@@ -272,7 +273,7 @@ class InMemoryTaskStore(TaskStore):
                 input_requests={k: v for k, v in pending.items() if k not in answered},
                 input_responses=answered, last_updated_at=now, version=old.version + 1)
             waiters = self._commit_locked(old, new)
-        _wake(waiters)
+        wake_all(waiters)
         if self._listeners:
             self._emit(new, TaskEvent.UPDATED)
         return accepted
@@ -287,7 +288,7 @@ class InMemoryTaskStore(TaskStore):
                 if self._stale > _COMPACT_MIN and self._stale * 2 > len(self._heap):
                     self._rebuild_heap_locked(skip=task_id)
             waiters = self._remove_locked(record)
-        _wake(waiters)
+        wake_all(waiters)
         if self._listeners:
             self._emit(record, TaskEvent.REMOVED)
         return True
@@ -352,39 +353,22 @@ class InMemoryTaskStore(TaskStore):
         if predicate(record):  # outside the lock: it is caller code
             return record
         wake = threading.Event()
-        unhook = _hook(cancel, wake.set)
+        unhook = hook_cancel(cancel, wake.set)
         try:
             while True:
                 with self._lock:
                     if self._closed:
                         raise TaskStoreClosed()
                     record = self._lookup(task_id, owner)
-                    wake.clear()
-                    waiting = self._waiters.get(task_id)
-                    if waiting is None:
-                        self._waiters[task_id] = [wake]
-                    elif wake not in waiting:
-                        waiting.append(wake)
+                    add_waiter(self._waiters, task_id, wake)
                 if predicate(record):  # outside the lock: it is caller code
                     return record
-                if cancel is not None and _is_set(cancel):
-                    raise TaskWaitCancelled(f"stopped waiting for task {task_id!r}")
-                if deadline is None:
-                    wake.wait()
-                else:
-                    remaining = deadline - _monotonic()
-                    if remaining <= 0 or not wake.wait(remaining):
-                        raise TaskWaitTimeout(f"task {task_id!r} did not reach the awaited "
-                                              f"state within {timeout} s")
+                block(wake, task_id, cancel, deadline, timeout)
         finally:
             if unhook is not None:
                 unhook()
             with self._lock:
-                waiting = self._waiters.get(task_id)
-                if waiting is not None and wake in waiting:
-                    waiting.remove(wake)
-                    if not waiting:
-                        del self._waiters[task_id]
+                remove_waiter(self._waiters, task_id, wake)
 
     # -- internals (call with _lock held unless noted) -----------------------
 
@@ -473,7 +457,7 @@ class InMemoryTaskStore(TaskStore):
 
     def _finish_removals(self, removed: list[TaskRecord], waiters: list[threading.Event]) -> None:
         """Lock NOT held: wake waiters, tell listeners."""
-        _wake(waiters)
+        wake_all(waiters)
         if self._listeners:
             self._emit_removed(removed)
 
@@ -525,34 +509,6 @@ def _check_outcome(status: str, result: Mapping[str, Any] | None,
             raise ValueError("a failed task needs an error (or an isError result)")
     else:
         raise ValueError(f"set_result() finishes tasks as 'completed' or 'failed', not {status!r}")
-
-
-def _wake(waiters: list[threading.Event] | None) -> None:
-    if waiters:
-        for waiter in waiters:
-            waiter.set()
-
-
-def _hook(cancel: Any, callback: Callable[[], None]) -> Callable[[], None] | None:
-    """Make ``cancel`` call ``callback`` when set; returns an un-hook function if possible."""
-    if cancel is None:
-        return None
-    add_callback = getattr(cancel, "add_callback", None)
-    if add_callback is not None:  # mcp_sync.signals.Signal
-        add_callback(callback)
-        return lambda: cancel.remove_callback(callback)
-    add_done_callback = getattr(cancel, "add_done_callback", None)
-    if add_done_callback is not None:  # concurrent.futures.Future
-        add_done_callback(lambda _future: callback())
-    return None
-
-
-def _is_set(cancel: Any) -> bool:
-    is_set = getattr(cancel, "is_set", None)
-    if is_set is not None:
-        return bool(is_set())
-    done = getattr(cancel, "done", None)
-    return bool(done()) if done is not None else False
 
 
 def _encode_cursor(seq: int) -> str:

@@ -86,10 +86,10 @@ import time
 from typing import Any, Callable, Mapping
 
 from ..errors import INTERNAL_ERROR
-from .errors import TaskLimitError, TaskNotFound, TaskStoreClosed, TaskWaitCancelled, TaskWaitTimeout
+from .errors import TaskLimitError, TaskNotFound, TaskStoreClosed
 from .ids import new_task_id
 from .limits import TaskLimits
-from .memory import _check_outcome, _decode_cursor, _encode_cursor, _hook, _is_set, _wake
+from .memory import _check_outcome, _decode_cursor, _encode_cursor
 from .model import Owner, TaskRecord
 from .sqlite import (
     _check_update_status,
@@ -101,6 +101,7 @@ from .sqlite import (
 )
 from .status import WORKING
 from .store import ANY_OWNER, KEEP, Listener, TaskEvent, TaskPage, TaskStore
+from .waiting import add_waiter, block, hook_cancel, remove_waiter, wake_all
 
 __all__ = ["DEFAULT_LEASE_MS", "DEFAULT_PREFIX", "LEASE_ERROR", "LEASE_MESSAGE", "RedisTaskStore"]
 
@@ -458,7 +459,7 @@ class RedisTaskStore(TaskStore):
             self._stop.set()
             subscriber, reaper, heart = self._subscriber, self._reaper, self._heart
             self._cond.notify_all()
-        _wake(waiters)
+        wake_all(waiters)
         current = threading.current_thread()
         if subscriber is not None and subscriber is not current:
             try:
@@ -680,41 +681,24 @@ class RedisTaskStore(TaskStore):
         deadline = None if timeout is None else _monotonic() + timeout
         self._ensure_threads()
         wake = threading.Event()
-        unhook = _hook(cancel, wake.set)
+        unhook = hook_cancel(cancel, wake.set)
         try:
             while True:
                 with self._wait_lock:
                     if self._closed:
                         raise TaskStoreClosed()
-                    wake.clear()  # registered before the read: no change can be missed
-                    waiting = self._waiters.get(task_id)
-                    if waiting is None:
-                        self._waiters[task_id] = [wake]
-                    elif wake not in waiting:
-                        waiting.append(wake)
+                    add_waiter(self._waiters, task_id, wake)  # before the read: no change can be missed
                     subscribed = self._subscribed
                 if subscribed:  # else: woken once the subscription is up
                     record = self._lookup(task_id, owner)
                     if predicate(record):
                         return record
-                if cancel is not None and _is_set(cancel):
-                    raise TaskWaitCancelled(f"stopped waiting for task {task_id!r}")
-                if deadline is None:
-                    wake.wait()
-                else:
-                    remaining = deadline - _monotonic()
-                    if remaining <= 0 or not wake.wait(remaining):
-                        raise TaskWaitTimeout(f"task {task_id!r} did not reach the awaited "
-                                              f"state within {timeout} s")
+                block(wake, task_id, cancel, deadline, timeout)
         finally:
             if unhook is not None:
                 unhook()
             with self._wait_lock:
-                waiting = self._waiters.get(task_id)
-                if waiting is not None and wake in waiting:
-                    waiting.remove(wake)
-                    if not waiting:
-                        del self._waiters[task_id]
+                remove_waiter(self._waiters, task_id, wake)
 
     # -- internals -------------------------------------------------------------
 
@@ -756,7 +740,7 @@ class RedisTaskStore(TaskStore):
     def _wake_task(self, task_id: str) -> None:
         with self._wait_lock:
             waiters = self._waiters.pop(task_id, None)
-        _wake(waiters)
+        wake_all(waiters)
 
     def _reap_once(self, now_us: int | None) -> tuple[int, int | None, bool, int]:
         """One reap script call: (server now, next deadline, more due?, removed count)."""
@@ -908,7 +892,7 @@ class RedisTaskStore(TaskStore):
             self._subscribed = True
             self._subscribed_event.set()
             waiters = [w for lst in self._waiters.values() for w in lst]
-        _wake(waiters)
+        wake_all(waiters)
         self._arm(0)
 
     def _on_event(self, data: Any) -> None:

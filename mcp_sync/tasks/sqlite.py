@@ -75,13 +75,14 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 from ..errors import INTERNAL_ERROR
-from .errors import TaskNotFound, TaskStoreClosed, TaskWaitCancelled, TaskWaitTimeout
+from .errors import TaskNotFound, TaskStoreClosed
 from .ids import new_task_id
 from .limits import TaskLimits
-from .memory import _check_outcome, _decode_cursor, _encode_cursor, _hook, _is_set, _wake
+from .memory import _check_outcome, _decode_cursor, _encode_cursor
 from .model import Owner, TaskRecord
 from .status import CANCELLED, FAILED, INPUT_REQUIRED, WORKING, check_transition
 from .store import ANY_OWNER, KEEP, TaskEvent, TaskPage, TaskStore
+from .waiting import add_waiter, block, hook_cancel, remove_waiter, wake_all
 
 __all__ = ["RESTART_ERROR", "RESTART_MESSAGE", "SQLiteTaskStore"]
 
@@ -305,7 +306,7 @@ class SQLiteTaskStore(TaskStore):
                 self._waiters.clear()
             reaper = self._reaper
             self._cond.notify_all()
-        _wake(waiters)
+        wake_all(waiters)
         if reaper is not None and reaper is not threading.current_thread():
             reaper.join()
         with self._pool_lock:
@@ -552,39 +553,22 @@ class SQLiteTaskStore(TaskStore):
             raise TaskNotFound()
         deadline = None if timeout is None else _monotonic() + timeout
         wake = threading.Event()
-        unhook = _hook(cancel, wake.set)
+        unhook = hook_cancel(cancel, wake.set)
         try:
             while True:
                 with self._wait_lock:
                     if self._closed:
                         raise TaskStoreClosed()
-                    wake.clear()  # registered before the read: no change can be missed
-                    waiting = self._waiters.get(task_id)
-                    if waiting is None:
-                        self._waiters[task_id] = [wake]
-                    elif wake not in waiting:
-                        waiting.append(wake)
+                    add_waiter(self._waiters, task_id, wake)  # before the read: no change can be missed
                 record = self.get(task_id, owner)
                 if predicate(record):
                     return record
-                if cancel is not None and _is_set(cancel):
-                    raise TaskWaitCancelled(f"stopped waiting for task {task_id!r}")
-                if deadline is None:
-                    wake.wait()
-                else:
-                    remaining = deadline - _monotonic()
-                    if remaining <= 0 or not wake.wait(remaining):
-                        raise TaskWaitTimeout(f"task {task_id!r} did not reach the awaited "
-                                              f"state within {timeout} s")
+                block(wake, task_id, cancel, deadline, timeout)
         finally:
             if unhook is not None:
                 unhook()
             with self._wait_lock:
-                waiting = self._waiters.get(task_id)
-                if waiting is not None and wake in waiting:
-                    waiting.remove(wake)
-                    if not waiting:
-                        del self._waiters[task_id]
+                remove_waiter(self._waiters, task_id, wake)
 
     # -- internals -------------------------------------------------------------
 
@@ -613,7 +597,7 @@ class SQLiteTaskStore(TaskStore):
     def _wake_task(self, task_id: str) -> None:
         with self._wait_lock:
             waiters = self._waiters.pop(task_id, None)
-        _wake(waiters)
+        wake_all(waiters)
 
     def _arm(self, deadline: float) -> None:
         """Tell the reaper about a new deadline (started on the first one)."""
