@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from ..errors import ConnectionClosed
 from ..protocol.jsonrpc import dumps
 from ..transports.base import Transport
+from .body import StreamingBody
 from .sse import KEEPALIVE, encode_event
 
 if TYPE_CHECKING:
@@ -57,22 +58,14 @@ class LegacySseSession(Transport):
         self.app._forget_legacy(self)
 
 
-class LegacySseBody:
+class LegacySseBody(StreamingBody):
     """The body of ``GET /sse``: the endpoint event, then messages until either side ends."""
 
     def __init__(self, session: LegacySseSession, endpoint: str, keepalive: float) -> None:
         self._session = session
         self._endpoint = endpoint
         self._keepalive = keepalive
-        self._gen = self._events()
-        self._done = threading.Lock()
-        self._closed = False
-
-    def __iter__(self) -> "LegacySseBody":
-        return self
-
-    def __next__(self) -> bytes:
-        return next(self._gen)
+        super().__init__()
 
     def _events(self) -> Iterator[bytes]:
         yield encode_event(self._endpoint, event="endpoint")
@@ -87,16 +80,9 @@ class LegacySseBody:
                 return
             yield encode_event(item, event="message")
 
-    def close(self) -> None:
-        with self._done:
-            if self._closed:
-                return
-            self._closed = True
-        try:
-            self._gen.close()
-        finally:
-            connection = self._session.connection
-            if connection is not None:
-                connection.close()
-            else:
-                self._session.close()
+    def _finish(self) -> None:
+        connection = self._session.connection
+        if connection is not None:
+            connection.close()
+        else:
+            self._session.close()

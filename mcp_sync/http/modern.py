@@ -47,6 +47,7 @@ from ..protocol import modern as mp
 from ..protocol.jsonrpc import Batch, ErrorResponse, Notification, Request, Response
 from ..protocol.versions import is_modern
 from ..session import IncomingRequest
+from .body import StreamingBody
 from .sse import KEEPALIVE, SSE_HEADERS, encode_event
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ def _event(message: dict[str, Any] | str) -> bytes:
     return encode_event(message if isinstance(message, str) else jsonrpc.dumps(message), event="message")
 
 
-class _RequestStream:
+class _RequestStream(StreamingBody):
     """The SSE body of a request answered while its handler runs (notifications, then the response)."""
 
     def __init__(self, owner: "ModernHttp", request: IncomingRequest, channel: _Channel, first: list[Any],
@@ -148,15 +149,7 @@ class _RequestStream:
         self._first = first
         self._keepalive = keepalive
         self._done = False
-        self._closed = False
-        self._lock = threading.Lock()
-        self._gen = self._events()
-
-    def __iter__(self) -> "_RequestStream":
-        return self
-
-    def __next__(self) -> bytes:
-        return next(self._gen)
+        super().__init__()
 
     def _events(self) -> Iterator[bytes]:
         for item in self._first:
@@ -177,22 +170,17 @@ class _RequestStream:
                 return
             yield _event(item)
 
-    def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
+    def _finish(self) -> None:
         try:
-            self._gen.close()
-        finally:
             if not self._done:  # the client closed the stream: that is the cancellation
                 self._channel.closed = True
                 self._request.cancel_reason = "the client closed the response stream"
                 self._request.cancelled.set()
+        finally:
             self._owner._untrack(self._request)
 
 
-class _ListenStream:
+class _ListenStream(StreamingBody):
     """The SSE body of ``subscriptions/listen``."""
 
     def __init__(self, owner: "ModernHttp", subscription: "Subscription", version: str, keepalive: float) -> None:
@@ -200,15 +188,7 @@ class _ListenStream:
         self._subscription = subscription
         self._version = version
         self._keepalive = keepalive
-        self._closed = False
-        self._lock = threading.Lock()
-        self._gen = self._events()
-
-    def __iter__(self) -> "_ListenStream":
-        return self
-
-    def __next__(self) -> bytes:
-        return next(self._gen)
+        super().__init__()
 
     def _events(self) -> Iterator[bytes]:
         dispatcher = self._owner.dispatcher
@@ -225,15 +205,10 @@ class _ListenStream:
             else:
                 yield _event(item)
 
-    def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
+    def _finish(self) -> None:
         try:
-            self._gen.close()
-        finally:
             self._owner.dispatcher.close_subscription(self._subscription)
+        finally:
             with self._owner._lock:
                 self._owner._listening.discard(self._subscription)
 

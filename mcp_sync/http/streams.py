@@ -24,6 +24,7 @@ import queue
 import threading
 from typing import Any, Callable, Iterator
 
+from .body import StreamingBody
 from .event_store import EventStore
 from .sse import KEEPALIVE, encode_event
 
@@ -284,7 +285,7 @@ class Stream:
         return self._conn is not None
 
 
-class SseBody:
+class SseBody(StreamingBody):
     """The WSGI response body of one SSE connection.
 
     Iterating yields encoded events as they are queued, with a keep-alive
@@ -302,21 +303,7 @@ class SseBody:
         self._retry_ms = retry_ms
         self._keepalive = keepalive
         self._on_close = on_close
-        self._gen = self._events()
-        self._closed = False
-        self._close_lock = threading.Lock()
-
-    def __iter__(self) -> "SseBody":
-        return self
-
-    def __next__(self) -> bytes:
-        try:
-            return next(self._gen)
-        except StopIteration:
-            # Done: release now rather than rely on the server calling close() (PEP 3333 says it
-            # must, but werkzeug's dev server skips it when draining the socket fails).
-            self.close()
-            raise
+        super().__init__()
 
     def _events(self) -> Iterator[bytes]:
         att = self._attachment
@@ -348,15 +335,10 @@ class SseBody:
             if item.final:
                 return
 
-    def close(self) -> None:
-        with self._close_lock:
-            if self._closed:
-                return
-            self._closed = True
+    def _finish(self) -> None:
         try:
-            self._gen.close()
-        finally:
             self._stream.detach(self._attachment.conn)
+        finally:
             if self._on_close is not None:
                 try:
                     self._on_close()
@@ -364,7 +346,7 @@ class SseBody:
                     log.exception("SSE body close callback failed")
 
 
-class FollowedSseBody:
+class FollowedSseBody(StreamingBody):
     """The WSGI response body of a stream followed from the event store (produced by another worker).
 
     ``events`` yields ``(event id, data)`` or None (nothing new for a while: a
@@ -373,38 +355,21 @@ class FollowedSseBody:
     """
 
     def __init__(self, events: Iterator[tuple[str, str] | None], on_close: Callable[[], None] | None = None) -> None:
-        self._events = events
+        self._source = events
         self._on_close = on_close
-        self._gen = self._run()
-        self._closed = False
-        self._close_lock = threading.Lock()
+        super().__init__()
 
-    def __iter__(self) -> "FollowedSseBody":
-        return self
-
-    def __next__(self) -> bytes:
-        try:
-            return next(self._gen)
-        except StopIteration:
-            self.close()  # as SseBody: do not depend on the server calling close()
-            raise
-
-    def _run(self) -> Iterator[bytes]:
+    def _events(self) -> Iterator[bytes]:
         yield b": stream open\n\n"
-        for event in self._events:
+        for event in self._source:
             if event is None:
                 yield KEEPALIVE
             else:
                 yield encode_event(event[1], event_id=event[0], event="message")
 
-    def close(self) -> None:
-        with self._close_lock:
-            if self._closed:
-                return
-            self._closed = True
+    def _finish(self) -> None:
         try:
-            self._gen.close()
-            close = getattr(self._events, "close", None)
+            close = getattr(self._source, "close", None)
             if close is not None:
                 close()
         finally:
