@@ -9,10 +9,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -21,9 +17,9 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
+from tests.gunicorn_process import Gunicorn
 from tests.stores.conftest import RedisServer, _redis_unavailable
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4
 
 
@@ -43,41 +39,16 @@ def redis_url():
         shutil.rmtree(directory, ignore_errors=True)
 
 
-class Gunicorn4:
-    """gunicorn with 4 gthread workers on a loopback socket bound before it starts (``fd://``)."""
+class Gunicorn4(Gunicorn):
+    """The deployment under test: 4 gthread workers sharing sessions and tasks through Redis."""
 
     def __init__(self, redis_url: str, log_path: Path) -> None:
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(128)
-        listener.set_inheritable(True)
-        self.port = listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/mcp"
-        self.log_path = log_path
         self.prefix = "deploy:" + secrets.token_hex(6)
-        env = dict(os.environ, MCP_SYNC_DEPLOY_REDIS=redis_url, MCP_SYNC_DEPLOY_PREFIX=self.prefix,
-                   MCP_SYNC_DEPLOY_SECRET=secrets.token_hex(16), MCP_SYNC_DEPLOY_LEASE_MS="1000")
-        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-        with open(log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "16", "-w", str(WORKERS),
-                 "--keep-alive", "300", "-b", f"fd://{listener.fileno()}", "--graceful-timeout", "5",
-                 "--log-level", "warning", "tests.deploy.app:app"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, pass_fds=(listener.fileno(),))
-        listener.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> str:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.log()
+        super().__init__("tests.deploy.app:app", log_path, workers=WORKERS, threads=16, backlog=128,
+                         graceful_timeout=5, stop_timeout=30, extra_args=("--keep-alive", "300"),
+                         env={"MCP_SYNC_DEPLOY_REDIS": redis_url, "MCP_SYNC_DEPLOY_PREFIX": self.prefix,
+                              "MCP_SYNC_DEPLOY_SECRET": secrets.token_hex(16), "MCP_SYNC_DEPLOY_LEASE_MS": "1000"})
+        self.url = f"{self.base}/mcp"
 
 
 @pytest.fixture(scope="module")

@@ -1,23 +1,15 @@
-"""Fixtures: the test server's WSGI app served by our built-in server, werkzeug, or gunicorn."""
+"""Fixtures: the test server's WSGI app served by our built-in server or werkzeug (gunicorn: tests/gunicorn_process.py)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
 from mcp_sync.http import HttpServerHandle, McpWsgiApp
 from tests.http.app_server import HttpTestServer, build_server
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _our_threads() -> set[threading.Thread]:
@@ -119,41 +111,5 @@ def builtin():
 # -- gunicorn ----------------------------------------------------------------------------------
 
 
-class Gunicorn:
-    """``gunicorn -k gthread -w 1`` running ``target`` on a loopback socket we bind and hand over.
-
-    The listening socket exists before gunicorn starts (``-b fd://N``), so
-    requests simply queue until its worker accepts them: no readiness polling.
-    """
-
-    def __init__(self, target: str, log_path: Path, *, threads: int = 8) -> None:
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(64)
-        listener.set_inheritable(True)
-        self.port = listener.getsockname()[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        env = dict(os.environ)
-        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-        with open(log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", str(threads), "-w", "1",
-                 "-b", f"fd://{listener.fileno()}", "--graceful-timeout", "3", "--log-level", "warning", target],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, pass_fds=(listener.fileno(),))
-        listener.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> str:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.log()
 
 from tests.legacy_era import legacy_era  # noqa: E402,F401  (pins the legacy wire)

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from mcp_sync.client import Client
-from tests.http.conftest import Gunicorn
+from tests.gunicorn_process import Gunicorn
 from tests.http.raw import RawSession, SseReader, is_response
 
 
