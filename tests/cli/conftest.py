@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,6 +32,26 @@ def run_cli(*args: str, timeout: float = 60, **kwargs) -> subprocess.CompletedPr
     return subprocess.run([sys.executable, "-m", "mcp_sync", *args], cwd=ROOT, env=cli_env(),
                           capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, **kwargs)
 
+
+
+def cli_process(*args: str, **kwargs) -> subprocess.Popen:
+    """``python -m mcp_sync ARGS`` as a running child process (streams as given in ``kwargs``)."""
+    return subprocess.Popen([sys.executable, "-m", "mcp_sync", *args], cwd=ROOT, env=cli_env(),
+                            stdin=subprocess.DEVNULL, **kwargs)
+
+
+def read_until_closed(fd: int, deadline: float) -> bytes:
+    """Everything written to a pty's master ``fd`` until its other side closes (or ``deadline``)."""
+    chunks = []
+    while time.monotonic() < deadline:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks)
 
 class Outcome(NamedTuple):
     code: int

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.cli.conftest import FIXTURE, FIXTURE_COMMAND, ROOT, cli_env
+from tests.cli.conftest import FIXTURE, FIXTURE_COMMAND, cli_process, read_until_closed
 
 
 @pytest.fixture(params=["file", "command", "http"])
@@ -154,13 +154,8 @@ def test_bad_argument_is_reported_before_starting_the_server(cli, tmp_path):
 # -- as a real process: interrupt, terminal progress --------------------------------------
 
 
-def _cli_process(*args: str, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "mcp_sync", *args], cwd=ROOT, env=cli_env(),
-                            stdin=subprocess.DEVNULL, **kwargs)
-
-
 def test_ctrl_c_exits_130_and_cancels_the_call():
-    proc = _cli_process("call", FIXTURE, "slow", "seconds=60", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = cli_process("call", FIXTURE, "slow", "seconds=60", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                         text=True)
     try:
         first = proc.stderr.readline()  # the first progress line: the call is running
@@ -177,26 +172,13 @@ def test_ctrl_c_exits_130_and_cancels_the_call():
     assert out == ""
 
 
-def _read_all(fd: int, proc: subprocess.Popen, deadline: float) -> bytes:
-    chunks = []
-    while time.monotonic() < deadline:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:  # EIO: the other side is closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-    return b"".join(chunks)
-
-
 def test_progress_bar_on_a_terminal():
     master, slave = pty.openpty()
     try:
-        proc = _cli_process("call", FIXTURE, "steps", "count=4", "delay=0.1", stdout=subprocess.PIPE, stderr=slave)
+        proc = cli_process("call", FIXTURE, "steps", "count=4", "delay=0.1", stdout=subprocess.PIPE, stderr=slave)
         os.close(slave)
         slave = -1
-        screen = _read_all(master, proc, time.monotonic() + 30)
+        screen = read_until_closed(master, time.monotonic() + 30)
         out, _ = proc.communicate(timeout=30)
     finally:
         os.close(master)

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from tests.cli.conftest import FIXTURE, ROOT, cli_env, run_cli
+from tests.cli.conftest import FIXTURE, ROOT, cli_process, read_until_closed, run_cli
 
 TASK_FIXTURE = str(ROOT / "tests" / "cli" / "task_server.py")
 TASK_COMMAND = [sys.executable, TASK_FIXTURE]
@@ -373,14 +373,9 @@ def test_help(cli):
 # -- as a real process: Ctrl-C, a terminal ----------------------------------------------------------
 
 
-def _cli_process(*args: str, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "mcp_sync", *args], cwd=ROOT, env=cli_env(),
-                            stdin=subprocess.DEVNULL, **kwargs)
-
-
 def test_ctrl_c_cancels_the_task_on_the_server_and_exits_130(cli, protected):
     _, url = protected
-    proc = _cli_process("task", "call", *ALICE, url, "wait", "seconds=60", stdout=subprocess.PIPE,
+    proc = cli_process("task", "call", *ALICE, url, "wait", "seconds=60", stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stderr.readline()  # "task ID started": the task exists
@@ -399,27 +394,14 @@ def test_ctrl_c_cancels_the_task_on_the_server_and_exits_130(cli, protected):
     assert json.loads(status.out)["status"] == "cancelled"
 
 
-def _read_all(fd: int, deadline: float) -> bytes:
-    chunks = []
-    while time.monotonic() < deadline:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:  # EIO: the other side is closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-    return b"".join(chunks)
-
-
 def test_status_and_progress_bar_on_a_terminal():
     master, slave = pty.openpty()
     try:
-        proc = _cli_process("task", "call", TASK_FIXTURE, "steps", "count=4", "delay=0.1",
+        proc = cli_process("task", "call", TASK_FIXTURE, "steps", "count=4", "delay=0.1",
                             stdout=subprocess.PIPE, stderr=slave)
         os.close(slave)
         slave = -1
-        screen = _read_all(master, time.monotonic() + 30)
+        screen = read_until_closed(master, time.monotonic() + 30)
         out, _ = proc.communicate(timeout=30)
     finally:
         os.close(master)
