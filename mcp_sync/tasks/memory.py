@@ -39,22 +39,23 @@ import logging
 import threading
 import time
 from bisect import bisect_right
-from collections import abc as _abc
 from typing import Any, Callable, Mapping
 
 from .errors import InvalidCursor, TaskNotFound, TaskStoreClosed
 from .ids import new_task_id
 from .limits import TaskLimits
 from .model import Owner, TaskRecord
-from .status import (
-    CANCELLED,
-    COMPLETED,
-    FAILED,
-    INPUT_REQUIRED,
-    WORKING,
-    check_transition,
-)
+from .status import WORKING
 from .store import ANY_OWNER, KEEP, TaskEvent, TaskPage, TaskStore
+from .transitions import (
+    check_outcome,
+    check_update_status,
+    is_mapping,
+    plan_cancel,
+    plan_input,
+    plan_result,
+    plan_status,
+)
 from .waiting import add_waiter, block, hook_cancel, remove_waiter, wake_all
 
 __all__ = ["InMemoryTaskStore"]
@@ -188,27 +189,11 @@ class InMemoryTaskStore(TaskStore):
 
     def update_status(self, task_id: str, status: str, *, status_message: Any = KEEP,
                       input_requests: Any = KEEP) -> TaskRecord:
-        if status != WORKING and status != INPUT_REQUIRED:
-            raise ValueError(f"update_status() moves tasks to 'working' or 'input_required', "
-                             f"not {status!r}: use set_result() or cancel()")
+        check_update_status(status)
         now = _wall()
         with self._lock:
             old = self._lookup(task_id, ANY_OWNER)
-            if old.status != status:
-                check_transition(old.status, status)
-            changes: dict[str, Any] = {"status": status, "last_updated_at": now,
-                                       "version": old.version + 1}
-            if status_message is not KEEP:
-                changes["status_message"] = status_message
-            if status == INPUT_REQUIRED:
-                if input_requests is not KEEP:
-                    changes["input_requests"] = dict(input_requests or {})
-                elif old.input_requests is None:
-                    changes["input_requests"] = {}
-            else:
-                changes["input_requests"] = None
-                changes["input_responses"] = None
-            new = old.replace(**changes)
+            new = plan_status(old, status, status_message, input_requests, now)
             waiters = self._commit_locked(old, new)
         wake_all(waiters)
         if self._listeners:
@@ -218,20 +203,13 @@ class InMemoryTaskStore(TaskStore):
     def set_result(self, task_id: str, status: str, *, result: Mapping[str, Any] | None = None,
                    error: Mapping[str, Any] | None = None,
                    status_message: Any = KEEP) -> TaskRecord:
-        _check_outcome(status, result, error)
+        check_outcome(status, result, error)
         now = _wall()
         with self._lock:
             old = self._lookup(task_id, ANY_OWNER)
-            if old.status == CANCELLED:
+            new = plan_result(old, status, result, error, status_message, now)
+            if new is None:
                 return old  # cancelled stays cancelled; the late outcome is dropped
-            check_transition(old.status, status)
-            changes: dict[str, Any] = {
-                "status": status, "result": result, "error": error, "last_updated_at": now,
-                "version": old.version + 1, "input_requests": None, "input_responses": None,
-            }
-            if status_message is not KEEP:
-                changes["status_message"] = status_message
-            new = old.replace(**changes)
             waiters = self._commit_locked(old, new)
         wake_all(waiters)
         if self._listeners:
@@ -243,10 +221,7 @@ class InMemoryTaskStore(TaskStore):
         now = _wall()
         with self._lock:
             old = self._lookup(task_id, owner)
-            check_transition(old.status, CANCELLED)
-            new = old.replace(status=CANCELLED, status_message=status_message,
-                              last_updated_at=now, version=old.version + 1,
-                              input_requests=None, input_responses=None)
+            new = plan_cancel(old, status_message, now)
             waiters = self._commit_locked(old, new)
         wake_all(waiters)
         if self._listeners:
@@ -255,23 +230,14 @@ class InMemoryTaskStore(TaskStore):
 
     def submit_input(self, task_id: str, owner: Owner,
                      responses: Mapping[str, Any]) -> list[str]:
-        if not _is_mapping(responses):
+        if not is_mapping(responses):
             raise TypeError("responses must be a mapping of input request key -> response")
         now = _wall()
         with self._lock:
             old = self._lookup(task_id, owner)
-            pending = old.input_requests
-            if old.status != INPUT_REQUIRED or not pending:
+            new, accepted = plan_input(old, responses, now)
+            if new is None:
                 return []
-            accepted = [key for key in responses if isinstance(key, str) and key in pending]
-            if not accepted:
-                return []
-            answered = dict(old.input_responses or {})
-            for key in accepted:
-                answered[key] = responses[key]
-            new = old.replace(
-                input_requests={k: v for k, v in pending.items() if k not in answered},
-                input_responses=answered, last_updated_at=now, version=old.version + 1)
             waiters = self._commit_locked(old, new)
         wake_all(waiters)
         if self._listeners:
@@ -487,28 +453,6 @@ class InMemoryTaskStore(TaskStore):
                 with cond:
                     if not self._closed:
                         cond.wait(REAP_PAUSE)
-
-
-def _is_mapping(value: Any) -> bool:
-    """``isinstance(value, Mapping)``, without typing's generic-alias detour for the usual dict."""
-    return type(value) is dict or isinstance(value, _abc.Mapping)
-
-
-def _check_outcome(status: str, result: Mapping[str, Any] | None,
-                   error: Mapping[str, Any] | None) -> None:
-    if status == COMPLETED:
-        if not _is_mapping(result) or error is not None:
-            raise ValueError("a completed task needs a result object and no error")
-    elif status == FAILED:
-        if error is not None:
-            if (not _is_mapping(error) or not isinstance(error.get("code"), int)
-                    or isinstance(error.get("code"), bool)
-                    or not isinstance(error.get("message"), str)):
-                raise ValueError("error must be a JSON-RPC error object {code: int, message: str}")
-        elif not _is_mapping(result):
-            raise ValueError("a failed task needs an error (or an isError result)")
-    else:
-        raise ValueError(f"set_result() finishes tasks as 'completed' or 'failed', not {status!r}")
 
 
 def _encode_cursor(seq: int) -> str:

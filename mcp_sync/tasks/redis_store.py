@@ -89,18 +89,12 @@ from ..errors import INTERNAL_ERROR
 from .errors import TaskLimitError, TaskNotFound, TaskStoreClosed
 from .ids import new_task_id
 from .limits import TaskLimits
-from .memory import _check_outcome, _decode_cursor, _encode_cursor
+from .memory import _decode_cursor, _encode_cursor
 from .model import Owner, TaskRecord
-from .sqlite import (
-    _check_update_status,
-    _owner_key,
-    _plan_cancel,
-    _plan_input,
-    _plan_result,
-    _plan_status,
-)
+from .sqlite import _owner_key
 from .status import WORKING
 from .store import ANY_OWNER, KEEP, Listener, TaskEvent, TaskPage, TaskStore
+from .transitions import check_outcome, check_update_status, plan_cancel, plan_input, plan_result, plan_status
 from .waiting import add_waiter, block, hook_cancel, remove_waiter, wake_all
 
 __all__ = ["DEFAULT_LEASE_MS", "DEFAULT_PREFIX", "LEASE_ERROR", "LEASE_MESSAGE", "RedisTaskStore"]
@@ -566,10 +560,10 @@ class RedisTaskStore(TaskStore):
 
     def update_status(self, task_id: str, status: str, *, status_message: Any = KEEP,
                       input_requests: Any = KEEP) -> TaskRecord:
-        _check_update_status(status)
+        check_update_status(status)
         while True:
             old = self._lookup(task_id, ANY_OWNER)
-            new = _plan_status(old, status, status_message, input_requests,
+            new = plan_status(old, status, status_message, input_requests,
                                old.last_updated_at)
             event = TaskEvent.STATUS if old.status != status else TaskEvent.UPDATED
             committed = self._commit(old, new, event, ("s", "sm", "ir", "ia"))
@@ -581,10 +575,10 @@ class RedisTaskStore(TaskStore):
     def set_result(self, task_id: str, status: str, *, result: Mapping[str, Any] | None = None,
                    error: Mapping[str, Any] | None = None,
                    status_message: Any = KEEP) -> TaskRecord:
-        _check_outcome(status, result, error)
+        check_outcome(status, result, error)
         while True:
             old = self._lookup(task_id, ANY_OWNER)
-            new = _plan_result(old, status, result, error, status_message, old.last_updated_at)
+            new = plan_result(old, status, result, error, status_message, old.last_updated_at)
             if new is None:
                 return old  # cancelled stays cancelled; the late outcome is dropped
             committed = self._commit(old, new, TaskEvent.STATUS,
@@ -598,7 +592,7 @@ class RedisTaskStore(TaskStore):
                status_message: str | None = None) -> TaskRecord:
         while True:
             old = self._lookup(task_id, owner)
-            new = _plan_cancel(old, status_message, old.last_updated_at)
+            new = plan_cancel(old, status_message, old.last_updated_at)
             committed = self._commit(old, new, TaskEvent.STATUS, ("s", "sm", "ir", "ia"))
             if committed is not None:
                 break
@@ -611,7 +605,7 @@ class RedisTaskStore(TaskStore):
             raise TypeError("responses must be a mapping of input request key -> response")
         while True:
             old = self._lookup(task_id, owner)
-            new, accepted = _plan_input(old, responses, old.last_updated_at)
+            new, accepted = plan_input(old, responses, old.last_updated_at)
             if new is None:
                 return []
             committed = self._commit(old, new, TaskEvent.UPDATED, ("ir", "ia"))

@@ -78,10 +78,11 @@ from ..errors import INTERNAL_ERROR
 from .errors import TaskNotFound, TaskStoreClosed
 from .ids import new_task_id
 from .limits import TaskLimits
-from .memory import _check_outcome, _decode_cursor, _encode_cursor
+from .memory import _decode_cursor, _encode_cursor
 from .model import Owner, TaskRecord
-from .status import CANCELLED, FAILED, INPUT_REQUIRED, WORKING, check_transition
+from .status import FAILED, WORKING
 from .store import ANY_OWNER, KEEP, TaskEvent, TaskPage, TaskStore
+from .transitions import check_outcome, check_update_status, plan_cancel, plan_input, plan_result, plan_status
 from .waiting import add_waiter, block, hook_cancel, remove_waiter, wake_all
 
 __all__ = ["RESTART_ERROR", "RESTART_MESSAGE", "SQLiteTaskStore"]
@@ -379,10 +380,10 @@ class SQLiteTaskStore(TaskStore):
 
     def update_status(self, task_id: str, status: str, *, status_message: Any = KEEP,
                       input_requests: Any = KEEP) -> TaskRecord:
-        _check_update_status(status)
+        check_update_status(status)
         with self._write() as db:
             old = self._lookup(db, task_id, ANY_OWNER)
-            new = _plan_status(old, status, status_message, input_requests, _wall())
+            new = plan_status(old, status, status_message, input_requests, _wall())
             self._store(db, new)
         self._wake_task(task_id)
         if self._listeners:
@@ -392,10 +393,10 @@ class SQLiteTaskStore(TaskStore):
     def set_result(self, task_id: str, status: str, *, result: Mapping[str, Any] | None = None,
                    error: Mapping[str, Any] | None = None,
                    status_message: Any = KEEP) -> TaskRecord:
-        _check_outcome(status, result, error)
+        check_outcome(status, result, error)
         with self._write() as db:
             old = self._lookup(db, task_id, ANY_OWNER)
-            new = _plan_result(old, status, result, error, status_message, _wall())
+            new = plan_result(old, status, result, error, status_message, _wall())
             if new is None:
                 return old  # cancelled stays cancelled; the late outcome is dropped
             self._store(db, new)
@@ -408,7 +409,7 @@ class SQLiteTaskStore(TaskStore):
                status_message: str | None = None) -> TaskRecord:
         with self._write() as db:
             old = self._lookup(db, task_id, owner)
-            new = _plan_cancel(old, status_message, _wall())
+            new = plan_cancel(old, status_message, _wall())
             self._store(db, new)
         self._wake_task(task_id)
         if self._listeners:
@@ -421,7 +422,7 @@ class SQLiteTaskStore(TaskStore):
             raise TypeError("responses must be a mapping of input request key -> response")
         with self._write() as db:
             old = self._lookup(db, task_id, owner)
-            new, accepted = _plan_input(old, responses, _wall())
+            new, accepted = plan_input(old, responses, _wall())
             if new is None:
                 return []
             self._store(db, new)
@@ -743,66 +744,3 @@ def _is_instance_id(value: Any) -> bool:
             and value.replace("-", "").replace("_", "").isalnum() and value.isascii())
 
 
-def _check_update_status(status: str) -> None:
-    if status != WORKING and status != INPUT_REQUIRED:
-        raise ValueError(f"update_status() moves tasks to 'working' or 'input_required', "
-                         f"not {status!r}: use set_result() or cancel()")
-
-
-def _plan_status(old: TaskRecord, status: str, status_message: Any, input_requests: Any,
-                 now: float) -> TaskRecord:
-    """The record ``update_status`` makes of ``old`` (same rules as the memory store)."""
-    if old.status != status:
-        check_transition(old.status, status)
-    changes: dict[str, Any] = {"status": status, "last_updated_at": now,
-                               "version": old.version + 1}
-    if status_message is not KEEP:
-        changes["status_message"] = status_message
-    if status == INPUT_REQUIRED:
-        if input_requests is not KEEP:
-            changes["input_requests"] = dict(input_requests or {})
-        elif old.input_requests is None:
-            changes["input_requests"] = {}
-    else:
-        changes["input_requests"] = None
-        changes["input_responses"] = None
-    return old.replace(**changes)
-
-
-def _plan_result(old: TaskRecord, status: str, result: Mapping[str, Any] | None,
-                 error: Mapping[str, Any] | None, status_message: Any,
-                 now: float) -> TaskRecord | None:
-    """The finished record, or ``None`` when ``old`` is cancelled (outcome dropped)."""
-    if old.status == CANCELLED:
-        return None
-    check_transition(old.status, status)
-    changes: dict[str, Any] = {
-        "status": status, "result": result, "error": error, "last_updated_at": now,
-        "version": old.version + 1, "input_requests": None, "input_responses": None,
-    }
-    if status_message is not KEEP:
-        changes["status_message"] = status_message
-    return old.replace(**changes)
-
-
-def _plan_cancel(old: TaskRecord, status_message: str | None, now: float) -> TaskRecord:
-    check_transition(old.status, CANCELLED)
-    return old.replace(status=CANCELLED, status_message=status_message, last_updated_at=now,
-                       version=old.version + 1, input_requests=None, input_responses=None)
-
-
-def _plan_input(old: TaskRecord, responses: Mapping[str, Any],
-                now: float) -> tuple[TaskRecord | None, list[str]]:
-    """The record with ``responses`` recorded and the accepted keys (``None``, [] if none)."""
-    pending = old.input_requests
-    if old.status != INPUT_REQUIRED or not pending:
-        return None, []
-    accepted = [key for key in responses if isinstance(key, str) and key in pending]
-    if not accepted:
-        return None, []
-    answered = dict(old.input_responses or {})
-    for key in accepted:
-        answered[key] = responses[key]
-    new = old.replace(input_requests={k: v for k, v in pending.items() if k not in answered},
-                      input_responses=answered, last_updated_at=now, version=old.version + 1)
-    return new, accepted
