@@ -48,7 +48,7 @@ class McpFuture(Future, Generic[T]):
         with self._lock:
             inner = self._inner
         if inner is not None:
-            _cancel_inner(inner, reason)
+            cancel_with_reason(inner, reason)
         return True
 
     # -- used by the client ------------------------------------------------------
@@ -64,7 +64,7 @@ class McpFuture(Future, Generic[T]):
         with self._lock:
             self._inner = inner
         if self.cancelled():  # cancelled before we knew the request: cancel it now
-            _cancel_inner(inner, None)
+            cancel_with_reason(inner, None)
             return
         if schedule is None:
             inner.add_done_callback(lambda done: self._settle(done, convert))
@@ -100,7 +100,8 @@ class McpFuture(Future, Generic[T]):
             pass
 
 
-def _cancel_inner(inner: Future, reason: str | None) -> None:
+def cancel_with_reason(inner: Future, reason: str | None) -> None:
+    """Cancel ``inner`` with ``reason`` when it takes one (our futures), plainly otherwise."""
     try:
         inner.cancel(reason or "cancelled by the caller")  # type: ignore[call-arg]
     except TypeError:  # a plain Future

@@ -54,6 +54,7 @@ from ..protocol.versions import MODERN_VERSIONS
 from ..types import DiscoverResult, Implementation, ServerCapabilities, Tool, from_wire, to_wire
 from ..session import JOIN_TIMEOUT
 from .client import DEFAULT_MAX_INPUT_ROUNDS, McpProtocolError
+from .futures import cancel_with_reason
 
 log = logging.getLogger("mcp_sync.client")
 
@@ -369,7 +370,7 @@ class ModernCall(Future):
         with self._lock:
             inner = self._inner
         if inner is not None:
-            _cancel(inner, reason)
+            cancel_with_reason(inner, reason)
         return True
 
     def _fail(self, exc: BaseException) -> None:
@@ -400,7 +401,7 @@ class ModernCall(Future):
         with self._lock:
             self._inner = inner
         if self.cancelled():
-            _cancel(inner, None)
+            cancel_with_reason(inner, None)
             return
         inner.add_done_callback(self._on_done)
 
@@ -550,10 +551,3 @@ class _Timer:
             self._cond.notify_all()
         if self._thread is not threading.current_thread():
             self._thread.join(JOIN_TIMEOUT)
-
-
-def _cancel(inner: Future, reason: str | None) -> None:
-    try:
-        inner.cancel(reason or "cancelled by the caller")  # type: ignore[call-arg]
-    except TypeError:
-        inner.cancel()
