@@ -22,13 +22,15 @@ import jsonschema
 from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 
-SCHEMA_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "spec" / "schema"
+from tests.shared_dir import SHARED_DIR
+
+SCHEMA_ROOT = SHARED_DIR / "spec" / "schema"
 VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28", "ext-tasks")
 
 
 def _require_root() -> Path:
     if not SCHEMA_ROOT.is_dir():
-        raise RuntimeError(f"MCP schemas not found at {SCHEMA_ROOT} (the repo must sit beside shared/)")
+        raise RuntimeError(f"MCP schemas not found at {SCHEMA_ROOT} (the repo must sit beside shared/, or set MCP_SYNC_SHARED)")
     return SCHEMA_ROOT
 
 

