@@ -11,14 +11,18 @@ from .connection import ServerConnection
 from .context import Context, current_context
 from .elicitation import ElicitationResult
 from .fields import Field
+from .middleware import Call, CallNext, Middleware
 from .resources import ResourceNotFound
 from .sampling import SamplingResult
 from .server import Server
 
 __all__ = [
+    "Call",
+    "CallNext",
     "Context",
     "ElicitationResult",
     "Field",
+    "Middleware",
     "ResourceNotFound",
     "SamplingResult",
     "Server",

@@ -20,6 +20,7 @@ from ..protocol.versions import MODERN_VERSIONS, negotiate
 from ..session import IncomingRequest, Session
 from ..transports.base import Transport
 from .logs import SEVERITY
+from .middleware import NOTIFICATION, Call, identity_of
 from .schema import to_jsonable
 
 if TYPE_CHECKING:
@@ -135,6 +136,22 @@ class ServerConnection:
             return modern.serve(self, request)
         elif modern.routes(method, request.params):  # decided per message: served statelessly
             return modern.serve(self, request)
+        chain = server.middleware
+        if not chain:
+            return self._serve(request)
+        call = Call(method, request.params, era=LEGACY_ERA, protocol_version=self.protocol_version,
+                    identity=identity_of(request), client_info=self.client_info, request=request, connection=self)
+        return chain.run(call, self._serve_call)
+
+    def _serve_call(self, call: Call) -> Any:
+        request = call.request
+        assert request is not None
+        request.params = call.params
+        return self._serve(request)
+
+    def _serve(self, request: IncomingRequest) -> Any:
+        """A legacy request past the middleware chain: ``initialize``, lookup, capability check, handler."""
+        method = request.method
         if method == "initialize":
             return self._initialize(request)
         if self.protocol_version is None and method not in _BEFORE_INIT:
@@ -150,6 +167,15 @@ class ServerConnection:
         return handler(self, request)
 
     def _on_notification(self, method: str, params: dict | None) -> None:
+        chain = self.server.middleware
+        if not chain:
+            return self._notified(method, params)
+        call = Call(method, params, kind=NOTIFICATION, era=LEGACY_ERA, protocol_version=self.protocol_version,
+                    client_info=self.client_info, connection=self)
+        chain.run(call, lambda c: self._notified(c.method, c.params))
+        return None
+
+    def _notified(self, method: str, params: dict | None) -> None:
         if method == "notifications/initialized":
             self.initialized.set()
             return

@@ -81,6 +81,7 @@ from ..protocol.caching import CachePolicy, apply_cache_hints
 from ..protocol.request_state import RequestStateSealer, request_binding
 from ..protocol.versions import MODERN_VERSIONS
 from .logs import SEVERITY
+from .middleware import Call, identity_of
 from .modern_inputs import InputRequired, InputRound, MissingClientCapability, StartTask
 from ..tasks.extension import EXTENSION_ID as TASKS_EXTENSION
 from ..tasks.extension import task_notification_params
@@ -376,11 +377,24 @@ class ModernDispatcher:
 
     def handle(self, request: "IncomingRequest", meta: mp.RequestMeta) -> dict[str, Any]:
         """The result of one modern request (not ``subscriptions/listen``); raises :class:`McpError`."""
+        view = ModernView(self.server, request, meta)
+        chain = self.server.middleware
+        if not chain:
+            return self._handle(view, request, meta)
+        call = Call(request.method, request.params, era="modern", protocol_version=meta.protocol_version,
+                    identity=identity_of(request), client_info=meta.client_info, request=request, connection=view)
+
+        def terminal(c: Call) -> dict[str, Any]:
+            request.params = c.params
+            return self._handle(view, request, meta)
+
+        return chain.run(call, terminal)
+
+    def _handle(self, view: ModernView, request: "IncomingRequest", meta: mp.RequestMeta) -> dict[str, Any]:
         method = request.method
         if method == "server/discover":
             return self.finish(request, self.discover_result(), meta)
         handler = self.lookup(method)
-        view = ModernView(self.server, request, meta)
         if method in mp.MRTR_METHODS:
             result = self._run_mrtr(view, request, handler)
         else:

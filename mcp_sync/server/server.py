@@ -15,6 +15,7 @@ from ..transports.base import Transport
 from .completions import CompletionTable, Provider, completion_key
 from .connection import ALL_ERAS, LEGACY_ERA, MODERN_ERA, ServerConnection, check_eras
 from .logs import McpLogHandler, check_level, set_level
+from .middleware import Middleware, MiddlewareChain
 from .modern import ModernDispatcher
 from .prompts import PromptDef, PromptTable
 from .resources import ResourceDef, ResourceTable, TemplateDef
@@ -134,6 +135,8 @@ class Server:
         self._extra_capabilities = dict(capabilities or {})
         self._log_bridge = False
         self._notification_handlers: dict[str, Callable[[ServerConnection, dict], None]] = {}
+        #: Around every request and notification handled, in both eras (see :meth:`add_middleware`).
+        self.middleware = MiddlewareChain()
         self._connections: set[ServerConnection] = set()
         self._lock = threading.Lock()
         self._tools = ToolTable(self, lambda: self._changed("tools"))
@@ -451,6 +454,20 @@ class Server:
             return fn
 
         return register
+
+    def add_middleware(self, middleware: Middleware, *, methods: Sequence[str] | None = None) -> Middleware:
+        """Add ``middleware(call, call_next)`` around every request and notification (or only ``methods``).
+
+        Runs in both eras and on every transport; the first added is the
+        outermost. Returns ``middleware`` (so it can decorate). See
+        :mod:`mcp_sync.server.middleware`.
+        """
+        self.middleware.add(middleware, methods)
+        return middleware
+
+    def remove_middleware(self, middleware: Middleware) -> None:
+        """Take ``middleware`` out of the chain (ValueError if it is not there)."""
+        self.middleware.remove(middleware)
 
     def on_notification(self, name: str) -> Callable:
         """Register a handler ``fn(connection, params)`` for a client notification."""
