@@ -11,33 +11,53 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuthError",
+    "CapabilityError",
     "Client",
     "ConnectionClosed",
-    "CapabilityError",
     "Context",
+    "Field",
+    "HttpStatusError",
     "McpError",
+    "McpSyncError",
+    "ProtocolError",
+    "ProtocolVersionError",
+    "RegistrationError",
+    "RequestCancelled",
     "RequestTimeout",
     "Server",
+    "ServerUnreachable",
     "Task",
+    "TaskError",
+    "ToolError",
+    "TransportError",
+    "UNSET",
     "__version__",
 ]
+
+#: The exception tree (mcp_sync.errors), all importable from here.
+_ERRORS = ("AuthError", "CapabilityError", "ConnectionClosed", "HttpStatusError", "McpError", "McpSyncError",
+           "ProtocolError", "ProtocolVersionError", "RegistrationError", "RequestCancelled", "RequestTimeout",
+           "ServerUnreachable", "TaskError", "ToolError", "TransportError")
 
 _LAZY = {
     "Client": ("mcp_sync.client", "Client"),
     "Server": ("mcp_sync.server", "Server"),
     "Task": ("mcp_sync.client.tasks", "Task"),
     "Context": ("mcp_sync.server", "Context"),
-    "McpError": ("mcp_sync.errors", "McpError"),
-    "ConnectionClosed": ("mcp_sync.errors", "ConnectionClosed"),
-    "CapabilityError": ("mcp_sync.errors", "CapabilityError"),
-    "RequestTimeout": ("mcp_sync.errors", "RequestTimeout"),
+    "Field": ("mcp_sync.server", "Field"),
+    "UNSET": ("mcp_sync.types", "UNSET"),
+    **{name: ("mcp_sync.errors", name) for name in _ERRORS},
 }
 
 if TYPE_CHECKING:
     from .client import Client
-    from .errors import CapabilityError, ConnectionClosed, McpError, RequestTimeout
     from .client.tasks import Task
-    from .server import Context, Server
+    from .errors import (AuthError, CapabilityError, ConnectionClosed, HttpStatusError, McpError, McpSyncError,
+                         ProtocolError, ProtocolVersionError, RegistrationError, RequestCancelled, RequestTimeout,
+                         ServerUnreachable, TaskError, ToolError, TransportError)
+    from .server import Context, Field, Server
+    from .types import UNSET
 
 
 def __getattr__(name: str) -> Any:

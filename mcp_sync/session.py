@@ -86,6 +86,9 @@ class RequestFuture(Future):
         self.session = session
         self.request_id = request_id
         self.method = method
+        #: The timeout (seconds) the request was sent with, and the tool/prompt name or URI it was about.
+        self.timeout: float | None = None
+        self.subject: str | None = None
 
     def cancel(self, reason: str | None = None) -> bool:  # type: ignore[override]
         if not self.session._claim(self):
@@ -716,6 +719,10 @@ class Session:
             self._claim(future)
             raise
         if timeout is not None:
+            future.timeout = timeout
+            if params:
+                subject = params.get("name", params.get("uri"))
+                future.subject = subject if isinstance(subject, str) else None
             self._deadlines.add(timeout, future)
         return future
 
@@ -782,7 +789,10 @@ class Session:
     def _expire(self, future: RequestFuture) -> None:
         if not self._claim(future):
             return
-        future.set_exception(RequestTimeout(f"no response to {future.method!r} within the timeout"))
+        what = f"{future.method!r}" + (f" ({future.subject!r})" if future.subject else "")
+        future.set_exception(RequestTimeout(f"no response to {what} within the timeout of {future.timeout:g} s; "
+                                            f"the peer was asked to cancel it (pass a larger timeout= if the "
+                                            f"call needs longer)"))
         self._send_cancel(future, "request timed out")
 
     # -- receiving ---------------------------------------------------------

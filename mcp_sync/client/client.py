@@ -24,6 +24,8 @@ from ..errors import (
     CapabilityError,
     ConnectionClosed,
     McpError,
+    McpSyncError,
+    ProtocolError,
     ProtocolVersionError,
 )
 from ..protocol import capabilities as caps
@@ -133,7 +135,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class OutputValidationError(ValueError):
+class OutputValidationError(McpSyncError, ValueError):
     """A tool's ``structuredContent`` does not match the ``outputSchema`` it declared.
 
     A local error (the server answered; its answer is wrong). ``result`` is the
@@ -798,6 +800,8 @@ class Client:
 
     def _tool_result(self, name: str, raw: Any) -> CallToolResult:
         result = from_wire(CallToolResult, raw)
+        if result.is_error is None:  # one rule: a result the client returns says True or False
+            result.is_error = False
         with self._schemas_lock:
             validator = self._output_validators.get(name)
         if validator is None or result.is_error:
@@ -920,7 +924,7 @@ class Client:
             log.exception("the client's %s hook failed", which)
 
 
-class McpProtocolError(Exception):
+class McpProtocolError(ProtocolError):
     """The server broke the protocol in a way the client cannot work around."""
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from ..errors import ConnectionClosed, McpError, ProtocolVersionError, RequestTimeout
+from ..errors import ConnectionClosed, HttpStatusError, McpError, ProtocolVersionError, RequestTimeout
 from ..protocol import era as pe
 from ..protocol import modern as mp
 from ..protocol.modern import RejectedRequest
@@ -94,7 +94,6 @@ class _Outcome:
 
 
 def _discover(client: Any, version: str, timeout: float | None) -> _Outcome:
-    from ..transports.http_client import HttpStatusError
 
     params = mp.with_request_meta(None, mp.build_request_meta(
         version, modern_capabilities(client), to_wire(client.client_info)))
@@ -169,6 +168,11 @@ def _probe(client: Any, mode: str, start_version: str | None = None) -> pe.EraDe
         log.debug("era probe of %s: %s", getattr(client.transport, "era_key", "the server"), decision)
         if decision.action == pe.RETRY:
             continue
+        if mode == MODERN and http and outcome.status == 404 and outcome.error is None:
+            url = getattr(client.transport, "url", "the server")
+            raise HttpStatusError(404, f"nothing serves MCP at {url} (server/discover answered HTTP 404 "
+                                       f"without a JSON-RPC error): check the endpoint path (mcp_sync "
+                                       f"servers default to '/mcp')")
         if decision.action == pe.USE and decision.era == MODERN:
             result = outcome.result if pe.is_discover_result(outcome.result) else None
             _modern(client, decision.version or probe.version, result, http)

@@ -8,7 +8,7 @@ situation (it stopped waiting), not something to send to a peer.
 
 from __future__ import annotations
 
-from ..errors import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, McpError
+from ..errors import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, McpError, TaskError
 
 __all__ = [
     "InvalidCursor",
@@ -104,15 +104,15 @@ class TaskStoreClosed(McpError):
         return (type(self), ())
 
 
-class TaskWaitTimeout(TimeoutError):
+class TaskWaitTimeout(TaskError, TimeoutError):
     """A wait for a task ended because its timeout elapsed (the task is unchanged)."""
 
 
-class TaskWaitCancelled(Exception):
+class TaskWaitCancelled(TaskError):
     """A wait for a task ended because the caller's cancel signal was set."""
 
 
-class TaskCancelled(Exception):
+class TaskCancelled(TaskError):
     """Raised inside task work: the task was cancelled, expired or deleted.
 
     Work may let it propagate; the runner then records nothing (a cancelled task

@@ -56,7 +56,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ClosedPoolError
 from urllib3.util.retry import Retry
 
-from ..errors import ConnectionClosed
+from ..errors import ConnectionClosed, HttpStatusError, ServerUnreachable
 from ..http.sse import SseParser
 from ..protocol import headers as _mcp_headers
 from ..protocol.jsonrpc import dumps
@@ -79,13 +79,19 @@ GET_READY_WAIT = 5.0
 SEEN_IDS = 1024
 
 
-class HttpStatusError(Exception):
-    """The server answered an MCP message with an HTTP error and no JSON-RPC error."""
-
-    def __init__(self, status: int, message: str, body: str = "") -> None:
-        super().__init__(f"HTTP {status}: {message}")
-        self.status = status
-        self.body = body
+def post_failed(url: str, exc: requests.RequestException) -> ConnectionClosed:
+    """The error for a POST that got no HTTP answer: :class:`ServerUnreachable` when nothing listens at ``url``."""
+    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ConnectTimeout):
+        text = str(exc)
+        for marker, detail in (("Connection refused", "connection refused"),
+                               ("Name or service not known", "unknown host"),
+                               ("nodename nor servname", "unknown host"),
+                               ("No route to host", "no route to host"),
+                               ("Failed to resolve", "unknown host")):
+            if marker in text:
+                return ServerUnreachable(url, detail)
+    reason = getattr(exc, "args", None)
+    return ConnectionClosed(f"POST to {url} failed: {type(exc).__name__}" + (f" ({reason[0]})" if reason else ""))
 
 
 class SessionExpired(ConnectionClosed):
@@ -624,7 +630,7 @@ class HttpClientTransport(Transport):
                 stream=True, timeout=(self.timeout, self.sse_read_timeout))
         except requests.RequestException as exc:
             if not exchange.cancelled:
-                self._fail(rid, ConnectionClosed(f"POST to {self.url} failed: {exc}"))
+                self._fail(rid, post_failed(self.url, exc))
             return
         try:
             with self._holding(response):
@@ -760,7 +766,7 @@ class HttpClientTransport(Transport):
             response = self._http.post(self.url, data=data, headers=self._headers("post"),
                                        timeout=(self.timeout, self.timeout))
         except requests.RequestException as exc:
-            raise ConnectionClosed(f"POST to {self.url} failed: {exc}") from None
+            raise post_failed(self.url, exc) from None
         with response:
             status = response.status_code
             if status == 404 and self.session_id is not None:
@@ -837,9 +843,15 @@ class HttpClientTransport(Transport):
             return
         with self._holding(response):
             if response.status_code != 200 or _media_type(response) != "text/event-stream":
+                if post_status == 404 and response.status_code == 404:
+                    path = urlsplit(self.url).path or "/"
+                    self._fail(rid, HttpStatusError(
+                        404, f"nothing serves MCP at path {path!r} of {self.url} (POST and GET both answered 404): "
+                             f"check the endpoint path (mcp_sync servers default to '/mcp')"))
+                    return
                 self._fail(rid, HttpStatusError(
-                    post_status, f"the server rejected POST initialize and offers no HTTP+SSE transport either "
-                                 f"(GET answered HTTP {response.status_code})"))
+                    post_status, f"the server at {self.url} rejected POST initialize and offers no HTTP+SSE "
+                                 f"transport either (GET answered HTTP {response.status_code})"))
                 return
             log.info("%s speaks the 2024-11-05 HTTP+SSE transport; using it", self.url)
             parser = SseParser()
@@ -883,7 +895,7 @@ class HttpClientTransport(Transport):
             response = self._http.post(self.legacy_endpoint, data=data, headers=headers,
                                        timeout=(self.timeout, self.timeout))
         except requests.RequestException as exc:
-            raise ConnectionClosed(f"POST to {self.legacy_endpoint} failed: {exc}") from None
+            raise post_failed(self.legacy_endpoint, exc) from None
         with response:
             if response.status_code == 404:
                 self._fatal(ConnectionClosed("the server no longer knows this HTTP+SSE session (HTTP 404)"))

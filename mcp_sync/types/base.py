@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import attrs
 
+from ..errors import McpSyncError
+
 if TYPE_CHECKING:
     from typing_extensions import dataclass_transform
 else:  # only type checkers need it (typing has it from Python 3.11 on)
@@ -64,7 +66,7 @@ class _Unset:
 UNSET: Any = _Unset()
 
 
-class WireFormatError(ValueError):
+class WireFormatError(McpSyncError, ValueError):
     """A wire value does not fit the type it was read as.
 
     ``type_name`` is the class (or union) that was asked for; ``problems`` is a

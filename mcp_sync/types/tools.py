@@ -70,9 +70,21 @@ class CallToolResult(WireType):
     content: list[ContentBlock]
     #: Any JSON value in 2026-07-28 (an object up to 2025-11-25); UNSET = absent.
     structured_content: Any = UNSET
+    #: None when ``isError`` is absent on the wire; results the Client returns always carry a bool.
     is_error: bool | None = None
     result_type: str | None = None
     meta: dict[str, Any] | None = None
+
+    def raise_for_error(self, tool: str | None = None) -> "CallToolResult":
+        """Raise :class:`~mcp_sync.errors.ToolError` if the tool answered ``isError``; else return ``self``.
+
+        Like ``requests``' ``raise_for_status()``: ``client.call_tool("add", args).raise_for_error("add")``.
+        """
+        if self.is_error:
+            from ..errors import ToolError
+
+            raise ToolError(tool, self)
+        return self
 
 
 # sampling.py cannot import this module (this module imports modern, which

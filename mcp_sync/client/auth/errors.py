@@ -10,6 +10,8 @@ from typing import Any
 
 import requests
 
+from ...errors import AuthError
+
 __all__ = [
     "AuthorizationDenied",
     "DiscoveryError",
@@ -23,7 +25,7 @@ __all__ = [
 ]
 
 
-class OAuthError(requests.RequestException):
+class OAuthError(requests.RequestException, AuthError):
     """Authorization with the MCP server's authorization server failed."""
 
 

@@ -12,10 +12,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Protocol, runtime_checkable
 
+from ...errors import AuthError
+
 __all__ = ["AccessInfo", "InvalidToken", "StaticTokenVerifier", "TokenVerifier"]
 
 
-class InvalidToken(Exception):
+class InvalidToken(AuthError):
     """The access token is malformed, expired, revoked, or not for this server."""
 
     def __init__(self, description: str = "invalid access token") -> None:
