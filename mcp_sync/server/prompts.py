@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from ..errors import INTERNAL_ERROR, INVALID_PARAMS, McpError
 from ..protocol.versions import ALL_VERSIONS
 from ..session import IncomingRequest
+from .callables import check_handler
 from .arguments import choices, string_converter
 from .context import Context, bound_context, skip_context
 from .pagination import paginate
@@ -35,8 +36,7 @@ class PromptDef:
     def __init__(self, fn: Callable[..., Any], *, name: str | None = None, title: str | None = None,
                  description: str | None = None, icons: Sequence[Any] | None = None,
                  meta: Mapping[str, Any] | None = None) -> None:
-        if not callable(fn):
-            raise TypeError(f"a prompt must be callable, not {type(fn).__name__}")
+        check_handler(fn, f"prompt {name or getattr(fn, '__name__', fn)!r}")
         found: dict[str, str] = {}
 
         def skip(param: Any, annotation: Any) -> bool:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from ..errors import INTERNAL_ERROR, INVALID_PARAMS, RESOURCE_NOT_FOUND, McpError
 from ..protocol.versions import is_modern
 from ..session import IncomingRequest
+from .callables import check_handler
 from .arguments import string_converter
 from .context import Context, bound_context, skip_context
 from .pagination import paginate
@@ -80,6 +81,7 @@ class ResourceDef:
         self.context_param = None
         self.mime_type = mime_type
         if callable(source):
+            check_handler(source, f"the function of resource {uri!r}")
             signature, self.context_param = _signature(source)
             required = [p.name for p in signature.parameters if p.required]
             if required:
@@ -111,8 +113,7 @@ class TemplateDef:
                  title: str | None = None, description: str | None = None, mime_type: str | None = None,
                  annotations: Any = None, icons: Sequence[Any] | None = None,
                  meta: Mapping[str, Any] | None = None) -> None:
-        if not callable(fn):
-            raise TypeError(f"resource template {uri_template!r} needs a function, not {type(fn).__name__}")
+        check_handler(fn, f"the function of resource template {uri_template!r}")
         self.template = UriTemplate(uri_template)
         self.fn = fn
         signature, self.context_param = _signature(fn)

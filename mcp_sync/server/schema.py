@@ -41,6 +41,7 @@ from __future__ import annotations
 import base64
 import collections.abc as cabc
 import dataclasses
+import sys
 import datetime as dt
 import enum
 import functools
@@ -186,6 +187,17 @@ def _model_class(tp: Any) -> type | None:
         return None
     if _is_typeddict(cls) or dataclasses.is_dataclass(cls) or attrs.has(cls):
         return cls
+    return None
+
+
+def pydantic_model(tp: Any) -> type | None:
+    """The class if ``tp`` is a pydantic ``BaseModel`` subclass (pydantic is never imported for this)."""
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is None:  # a model class cannot exist without pydantic being imported
+        return None
+    base = getattr(pydantic, "BaseModel", None)
+    if base is not None and isinstance(tp, type) and issubclass(tp, base) and tp is not base:
+        return tp
     return None
 
 
@@ -661,6 +673,8 @@ class _SchemaBuilder:
             return self._dict(tp, args)
         if _model_class(tp) is not None:
             return self._model_ref(tp)
+        if pydantic_model(tp) is not None:
+            return self._pydantic_ref(tp)
         if isinstance(tp, (str, typing.ForwardRef)):
             raise _Unsupported(tp, "unresolved forward reference")
         raise _Unsupported(tp)
@@ -717,6 +731,22 @@ class _SchemaBuilder:
             self.def_names[tp] = name
             self.defs[name] = {}  # placeholder: recursion stops here
             self.defs[name] = self._model_body(tp)
+        return {"$ref": f"#/$defs/{name}"}
+
+    def _pydantic_ref(self, cls: Any) -> JsonSchema:
+        """A pydantic model: its own JSON Schema (``model_json_schema``), its nested models in ``$defs``."""
+        name = self.def_names.get(cls)
+        if name is None:
+            schema = dict(cls.model_json_schema(ref_template="#/$defs/{model}"))
+            for nested, body in (schema.pop("$defs", None) or {}).items():
+                if nested in self.defs and self.defs[nested] != body:
+                    raise _Unsupported(cls, f"two different models are both named {nested!r} in one schema")
+                self.defs[nested] = body
+            name = cls.__name__
+            if name in self.defs and self.def_names.get(cls) != name and self.defs[name] != schema:
+                name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{cls.__module__}.{cls.__qualname__}")
+            self.def_names[cls] = name
+            self.defs[name] = schema
         return {"$ref": f"#/$defs/{name}"}
 
     def _model_body(self, tp: Any) -> JsonSchema:
@@ -869,8 +899,6 @@ def schema_for_type(tp: Any) -> JsonSchema:
 def _is_unstructured(tp: Any, unstructured: Unstructured) -> bool:
     """True if values of ``tp`` are text or MCP content rather than structured data."""
     tp, _ = _unwrap(tp)
-    if tp is str:
-        return True
     if callable(unstructured) and not isinstance(unstructured, tuple):
         if unstructured(tp):
             return True
@@ -883,13 +911,13 @@ def _is_unstructured(tp: Any, unstructured: Unstructured) -> bool:
         return bool(members) and all(_is_unstructured(a, unstructured) for a in members)
     if (origin in _LIST_ORIGINS or origin is tuple) and args:
         members = [a for a in args if a is not Ellipsis]
-        return all(_is_unstructured(a, unstructured) and _unwrap(a)[0] is not str for a in members)
+        return all(_is_unstructured(a, unstructured) for a in members)
     return False
 
 
 def _is_object_type(tp: Any) -> bool:
     base, _ = _unwrap(tp)
-    if _model_class(base) is not None:
+    if _model_class(base) is not None or pydantic_model(base) is not None:
         return True
     origin = get_origin(base)
     return (origin if origin is not None else base) in _DICT_ORIGINS
@@ -900,7 +928,7 @@ def output_schema_for(
 ) -> tuple[JsonSchema | None, bool]:
     """The MCP ``outputSchema`` for a return annotation, and whether values are wrapped.
 
-    * No annotation, ``None``, ``Any``, ``str`` and unstructured types
+    * No annotation, ``None``, ``Any`` and unstructured types
       (``unstructured``: classes, or a predicate over an annotation; unions
       and lists of them count too) → ``(None, False)``: plain content.
     * TypedDict, dataclass, attrs class, ``dict[str, X]`` → their object
@@ -1352,6 +1380,9 @@ def _converter(tp: Any, cache: dict[Any, Any]) -> Converter | None:
             conv.passthrough = True
             return None
         return conv
+    pydantic_cls = pydantic_model(tp)
+    if pydantic_cls is not None:
+        return pydantic_cls.model_validate  # type: ignore[attr-defined, no-any-return]
     return None
 
 
@@ -1562,12 +1593,14 @@ def build_tool_signature(
             )
         )
         plan.append((param.name, conv))
+    # One rule for every tool: an argument the function does not take is refused
+    # (declared in the schema, so a client knows before it calls).
+    root: JsonSchema = {"type": "object"}
     if properties:
-        root: JsonSchema = {"type": "object", "properties": properties}
+        root["properties"] = properties
         if required:
             root["required"] = required
-    else:
-        root = {"type": "object", "additionalProperties": False}
+    root["additionalProperties"] = False
     input_schema = builder.finish(root)
 
     output_schema: JsonSchema | None = None

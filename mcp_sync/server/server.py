@@ -236,7 +236,7 @@ class Server:
 
     def describe_error(self, exc: BaseException, where: str) -> str:
         """``ExcType: message`` (plus the traceback when ``debug``); logs the failure."""
-        log.info("%s raised %s", where, type(exc).__name__, exc_info=exc)
+        log.warning("%s raised %s", where, type(exc).__name__, exc_info=exc)
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if self.debug:
             text += "\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from ..errors import INVALID_PARAMS, McpError
 from ..protocol.versions import V2025_06_18, is_modern
 from ..session import IncomingRequest
+from .callables import check_handler
 from .context import Context, bound_context, is_context_annotation
 from .pagination import paginate
 from .registry import Registry
@@ -64,8 +65,7 @@ class ToolDef:
                  input_schema: Mapping[str, Any] | None = None, output_schema: Mapping[str, Any] | None = None,
                  structured_output: bool | None = None,
                  immediate_response: str | Callable[[dict], str] | None = None) -> None:
-        if not callable(fn):
-            raise TypeError(f"a tool must be callable, not {type(fn).__name__}")
+        check_handler(fn, f"tool {name or getattr(fn, '__name__', fn)!r}")
         if task_support is not None and task_support not in TASK_SUPPORT:
             raise ValueError(f"task_support must be one of {TASK_SUPPORT}, not {task_support!r}")
         found: dict[str, str] = {}
@@ -168,7 +168,8 @@ class ToolDef:
             if wrong:
                 return error_result(f"Tool '{self.name}' returned a result that does not match its outputSchema: "
                                     + "; ".join(wrong))
-        return {"content": [{"type": "text", "text": json_text(data)}], "structuredContent": data}
+        text = value if isinstance(value, str) else json_text(data)  # a str result reads as itself
+        return {"content": [{"type": "text", "text": text}], "structuredContent": data}
 
 
 def adapt(result: dict[str, Any], version: str | None) -> dict[str, Any]:

@@ -81,8 +81,9 @@ def test_lists_and_capabilities(client):
 
 
 def test_content_tools(client):
-    assert client.request("tools/call", {"name": "test_simple_text"}) == {
-        "content": [{"type": "text", "text": "This is a simple text response for testing."}]}
+    simple = client.request("tools/call", {"name": "test_simple_text"})
+    assert simple["content"] == [{"type": "text", "text": "This is a simple text response for testing."}]
+    assert simple.get("structuredContent") in (None, {"result": "This is a simple text response for testing."})
     image = client.request("tools/call", {"name": "test_image_content", "arguments": {}})["content"][0]
     assert image["mimeType"] == "image/png" and base64.b64decode(image["data"]).startswith(b"\x89PNG")
     audio = client.request("tools/call", {"name": "test_audio_content", "arguments": {}})["content"][0]

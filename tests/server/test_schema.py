@@ -593,6 +593,7 @@ def test_simple_tool():
     assert sig.description == "Add two numbers."
     assert valid(sig.input_schema) == {
         "type": "object",
+        "additionalProperties": False,
         "properties": {"a": {"type": "integer"}, "b": {"type": "integer", "default": 2}},
         "required": ["a"],
     }
@@ -641,6 +642,7 @@ def test_defaults_and_required():
     sig = build_tool_signature(tool, skip=lambda p, ann: ann is Ctx)
     assert valid(sig.input_schema) == {
         "type": "object",
+        "additionalProperties": False,
         "properties": {
             "a": {"type": "string"},
             "b": {"type": ["integer", "null"], "default": None},
@@ -687,6 +689,7 @@ def test_skip_context_by_type():
     sig = build_tool_signature(tool, skip=lambda p, ann: ann is Context)
     assert sig.input_schema == {
         "type": "object",
+        "additionalProperties": False,
         "properties": {"query": {"type": "string"}},
         "required": ["query"],
     }
@@ -745,6 +748,7 @@ def test_field_as_default_value_and_annotated_field_default():
     sig = build_tool_signature(tool)
     assert valid(sig.input_schema) == {
         "type": "object",
+        "additionalProperties": False,
         "properties": {
             "x": {"type": "integer", "description": "an x", "minimum": 0, "default": 3},
             "y": {"type": "integer", "default": 5},
@@ -863,6 +867,7 @@ def test_methods_partials_and_callables():
     sig = build_tool_signature(svc)
     assert sig.input_schema == {
         "type": "object",
+        "additionalProperties": False,
         "properties": {"q": {"type": "string"}},
         "required": ["q"],
     }
@@ -875,6 +880,7 @@ def test_input_schema_defs_are_shared_across_parameters():
     schema = valid(build_tool_signature(tool).input_schema)
     assert schema == {
         "type": "object",
+        "additionalProperties": False,
         "properties": {
             "a": {"$ref": "#/$defs/Point"},
             "b": {"type": "array", "items": {"$ref": "#/$defs/Point"}},
@@ -909,9 +915,6 @@ class ImageContent:
         inspect.Signature.empty,
         None,
         type(None),
-        str,
-        Optional[str],
-        Annotated[str, "text"],
         Any,
         TextContent,
         list[TextContent],
@@ -922,6 +925,17 @@ class ImageContent:
 )
 def test_output_unstructured(annotation):
     assert output_schema_for(annotation, unstructured=(TextContent, ImageContent)) == (None, False)
+
+
+@pytest.mark.parametrize(("annotation", "inner"), [
+    (str, {"type": "string"}),
+    (Optional[str], {"type": ["string", "null"]}),
+    (Annotated[str, "text"], {"type": "string", "description": "text"}),
+])
+def test_str_results_are_structured_like_every_other_value(annotation, inner):
+    # one rule: every typed return except None, Any and content blocks has an outputSchema
+    assert output_schema_for(annotation, unstructured=(TextContent,)) == (
+        {"type": "object", "properties": {"result": inner}, "required": ["result"]}, True)
 
 
 def test_output_unstructured_predicate():
@@ -1006,15 +1020,15 @@ def test_structured_output_modes():
     assert build_tool_signature(custom).output_schema is None  # auto: quietly none
     with pytest.raises(TypeError, match="unsupported type annotation"):
         build_tool_signature(custom, structured_output=True)
-    with pytest.raises(TypeError, match="has no structured schema"):
-        build_tool_signature(text, structured_output=True)
+    assert build_tool_signature(text, structured_output=True).wrap_output is True
     assert build_tool_signature(point, structured_output=False).output_schema is None
     sig = build_tool_signature(point)
     assert sig.output_schema == POINT_BODY
     assert sig.wrap_output is False
     assert sig.structured_content(Point(1, 2)) == {"x": 1, "y": 2}
     jsonschema.validate(sig.structured_content(Point(1, 2)), sig.output_schema)
-    assert build_tool_signature(text).structured_content("hi") is None
+    assert build_tool_signature(text).structured_content("hi") == {"result": "hi"}
+    assert build_tool_signature(text, structured_output=False).structured_content("hi") is None
 
 
 def test_output_from_string_return_annotation():

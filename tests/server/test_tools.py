@@ -114,6 +114,7 @@ def test_schemas_and_descriptions_come_from_the_signature(client):
     assert add["description"] == "Add two numbers."
     assert add["inputSchema"] == {
         "type": "object",
+        "additionalProperties": False,
         "properties": {"a": {"type": "integer", "description": "The first number."},
                        "b": {"type": "integer", "default": 2, "description": "The second number."}},
         "required": ["a"],
@@ -138,7 +139,7 @@ def test_structured_results_carry_the_json_text_too(client):
 
 def test_plain_values_become_text(client):
     assert client.request("tools/call", {"name": "echo", "arguments": {"text": "hi"}}) == {
-        "content": [{"type": "text", "text": "hi"}]}
+        "content": [{"type": "text", "text": "hi"}], "structuredContent": {"result": "hi"}}
     assert client.request("tools/call", {"name": "nothing"}) == {"content": []}
     assert client.request("tools/call", {"name": "untyped_dict"}) == {
         "content": [{"type": "text", "text": '{"a":1}'}]}
