@@ -14,6 +14,7 @@ TARGET is a URL, a Python ``FILE[:OBJECT]``, or a command after ``--``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import Sequence
@@ -105,24 +106,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"run takes no command after '--' (got {' '.join(command)!r})", EXIT_USAGE)
     if command is not None and not command:
         return _fail("nothing after '--': give the command that starts the server", EXIT_USAGE)
+    as_json = bool(getattr(args, "json", False))
     try:
         return args.handler(args)
     except UsageError as exc:
-        return _fail(str(exc), EXIT_USAGE)
+        return _fail(str(exc), EXIT_USAGE, as_json)
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     except Exception as exc:
+        usage = _child_usage_error(exc)
+        if usage is not None:  # FILE started as `mcp-sync run FILE`, which refused it (no Server...)
+            return _fail(usage, EXIT_USAGE, as_json)
         message = _connection_error(exc)
         if message is None:
             raise
-        return _fail(message, EXIT_CONNECTION)
+        return _fail(message, EXIT_CONNECTION, as_json)
 
 
-def _fail(message: str, code: int) -> int:
+def _child_usage_error(exc: Exception) -> str | None:
+    """The usage error of a ``mcp-sync run FILE`` child that exited 2 before serving, else None."""
+    from ..errors import ConnectionClosed
+
+    if not isinstance(exc, ConnectionClosed) or exc.exit_code != EXIT_USAGE:
+        return None
+    prefix = f"{PROG}: error: "
+    lines = [line for line in exc.stderr_tail.splitlines() if line.startswith(prefix)]
+    return lines[-1][len(prefix):] if lines else None
+
+
+def _fail(message: str, code: int, as_json: bool = False) -> int:
+    """Report an error on stderr (and, with --json, as ``{"error": {...}}`` on stdout); return ``code``."""
     try:
+        if as_json:
+            sys.stdout.write(json.dumps({"error": {"message": message, "exitCode": code}}) + "\n")
+            sys.stdout.flush()
         sys.stderr.write(f"{PROG}: error: {message}\n" if code != EXIT_INTERRUPTED else f"{PROG}: {message}\n")
         sys.stderr.flush()
     except (OSError, ValueError):
@@ -133,9 +153,8 @@ def _fail(message: str, code: int) -> int:
 def _connection_error(exc: Exception) -> str | None:
     """The message for a connection or protocol failure (exit code 3); None for anything else."""
     from ..client.client import McpProtocolError, OutputValidationError
-    from ..errors import CapabilityError, ConnectionClosed, McpError, ProtocolVersionError, RequestTimeout
-
-    from ..transports.http_client import HttpStatusError
+    from ..errors import (CapabilityError, ConnectionClosed, HttpStatusError, McpError, ProtocolVersionError,
+                          RequestTimeout)
 
     if isinstance(exc, HttpStatusError):
         hint = ""

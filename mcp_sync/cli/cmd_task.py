@@ -339,10 +339,6 @@ def call_command(args: argparse.Namespace) -> int:
         raise UsageError("--detach needs a server over HTTP: over stdio the server process, and its tasks, end "
                          "when this command exits (without --detach, `task call` waits for the result)")
     parse_headers(args.header)
-    if args.detach and not _has_credentials(args):
-        say("mcp-sync: warning: no credentials (-H 'Authorization: Bearer ...'): a server binds the task to "
-            "this command's session, which ends when it exits; an mcp_sync server then cancels the task and "
-            "no later command can see it", file=sys.stderr)
 
     show = not (args.detach or args.no_progress)
     bar = ProgressBar(sys.stderr, label=tool_name) if show else None
@@ -363,9 +359,15 @@ def call_command(args: argparse.Namespace) -> int:
                                             progress=bar)
             if args.detach:
                 say(dumps(_task_wire(task.last)) if args.json else task.task_id)
-                say(f"mcp-sync: task {task.task_id} is {task.last.status}; follow it with "
-                    f"`mcp-sync task get|result|cancel {target.description} {id_argument(task.task_id)}` "
-                    f"(with the same credentials)", file=sys.stderr)
+                follow = f"`mcp-sync task get|result|cancel {target.description} {id_argument(task.task_id)}`"
+                if _has_credentials(args):
+                    say(f"mcp-sync: task {task.task_id} is {task.last.status}; follow it with {follow} "
+                        f"(with the same credentials)", file=sys.stderr)
+                else:  # one message: what happens to a task nobody can name
+                    say(f"mcp-sync: warning: task {task.task_id} is {task.last.status}, but was created without "
+                        f"credentials (-H 'Authorization: Bearer ...'): the server binds it to this command's "
+                        f"session, which ends now; an mcp_sync server then cancels it, and {follow} cannot "
+                        f"see it", file=sys.stderr)
                 return EXIT_OK
             say(f"mcp-sync: task {task.task_id} started (Ctrl-C cancels it)", file=sys.stderr)
             if task.immediate_response:

@@ -136,8 +136,12 @@ def open_client(target: Target, *, headers: Mapping[str, str] | None = None, env
     ``protocol=`` (None: its default, ``MCP_SYNC_PROTOCOL`` or auto-detection).
     """
     from ..client import Client
+    from .answers import terminal_answers
 
     extra: dict[str, Any] = {} if protocol is None else {"protocol": protocol}
+    answers = terminal_answers()
+    if answers is not None:  # on a terminal: a tool that asks the user mid-call gets asked here
+        extra["elicitation"] = answers
     if target.url is not None:
         if env:
             raise UsageError("--env applies to a server started as a command, not to a URL")
@@ -293,11 +297,16 @@ def render_result(result: Mapping[str, Any]) -> str:
 
     Every content block (text plainly); then ``structuredContent`` as JSON,
     unless a text block already is exactly that JSON, in which case only the
-    JSON is printed (once, indented).
+    JSON is printed (once, indented). A wrapped text result
+    (``{"result": "<the text block>"}``, what a ``-> str`` tool sends) prints
+    as its text alone.
     """
     blocks = [b for b in result.get("content") or [] if isinstance(b, Mapping)]
     has_structured = "structuredContent" in result
     structured = result.get("structuredContent")
+    if (has_structured and len(blocks) == 1 and blocks[0].get("type") == "text"
+            and structured == {"result": blocks[0].get("text")}):
+        has_structured = False
     parts: list[str] = []
     for block in blocks:
         if has_structured and block.get("type") == "text":

@@ -66,7 +66,7 @@ def test_raw_json_output(call):
     result = call("add", "a=1", "b=1.5", options=("--json",))
     assert result.code == 0
     assert json.loads(result.out) == {"content": [{"type": "text", "text": '{"result":2.5}'}],
-                                      "structuredContent": {"result": 2.5}}
+                                      "structuredContent": {"result": 2.5}, "isError": False}
 
 
 def test_non_text_content(call):

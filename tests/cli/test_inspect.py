@@ -38,7 +38,8 @@ def test_inspect_text(cli, target):
     assert "Instructions:\n  A server for the CLI tests." in out
     assert f"Tools ({len(TOOLS)}):" in out
     assert "  echo(text: string)\n    Return the text.\n    input schema:\n" in out
-    assert '{"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}' in out
+    assert ('      {\n        "type": "object",\n        "properties": {"text": {"type": "string"}},\n'
+            '        "required": ["text"],\n        "additionalProperties": false\n      }\n') in out
     assert "  picture()  [read-only]" in out
     assert "output schema:" in out
     assert "Resources (1):\n  fixture://readme  (readme, text/plain)\n    The readme." in out
@@ -126,3 +127,13 @@ def test_inspect_as_a_subprocess():
     done = run_cli("inspect", "--json", FIXTURE)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["serverInfo"]["name"] == "cli-fixture"
+
+
+def test_a_file_without_a_server_exits_2_as_the_help_says(cli, tmp_path):
+    script = tmp_path / "no_server.py"
+    script.write_text("x = 1\n")
+    for command in (("inspect", str(script)), ("call", str(script), "anything")):
+        result = cli(*command)
+        assert result.code == 2, result.err
+        assert "no mcp_sync Server instance found" in result.err
+        assert "Traceback" not in result.err

@@ -284,7 +284,8 @@ def test_detach_without_credentials_warns_and_later_commands_say_why(cli):
         created = cli("task", "call", handle.url, "wait", "--detach")
         assert created.code == 0
         task_id = created.out.strip()
-        assert "warning: no credentials" in created.err and "cancels the task" in created.err
+        assert "created without credentials" in created.err and "cancels it" in created.err
+        assert created.err.count("mcp-sync:") == 1  # one message, not a warning and a contradicting hint
         got = cli("task", "get", handle.url, task_id)
         assert got.code == 2
         assert "without credentials a server binds each task to the session that created it" in got.err
@@ -435,3 +436,19 @@ def test_the_readme_stdio_task_example_runs():
     assert done.returncode == 0, done.stderr
     assert done.stdout == "slow_compute '' finished after 0.2 s\n"
     assert done.stderr.splitlines()[-1] == "slow_compute: completed"
+
+
+def test_get_with_json_reports_errors_as_json(cli):
+    """--json: a failure is a JSON object on stdout too (machines read stdout), with the exit code."""
+    from tests.cli.task_server import build_server
+
+    server = build_server()
+    handle = server.start_http()
+    try:
+        got = cli("task", "get", "--json", handle.url, "no-such-task")
+        assert got.code == 2
+        error = json.loads(got.out)["error"]
+        assert error["exitCode"] == 2 and "no-such-task" in error["message"]
+        assert got.err.startswith("mcp-sync: error:")
+    finally:
+        handle.stop()

@@ -1,0 +1,108 @@
+"""Every example line that ``mcp-sync --help`` shows runs, and the tool that asks the user gets asked.
+
+The ``examples:`` block of the top-level help is read from the real help
+output; the server example runs on a free port (the others are pointed at
+it), and the task example (whose tool asks a question half-way) runs on a
+terminal (a pty) where the CLI asks the form's fields and the answers are typed.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+from tests.cli.conftest import ROOT, cli_env, read_until_closed
+
+
+def help_examples() -> list[str]:
+    out = subprocess.run([sys.executable, "-m", "mcp_sync", "--help"], cwd=ROOT, env=cli_env(),
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    block = out.split("examples:\n", 1)[1].split("\n\n", 1)[0]
+    return [line.strip() for line in block.splitlines() if line.strip()]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_listening(url: str, proc: subprocess.Popen, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the server of the help example exited"
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listened at {url}")
+
+
+def run_on_a_terminal(argv: list[str], typed: str) -> tuple[int, str, str]:
+    """Run the CLI with stdin and stderr on a pty, ``typed`` already waiting in the input."""
+    master, slave = pty.openpty()
+    try:
+        os.write(master, typed.encode())
+        proc = subprocess.Popen([sys.executable, "-m", "mcp_sync", *argv], cwd=ROOT, env=cli_env(),
+                                stdin=slave, stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        slave = -1
+        screen = read_until_closed(master, time.monotonic() + 60)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+        if slave >= 0:
+            os.close(slave)
+    return proc.returncode, out.decode(), screen.decode(errors="replace")
+
+
+def test_every_help_example_runs():
+    examples = help_examples()
+    assert len(examples) >= 5 and all(line.startswith("mcp-sync ") for line in examples)
+    port = free_port()
+    argvs = [re.sub(r"\b8000\b", str(port), line).split()[1:] for line in examples]
+    serve = [a for a in argvs if a[0] == "run" and "--http" in a]
+    assert len(serve) == 1, "the help shows one HTTP server for the other examples"
+    server = subprocess.Popen([sys.executable, "-m", "mcp_sync", *serve[0]], cwd=ROOT, env=cli_env(),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_listening(f"http://127.0.0.1:{port}/mcp", server, time.monotonic() + 30)
+        for argv in argvs:
+            if argv is serve[0]:
+                continue
+            if argv[:2] == ["task", "call"]:
+                # the build tool asks half-way whether to go on (proceed: y/n, label: text with a default)
+                code, out, screen = run_on_a_terminal(argv, "y\nrelease\n")
+                assert code == 0, screen
+                assert "The server asks: Half-way" in screen
+                assert "built 'release' in 4 steps" in out
+                continue
+            done = subprocess.run([sys.executable, "-m", "mcp_sync", *argv], cwd=ROOT, env=cli_env(),
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, (argv, done.stderr)
+            assert done.stdout.strip(), argv
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+
+def test_end_of_input_declines_the_question():
+    code, out, screen = run_on_a_terminal(["task", "call", "examples/tasks_server.py", "build", "steps=4"], "\x04")
+    assert code == 0, screen
+    assert "(declined)" in screen
+    assert "stopped after step 2 (decline)" in out
+
+
+def test_without_a_terminal_nothing_is_asked():
+    done = subprocess.run([sys.executable, "-m", "mcp_sync", "call", "examples/tasks_server.py", "build", "steps=2"],
+                          cwd=ROOT, env=cli_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=60)
+    assert "The server asks" not in done.stderr
+    assert done.returncode in (0, 1), done.stderr  # the tool answers without a user (or reports it could not ask)
