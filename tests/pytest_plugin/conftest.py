@@ -1,0 +1,5 @@
+"""The pytest plugin's own tests run throwaway suites with pytester."""
+
+from tests.thread_check import no_threads_left_behind  # noqa: F401  (autouse)
+
+pytest_plugins = ["pytester"]
