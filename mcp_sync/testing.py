@@ -26,7 +26,7 @@ from collections import deque
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from .errors import INTERNAL_ERROR, McpError
-from .types import UNSET, CallToolResult, to_wire
+from .types import UNSET, CallToolResult, TextContent, to_wire
 from .types.elicitation import ElicitRequestFormParams
 from .types.logging import LoggingMessageNotificationParams
 from .types.sampling import CreateMessageRequestParams
@@ -65,7 +65,7 @@ def _show(value: Any) -> str:
 
 def tool_text(result: CallToolResult) -> str:
     """The text blocks of a tool result joined by newlines (other blocks are left out)."""
-    return "\n".join(block.text for block in result.content if getattr(block, "type", None) == "text")
+    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
 
 
 def _check_result(result: Any) -> CallToolResult:

@@ -30,10 +30,10 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from django.conf import settings
-from django.contrib.auth import authenticate
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
-from django.utils.module_loading import import_string
+from django.conf import settings  # type: ignore[import-untyped]
+from django.contrib.auth import authenticate  # type: ignore[import-untyped]
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse  # type: ignore[import-untyped]
+from django.utils.module_loading import import_string  # type: ignore[import-untyped]
 
 from ..server.auth import AUTH_ENVIRON_KEY, AccessInfo
 

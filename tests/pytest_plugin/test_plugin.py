@@ -11,6 +11,8 @@ import textwrap
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 SERVER = '''
     """A small server for the throwaway suite."""
     from dataclasses import dataclass
@@ -165,7 +167,9 @@ def project(pytester):
 
 
 def run(pytester, *args):
-    return pytester.runpytest_inprocess("-p", "mcp_sync.pytest_plugin", "-p", "no:cacheprovider", *args)
+    # A subprocess, like a user's own test run (and no module shared with this one).
+    return pytester.runpytest_subprocess("-p", "mcp_sync.pytest_plugin", "-p", "no:cacheprovider", *args,
+                                         timeout=300)
 
 
 def test_a_suite_using_every_fixture_passes(project):
