@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from ..http.wsgi_app import McpWsgiApp
     from ..server.server import Server
 
-__all__ = ["McpView", "mcp_view", "user_identity"]
+__all__ = ["McpView", "mcp_view", "user_identity", "wsgi_response"]
 
 #: Headers a WSGI app must not set (PEP 3333); the WSGI server in front of Django owns them.
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
@@ -203,11 +203,16 @@ class McpView:
         environ["wsgi.input"] = _Body(request)
         environ["SCRIPT_NAME"] = request.META.get("SCRIPT_NAME", "") + request.path_info.rstrip("/")
         environ["PATH_INFO"] = "/"
-        return _to_django(self.app, environ)
+        return wsgi_response(self.app, environ)
 
 
-def _to_django(app: Callable[..., Iterable[bytes]], environ: dict) -> HttpResponseBase:
-    """Run a WSGI app and wrap what it answers in a Django response (streaming unless the body is a list)."""
+def wsgi_response(app: Callable[..., Iterable[bytes]], environ: dict) -> HttpResponseBase:
+    """Run a WSGI app on ``environ`` and wrap its answer in a Django response.
+
+    A list or tuple body becomes an ``HttpResponse``; any other iterable a
+    ``StreamingHttpResponse`` that Django closes (closing the app's iterable)
+    when the response ends. Hop-by-hop headers are left to the WSGI server.
+    """
     started: dict[str, Any] = {}
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
