@@ -17,7 +17,8 @@ for SSE, which Django's WSGI handler and gunicorn stream chunk by chunk).
   ``authenticate(request, bearer_token=...)``) becomes the request's
   :class:`~mcp_sync.server.auth.AccessInfo` (``subject="django-user:<pk>"`` by
   default, see :func:`user_identity`): tasks are bound to it, so a user never
-  sees another user's tasks, and sees their own from any session.
+  sees another user's tasks, and sees their own from any session. In a tool,
+  :func:`user_of` gives the Django user back.
 * **Settings**: ``MCP_SYNC_SERVER`` (dotted path of a :class:`~mcp_sync.Server`,
   used when ``mcp_view()`` is given none) and ``MCP_SYNC_OPTIONS`` (keyword
   arguments for ``server.wsgi_app()``, e.g. ``{"json_response": True}``).
@@ -41,7 +42,10 @@ if TYPE_CHECKING:
     from ..http.wsgi_app import McpWsgiApp
     from ..server.server import Server
 
-__all__ = ["McpView", "mcp_view", "user_identity", "wsgi_response"]
+__all__ = ["McpView", "USER_PK_CLAIM", "mcp_view", "user_identity", "user_of", "wsgi_response"]
+
+#: The claim of the default identity that holds the Django user's primary key.
+USER_PK_CLAIM = "django_user_pk"
 
 #: Headers a WSGI app must not set (PEP 3333); the WSGI server in front of Django owns them.
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
@@ -54,10 +58,34 @@ def user_identity(user: Any, request: HttpRequest) -> AccessInfo | None:
     """The default identity of an authenticated Django user: ``AccessInfo(subject="django-user:<pk>")``.
 
     The primary key, not the username, so that renaming a user keeps their
-    tasks. ``claims`` carries the username; ``scopes`` are empty (check
-    permissions in your tools with the Django user if you need them).
+    tasks. ``claims`` carries the username and the primary key (what
+    :func:`user_of` reads); ``scopes`` are empty (check permissions in your
+    tools with the Django user if you need them).
     """
-    return AccessInfo(subject=f"django-user:{user.pk}", claims={"username": user.get_username()})
+    return AccessInfo(subject=f"django-user:{user.pk}",
+                      claims={"username": user.get_username(), USER_PK_CLAIM: user.pk})
+
+
+def user_of(ctx: Any) -> Any:
+    """The Django user who made the request (or started the task) of a tool's ``Context``, or None.
+
+    Reads the primary key the default identity put in the request's
+    :class:`AccessInfo` and loads the user (then closes the worker thread's
+    database connection, which Django's request cycle would not).
+    """
+    from django.contrib.auth import get_user_model  # type: ignore[import-untyped]
+    from django.db import close_old_connections  # type: ignore[import-untyped]
+
+    extra = getattr(getattr(ctx, "request", None), "extra", None)
+    auth = extra.get("auth") if isinstance(extra, dict) else None
+    claims = getattr(auth, "claims", None) or {}
+    pk = claims.get(USER_PK_CLAIM)
+    if pk is None:
+        return None
+    try:
+        return get_user_model()._default_manager.filter(pk=pk).first()
+    finally:
+        close_old_connections()
 
 
 class _Body:
@@ -202,7 +230,7 @@ class McpView:
         environ["HTTP_HOST"] = host
         environ["wsgi.input"] = _Body(request)
         environ["SCRIPT_NAME"] = request.META.get("SCRIPT_NAME", "") + request.path_info.rstrip("/")
-        environ["PATH_INFO"] = "/"
+        environ["PATH_INFO"] = ""
         return wsgi_response(self.app, environ)
 
 

@@ -90,7 +90,7 @@ def logged_in(django_site, mcp_endpoint):
 def test_tools_through_the_django_view(logged_in):
     mcp = logged_in("alice")
     answer, _ = mcp.call("tools/list", {})
-    assert {tool["name"] for tool in answer["result"]["tools"]} == {"add", "count", "report", "watch"}
+    assert {tool["name"] for tool in answer["result"]["tools"]} == {"add", "count", "report", "watch", "whoami"}
     validate(VERSION, "ListToolsResult", answer["result"])
     answer, _ = mcp.call("tools/call", {"name": "add", "arguments": {"a": 2, "b": 40}})
     assert answer["result"]["structuredContent"] == {"result": 42}
@@ -98,6 +98,10 @@ def test_tools_through_the_django_view(logged_in):
     assert answer["result"]["isError"] is True  # bad arguments: a tool error, and the session goes on
     answer, _ = mcp.call("tools/call", {"name": "nope", "arguments": {}})
     assert answer["error"]["code"] == -32602
+    answer, _ = mcp.call("tools/call", {"name": "whoami", "arguments": {}})
+    assert answer["result"]["content"][0]["text"] == "alice"  # request.user, inside the tool
+    answer, _ = logged_in(None).call("tools/call", {"name": "whoami", "arguments": {}})
+    assert answer["result"]["content"][0]["text"] == "anonymous"
 
 
 def test_a_call_streams_its_progress_over_sse(logged_in):

@@ -56,6 +56,7 @@ def test_tools_progress_and_tasks_per_user(site, era):
             Client.http(url, headers={"Cookie": bob_cookie}, protocol=era) as bob:
         assert alice.era == era
         assert alice.call_tool("add", {"a": 2, "b": 3}).structured_content == {"result": 5}
+        assert bob.call_tool("whoami").content[0].text == "bob"
         seen = []
         result = alice.call_tool("count", {"n": 4}, progress=lambda p, total, message: seen.append((p, total)))
         assert result.structured_content == {"result": 4}

@@ -1,6 +1,7 @@
 """The site's MCP server: plain functions, one of them a long job that runs as a task."""
 
 from mcp_sync import Context, Server
+from mcp_sync.integrations.django import user_of
 
 server = Server("mcpsite", version="1.0", instructions="Tools of the example Django site.")
 
@@ -33,3 +34,10 @@ def watch(seconds: float, ctx: Context) -> str:
     """Report that it started, then wait until cancelled (or `seconds` pass)."""
     ctx.report_progress(0, None, "watching")
     return "cancelled" if ctx.cancelled.wait(seconds) else "done watching"
+
+
+@server.tool()
+def whoami(ctx: Context) -> str:
+    """The Django user calling (request.user of the MCP request)."""
+    user = user_of(ctx)
+    return user.get_username() if user is not None else "anonymous"
