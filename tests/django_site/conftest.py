@@ -33,10 +33,15 @@ def django_site(tmp_path_factory):
     from django.core.management import call_command
 
     db_path = tmp_path_factory.mktemp("django") / "db.sqlite3"
-    os.environ.update(site_env(db_path))
     if str(SITE_DIR) not in sys.path:
         sys.path.insert(0, str(SITE_DIR))
-    django.setup()
+    saved = dict(os.environ)
+    os.environ.update(site_env(db_path))
+    try:
+        django.setup()  # the settings module reads the environment now, once
+    finally:  # later tests (and the processes they start) do not inherit the site's environment
+        os.environ.clear()
+        os.environ.update(saved)
     call_command("migrate", verbosity=0, interactive=False)
     from django.contrib.auth import get_user_model
 
