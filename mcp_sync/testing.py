@@ -9,8 +9,8 @@ they work without it too:
   waits for the ones a test expects (:meth:`~ProgressRecorder.assert_progress`);
 * :class:`LogRecorder`: an ``on_log=`` hook keeping the server's log messages
   (:meth:`~LogRecorder.assert_logged` waits for a matching one);
-* :func:`assert_task_status`, :func:`assert_task_completed`: a task's status and
-  its result;
+* :func:`assert_task_status`, :func:`assert_task_ends`, :func:`assert_task_completed`:
+  a task's status now, how it ended, and its result;
 * :class:`Answers`: what the test "user" answers when the server asks for
   elicitation or sampling: queued answers (or a function), a record of every
   question asked, and :meth:`Answers.check` failing on questions nobody answered.
@@ -38,6 +38,7 @@ __all__ = [
     "ProgressRecorder",
     "ProgressUpdate",
     "assert_task_completed",
+    "assert_task_ends",
     "assert_task_status",
     "assert_tool_error",
     "assert_tool_result",
@@ -267,15 +268,27 @@ def assert_task_status(task: Any, *statuses: str, timeout: float | None = DEFAUL
     return current
 
 
-def assert_task_completed(task: Any, timeout: float = 30.0) -> CallToolResult:
-    """Wait for ``task`` to end, assert it ``completed``, and return its result."""
+def assert_task_ends(task: Any, status: str, timeout: float = 30.0) -> Any:
+    """Wait for ``task`` to end and assert how: ``"completed"``, ``"failed"`` or ``"cancelled"``.
+
+    Returns the final :class:`~mcp_sync.types.GetTaskResult`.
+    """
+    if status not in ("completed", "failed", "cancelled"):
+        raise ValueError(f"a task ends 'completed', 'failed' or 'cancelled', not {status!r}")
     try:
         final = task.wait(timeout)
     except Exception as exc:  # RequestTimeout: say which task
         raise AssertionError(f"task {task.task_id} did not end within {timeout} s: {exc}") from exc
-    if final.status != "completed":
+    if final.status != status:
         message = f" ({final.status_message})" if getattr(final, "status_message", None) else ""
-        raise AssertionError(f"task {task.task_id}: expected it to complete, it ended {final.status!r}{message}")
+        raise AssertionError(f"task {task.task_id}: expected it to end {status!r}, it ended "
+                             f"{final.status!r}{message}")
+    return final
+
+
+def assert_task_completed(task: Any, timeout: float = 30.0) -> CallToolResult:
+    """Wait for ``task`` to end, assert it ``completed``, and return its result."""
+    assert_task_ends(task, "completed", timeout)
     return task.result(timeout)
 
 

@@ -75,6 +75,13 @@ SERVER = '''
         return f"built in {steps} steps"
 
 
+    @server.tool(task_support="optional")
+    def wait_for_cancel(ctx: Context) -> str:
+        """Run until cancelled."""
+        ctx.cancelled.wait(60)
+        return "stopped"
+
+
     if __name__ == "__main__":
         server.run()
 '''
@@ -83,7 +90,7 @@ EVERY_FIXTURE = '''
     import pytest
 
     from mcp_sync import Client, McpError
-    from mcp_sync.testing import (assert_task_completed, assert_task_status, assert_tool_error,
+    from mcp_sync.testing import (assert_task_completed, assert_task_ends, assert_task_status, assert_tool_error,
                                   assert_tool_result, tool_text)
 
 
@@ -126,6 +133,11 @@ EVERY_FIXTURE = '''
         result = assert_task_completed(task)
         assert tool_text(result) == "built in 2 steps"
         assert_task_status(task, "completed")
+
+        endless = mcp_client.call_tool_as_task("wait_for_cancel")
+        assert_task_status(endless, "working")
+        endless.cancel()
+        assert_task_ends(endless, "cancelled")
 
 
     def test_over_http(mcp_http_client, mcp_http_url):
@@ -192,14 +204,23 @@ def test_a_wrong_tool_result_fails_with_a_readable_message(project):
         def test_progress_that_never_came(mcp_client, mcp_progress):
             mcp_client.call_tool("add", {"a": 1, "b": 2}, progress=mcp_progress)
             mcp_progress.assert_progress([1, 2], timeout=0.2)
+
+        def test_log_that_never_came(mcp_client, mcp_logs):
+            mcp_logs.assert_logged("never said", timeout=0.2)
+
+        def test_task_that_completed_instead(mcp_client):
+            from mcp_sync.testing import assert_task_ends
+            assert_task_ends(mcp_client.call_tool_as_task("build", {"steps": 1}), "cancelled")
     '''))
     result = run(project)
-    result.assert_outcomes(failed=3)
+    result.assert_outcomes(failed=5)
     result.stdout.fnmatch_lines([
         "*unexpected tool result:",
         "*structured content: expected {'result': 4}, got {'result': 3}",
         "*the tool failed: *it went boom*",
         "*expected 2 progress updates within 0.2 s, got 0*",
+        "*no log message with contains='never said' within 0.2 s; messages received:*",
+        "*expected it to end 'cancelled', it ended 'completed'*",
     ])
 
 
