@@ -152,7 +152,8 @@ class McpView:
         from ..server.server import Server
 
         if not isinstance(server, Server):
-            raise TypeError(f"MCP_SYNC_SERVER must name an mcp_sync.Server, not {type(server).__name__}")
+            raise TypeError(f"the MCP server (mcp_view()'s argument or settings.MCP_SYNC_SERVER) must be an "
+                            f"mcp_sync.Server or its dotted path, not a {type(server).__name__}")
         self._server = server
         return server
 

@@ -32,7 +32,7 @@ def test_a_missing_or_wrong_server_setting_says_what_to_fix(factory):
         with pytest.raises(RuntimeError, match="settings.MCP_SYNC_SERVER is not set"):
             McpView()(post(factory, INITIALIZE))
     with override_settings(MCP_SYNC_SERVER="mcpsite.mcp.add"):
-        with pytest.raises(TypeError, match="MCP_SYNC_SERVER must name an mcp_sync.Server, not function"):
+        with pytest.raises(TypeError, match="must be an mcp_sync.Server or its dotted path, not a function"):
             McpView()(post(factory, INITIALIZE))
 
 
