@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mcp_sync import Client
+from mcp_sync.testing import assert_tool_result
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -54,14 +54,19 @@ def test_quickstart_client_from_another_directory(tmp_path):
     assert done.stdout == EXPECTED_CLIENT_OUTPUT
 
 
-def test_quickstart_server_over_stdio():
-    with Client.stdio([sys.executable, str(EXAMPLES / "quickstart_server.py")], stderr=None) as client:
-        assert [tool.name for tool in client.list_tools()] == ["add", "greet", "countdown"]
-        seen: list[tuple] = []
-        result = client.call_tool("countdown", {"start": 2, "delay": 0}, progress=lambda *a: seen.append(a))
-        assert result.content[0].text == "Liftoff!"
-        assert seen == [(1, 2, "1 to go"), (2, 2, "0 to go")]
-        assert client.call_tool("greet", {"name": "Bob"}).content[0].text == "Hello, Bob."
+@pytest.fixture
+def mcp_server_script() -> str:
+    """What the plugin's mcp_stdio_client runs (mcp_sync.pytest_plugin)."""
+    return str(EXAMPLES / "quickstart_server.py")
+
+
+def test_quickstart_server_over_stdio(mcp_stdio_client, mcp_progress):
+    client = mcp_stdio_client
+    assert [tool.name for tool in client.list_tools()] == ["add", "greet", "countdown"]
+    result = client.call_tool("countdown", {"start": 2, "delay": 0}, progress=mcp_progress)
+    assert_tool_result(result, text="Liftoff!")
+    mcp_progress.assert_progress([1, 2], total=2, messages=["1 to go", "0 to go"])
+    assert_tool_result(client.call_tool("greet", {"name": "Bob"}), text="Hello, Bob.")
 
 
 @pytest.mark.parametrize("args, expected", [

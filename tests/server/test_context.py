@@ -11,6 +11,7 @@ import pytest
 
 from mcp_sync import CapabilityError, Context, McpError, Server
 from mcp_sync.server import ElicitationResult, current_context
+from mcp_sync.testing import assert_tool_error, assert_tool_result
 from mcp_sync.types import to_wire
 from tests.server.support import Collector, connected
 
@@ -226,21 +227,23 @@ def test_elicitation_with_a_dataclass_returns_an_instance():
         "required": ["name"]}
 
 
+# These use the project's pytest plugin (mcp_sync.pytest_plugin): mcp_connect gives an open client
+# wired to mcp_answers, which fails the test if the server asks something it was not told to answer.
+
 @pytest.mark.parametrize("action", ["decline", "cancel"])
-def test_elicitation_declined(action):
-    with connected(make_server(), elicitation=lambda p: {"action": action}) as client:
-        assert client.call_tool("book", {}).content[0].text == f"no booking ({action})"
+def test_elicitation_declined(action, mcp_connect, mcp_answers):
+    client = mcp_connect(make_server())
+    mcp_answers.elicit(action=action)
+    assert_tool_result(client.call_tool("book", {}), text=f"no booking ({action})")
 
 
-def test_elicitation_with_typed_dict_and_schema_dict():
-    answers = iter([{"action": "accept", "content": {"email": "a@b.c"}},
-                    {"action": "accept", "content": {"n": 3}},
-                    {"action": "accept", "content": {"n": 0}}])
-    with connected(make_server(), elicitation=lambda p: next(answers)) as client:
-        assert client.call_tool("contact", {}).content[0].text == "accept: {'email': 'a@b.c'}"
-        assert client.call_tool("raw_form", {}).content[0].text == "accept: {'n': 3}"
-        bad = client.call_tool("raw_form", {})
-        assert bad.is_error and "does not match the requested schema" in bad.content[0].text
+def test_elicitation_with_typed_dict_and_schema_dict(mcp_connect, mcp_answers):
+    client = mcp_connect(make_server())
+    mcp_answers.elicit({"email": "a@b.c"}).elicit({"n": 3}).elicit({"n": 0})
+    assert_tool_result(client.call_tool("contact", {}), text="accept: {'email': 'a@b.c'}")
+    assert_tool_result(client.call_tool("raw_form", {}), text="accept: {'n': 3}")
+    assert_tool_error(client.call_tool("raw_form", {}), contains="does not match the requested schema")
+    assert len(mcp_answers.elicitations) == 3
 
 
 def test_url_elicitation_and_completion_notification():
