@@ -45,7 +45,10 @@ def test_quickstart_client_as_make_example_runs_it():
     done = run_example("examples/quickstart_client.py")  # what `make example` runs, from the repository root
     assert done.returncode == 0, done.stderr
     assert done.stdout == EXPECTED_CLIENT_OUTPUT
-    assert done.stderr == ""
+    # the server's log (its stderr) shows the one tool that raised, at WARNING with its traceback, and nothing else
+    assert done.stderr.startswith("tool 'countdown' raised ValueError\nTraceback"), done.stderr
+    assert done.stderr.rstrip().endswith("ValueError: start must not be negative")
+    assert done.stderr.count("Traceback") == 1
 
 
 def test_quickstart_client_from_another_directory(tmp_path):
