@@ -81,7 +81,7 @@ def collect(client: "Client") -> dict[str, Any]:
 
     capabilities = to_wire(client.server_capabilities)
     report: dict[str, Any] = {
-        "serverInfo": to_wire(client.server_info) if client.server_info is not None else None,
+        "serverInfo": to_wire(client.server_info),
         "protocolVersion": client.protocol_version,
         "instructions": client.instructions,
         "capabilities": capabilities,

@@ -284,7 +284,7 @@ class Client:
         #: Set once the handshake is done (from ``open()``).
         self.protocol_version: str | None = None
         self.initialize_result: InitializeResult | None = None
-        self.server_info: Implementation | None = None
+        self._server_info: Implementation | None = None
         self.server_capabilities: ServerCapabilities = ServerCapabilities()
         self.instructions: str | None = None
         self._server_caps: dict[str, Any] = {}
@@ -303,6 +303,26 @@ class Client:
         self._router = Router()
 
     # -- construction ----------------------------------------------------------
+
+    @property
+    def server_info(self) -> Implementation:
+        """The server's ``Implementation`` (name, version, title...), once connected.
+
+        Raises :class:`~mcp_sync.errors.McpSyncError` before the client is
+        open; a server that sent no ``serverInfo`` reads as an empty name and
+        version.
+        """
+        info = self._server_info
+        if info is not None:
+            return info
+        if self.protocol_version is None:
+            raise McpSyncError("the client is not connected yet: use it in a 'with' block (or call open()) "
+                               "before reading server_info")
+        return Implementation(name="", version="")
+
+    @server_info.setter
+    def server_info(self, value: Implementation | None) -> None:
+        self._server_info = value
 
     @classmethod
     def stdio(cls, command: str | Sequence[str], args: Sequence[str] = (), *, env: dict[str, str] | None = None,
@@ -392,7 +412,7 @@ class Client:
         if setter is not None:  # HTTP sends it as a header on every later request
             setter(version)
         self.initialize_result = result
-        self.server_info = result.server_info
+        self._server_info = result.server_info
         self.server_capabilities = result.capabilities
         self._server_caps = raw.get("capabilities") or {}
         self.instructions = result.instructions

@@ -36,7 +36,10 @@ from .modern_inputs import InputAsk, InputRound, ask_client
 from .logs import check_level
 from .sampling import SamplingResult, messages as sampling_messages, tool_choice as make_tool_choice, tool_spec
 
+_T = typing.TypeVar("_T")
+
 if TYPE_CHECKING:
+    from ..types import Implementation
     from ..session import IncomingRequest
     from .connection import ServerConnection
     from .server import Server
@@ -104,11 +107,25 @@ class Context:
         return self.connection.protocol_version
 
     @property
-    def client_info(self) -> dict | None:
+    def client_info(self) -> "Implementation | None":
+        """The client's ``Implementation`` (name, version, title...), typed like ``Client.server_info``.
+
+        None when the client sent none (or one that is not an object).
+        """
         if self._modern:
             info = self.meta.get(_META_CLIENT_INFO)
-            return info if isinstance(info, dict) else None
-        return self.connection.client_info
+        else:
+            info = self.connection.client_info
+        if not isinstance(info, dict):
+            return None
+        from ..types import Implementation, WireFormatError, from_wire
+
+        try:
+            return from_wire(Implementation, info)
+        except WireFormatError:  # a client that sent a malformed clientInfo: keep what can be read
+            name, version = info.get("name"), info.get("version")
+            return Implementation(name=name if isinstance(name, str) else "",
+                                  version=version if isinstance(version, str) else "")
 
     @property
     def client_capabilities(self) -> dict:
@@ -242,8 +259,16 @@ class Context:
                                   f"ask the client with elicit, sample, list_roots or gather")
         return self.request.send_request(method, params, timeout=timeout).result()
 
+    @typing.overload
+    def elicit(self, message: str, schema: "type[_T]", *, timeout: float | None = None,
+               key: str | None = None) -> "ElicitationResult[_T]": ...
+
+    @typing.overload
+    def elicit(self, message: str, schema: Mapping[str, Any], *, timeout: float | None = None,
+               key: str | None = None) -> "ElicitationResult[dict[str, Any]]": ...
+
     def elicit(self, message: str, schema: Any, *, timeout: float | None = None,
-               key: str | None = None) -> ElicitationResult:
+               key: str | None = None) -> "ElicitationResult[Any]":
         """Ask the user to fill in a form (form-mode elicitation).
 
         ``schema``: a requestedSchema dict, or a dataclass / TypedDict / attrs

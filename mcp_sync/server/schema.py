@@ -1140,6 +1140,11 @@ def to_jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(cls):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(cls)}
     if attrs.has(cls):
+        base = sys.modules.get("mcp_sync.types.base")
+        if base is not None and isinstance(value, base.WireType):  # an MCP object: its wire form
+            from ..types import to_wire
+
+            return to_wire(value)
         return {a.name: to_jsonable(getattr(value, a.name)) for a in attrs.fields(cls)}
     if isinstance(value, (dt.date, dt.time)):  # datetime is a date
         return value.isoformat()

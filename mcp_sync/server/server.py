@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar, overload
 
 from ..limits import Limits
 from ..protocol.caching import PRIVATE, CachePolicy
@@ -24,6 +24,8 @@ from .tasks import TASKS_VERSION, ServerTasks
 from .tools import ToolDef, ToolTable
 
 MethodHandler = Callable[[ServerConnection, IncomingRequest], Any]
+#: A decorated function: the decorators return it unchanged, with its own type.
+F = TypeVar("F", bound=Callable[..., Any])
 
 log = logging.getLogger("mcp_sync.server")
 
@@ -248,6 +250,29 @@ class Server:
 
     # -- tools -----------------------------------------------------------------------
 
+    @overload
+    def tool(self, fn: F, /) -> F: ...
+
+    @overload
+    def tool(
+        self,
+        fn: None = None,
+        /,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        annotations: Any = None,
+        icons: Sequence[Any] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        task_support: str | None = None,
+        input_schema: Mapping[str, Any] | None = None,
+        output_schema: Mapping[str, Any] | None = None,
+        structured_output: bool | None = None,
+        immediate_response: str | Callable[[dict], str] | None = None,
+        replace: bool = False,
+    ) -> Callable[[F], F]: ...
+
     def tool(
         self,
         fn: Callable[..., Any] | None = None,
@@ -319,7 +344,7 @@ class Server:
         icons: Sequence[Any] | None = None,
         meta: Mapping[str, Any] | None = None,
         replace: bool = False,
-    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    ) -> Callable[[F], F]:
         """Register a function serving ``uri``: a fixed URI, or an RFC 6570 template.
 
         For a template (``"files://{path}"``) the function's parameters are
@@ -328,7 +353,7 @@ class Server:
         Raise :class:`~mcp_sync.server.ResourceNotFound` for a URI that names nothing.
         """
 
-        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def register(fn: F) -> F:
             self.add_resource(uri, fn, name=name, title=title, description=description, mime_type=mime_type,
                               size=size, annotations=annotations, icons=icons, meta=meta, replace=replace)
             return fn
@@ -368,6 +393,23 @@ class Server:
 
     # -- prompts ---------------------------------------------------------------------
 
+    @overload
+    def prompt(self, fn: F, /) -> F: ...
+
+    @overload
+    def prompt(
+        self,
+        fn: None = None,
+        /,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        icons: Sequence[Any] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        replace: bool = False,
+    ) -> Callable[[F], F]: ...
+
     def prompt(
         self,
         fn: Callable[..., Any] | None = None,
@@ -386,10 +428,8 @@ class Server:
         default; descriptions from the docstring). It returns a string, a
         ``{"role", "content"}`` message, a content block, or a list of those.
         """
-        options = dict(name=name, title=title, description=description, icons=icons, meta=meta)
-
-        def register(func: Callable[..., Any]) -> Callable[..., Any]:
-            prompt = PromptDef(func, **options)
+        def register(func: F) -> F:
+            prompt = PromptDef(func, name=name, title=title, description=description, icons=icons, meta=meta)
             self._prompts.registry.add(prompt.name, prompt, replace=replace)
             return func
 
@@ -404,7 +444,7 @@ class Server:
     # -- completion ------------------------------------------------------------------
 
     def completion(self, *, prompt: str | None = None, argument: str | None = None, template: str | None = None,
-                   variable: str | None = None, replace: bool = False) -> Callable[[Callable], Callable]:
+                   variable: str | None = None, replace: bool = False) -> Callable[[F], F]:
         """Register a completion provider for a prompt argument or a template variable.
 
         ``@server.completion(prompt="greet", argument="name")`` or
@@ -414,7 +454,7 @@ class Server:
         """
         key = completion_key(prompt=prompt, argument=argument, template=template, variable=variable)
 
-        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def register(fn: F) -> F:
             self._completions.registry.add(key, Provider(fn), replace=replace)
             return fn
 

@@ -6,7 +6,7 @@ import attrs
 
 from .base import UNSET, WireType, wire
 from .common import CacheScope
-from .content import ContentBlock, Icon
+from .content import ContentBlock, Icon, TextContent
 from .modern import InputResponses
 from .sampling import CreateMessageRequestParams
 from .tasks import TaskMetadata
@@ -74,6 +74,11 @@ class CallToolResult(WireType):
     is_error: bool | None = None
     result_type: str | None = None
     meta: dict[str, Any] | None = None
+
+    @property
+    def text(self) -> str:
+        """The text of the result's text content blocks, joined with newlines ("" when there is none)."""
+        return "\n".join(block.text for block in self.content if isinstance(block, TextContent))
 
     def raise_for_error(self, tool: str | None = None) -> "CallToolResult":
         """Raise :class:`~mcp_sync.errors.ToolError` if the tool answered ``isError``; else return ``self``.

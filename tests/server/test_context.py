@@ -34,7 +34,7 @@ def make_server() -> Server:
     def facts(ctx: Context) -> dict:
         "What the context knows."
         return {"request_id": ctx.request_id, "version": ctx.protocol_version,
-                "client": (ctx.client_info or {}).get("name"), "caps": sorted(ctx.client_capabilities),
+                "client": ctx.client_info.name if ctx.client_info else None, "caps": sorted(ctx.client_capabilities),
                 "current": current_context() is ctx, "meta": ctx.meta.get("com.example/k")}
 
     @server.tool()
