@@ -1,6 +1,6 @@
 # Developer entry points. On a fresh machine:
 #   make test      bootstrap (.venv + editable install + conformance harness), then run pytest
-#   make example   bootstrap the venv only, then run examples/quickstart_client.py
+#   make example   install the package alone (no test extra) into .venv, then run examples/quickstart_client.py
 # Extra pytest arguments: make test PYTEST_ARGS='-k conformance -x'
 #
 # Bootstrapping is idempotent: the editable install is redone only when setup.cfg
@@ -31,7 +31,7 @@ STAMP := $(VENV)/.installed-$(SETUP_SHA)
 
 help:
 	@echo "make test      bootstrap everything, then run pytest (PYTEST_ARGS='...' to pass arguments)"
-	@echo "make example   bootstrap the venv, then run examples/quickstart_client.py"
+	@echo "make example   install the package into .venv (nothing else), then run examples/quickstart_client.py"
 	@echo "make venv      create .venv and install the package with its test extra"
 	@echo "make conformance-setup  install Node 22 and the pinned conformance harness into .cache/conformance"
 	@echo "make redis-setup  install redis-server (Debian package) for the Redis task-store tests"
@@ -61,7 +61,14 @@ interop-setup:
 test: venv conformance-setup redis-setup interop-setup
 	MCP_SYNC_REQUIRE_REDIS=1 MCP_SYNC_REQUIRE_INTEROP=1 $(VENV_PY) -m pytest $(PYTEST_ARGS)
 
-example: venv
+# The example needs only the package itself (no test extra): its own stamp.
+EXAMPLE_STAMP := $(VENV)/.example-$(SETUP_SHA)
+
+$(EXAMPLE_STAMP): $(VENV_PY)
+	PIP_CACHE_DIR=.cache/pip PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 $(VENV_PY) -m pip install -qq -e .
+	touch $@
+
+example: $(EXAMPLE_STAMP)
 	$(VENV_PY) examples/quickstart_client.py
 
 clean:

@@ -101,3 +101,30 @@ def test_nonce_retry_at_token_endpoint_and_resource(servers, make_auth):
     # The nonce is remembered: the next request goes through at once.
     again = rpc(rs.mcp_url, auth)
     assert again.status_code == 200 and again.history == []
+
+
+def test_dpop_offered_without_the_auth_extra_warns_once(servers, make_auth, monkeypatch):
+    """Without `cryptography` (the auth extra) the client says so, once, and uses Bearer tokens."""
+    import threading
+    import warnings
+
+    from mcp_sync.client.auth import oauth
+
+    def no_cryptography(*args, **kwargs):
+        # what DPoPKey raises when `cryptography` is not installed (the mock authorization server in this
+        # process needs the real package, so it cannot be uninstalled for the test)
+        raise jose.MissingCryptography("this needs the 'cryptography' package: pip install 'mcp-sync[auth]'")
+
+    monkeypatch.setattr(oauth, "DPoPKey", no_cryptography)
+    monkeypatch.setattr(oauth, "_DPOP_WARNED", threading.Event())
+    auth_server, rs = servers(dpop_algs=["ES256"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        auth = make_auth()
+        assert rpc(rs.mcp_url, auth).status_code == 200
+        second = make_auth()
+        assert rpc(rs.mcp_url, second).status_code == 200
+    assert auth.tokens.token_type == "Bearer" and auth.dpop_key is None
+    said = [w for w in caught if "DPoP" in str(w.message)]
+    assert len(said) == 1, [str(w.message) for w in caught]
+    assert "mcp-sync[auth]" in str(said[0].message) and issubclass(said[0].category, RuntimeWarning)

@@ -82,3 +82,18 @@ def test_quickstart_server_with_the_cli(args, expected):
                           timeout=120, stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     assert done.stdout == expected
+
+
+def test_make_example_installs_only_the_package(tmp_path):
+    """`make example` (README's first command) installs mcp_sync alone, not the test extra."""
+    import shutil
+
+    if shutil.which("make") is None:
+        pytest.fail("make is needed to check the README's first command")
+    # a dry run in a copy-free way: point VENV at an empty folder so every step is listed
+    done = subprocess.run(["make", "-n", "example", f"VENV={tmp_path / 'venv'}"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    installs = [line for line in done.stdout.splitlines() if "pip install" in line]
+    assert installs and all("[test]" not in line for line in installs), installs
+    assert "examples/quickstart_client.py" in done.stdout

@@ -20,6 +20,7 @@ flow (the first 401 runs it; the others wait and reuse its tokens).
 from __future__ import annotations
 
 import logging
+import warnings
 import threading
 import time
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -442,8 +443,12 @@ class OAuthClientAuth(requests.auth.AuthBase):
                     alg = "ES256" if "ES256" in algs else next(
                         a for a in algs if a in ("ES384", "ES512", "RS256", "PS256", "EdDSA"))
                     self._dpop_key = DPoPKey(alg=alg)
-                except (ImportError, StopIteration) as exc:
-                    log.info("not using DPoP: %s", exc)
+                except ImportError:
+                    _warn_dpop_needs_the_auth_extra(disc.as_metadata.get("issuer"))
+                    return None
+                except StopIteration:
+                    log.info("not using DPoP: the authorization server offers no algorithm this client signs "
+                             "with (%s)", ", ".join(map(str, algs)))
                     return None
             return self._dpop_key
         if self._dpop_key is None:
@@ -598,3 +603,18 @@ class OAuthClientAuth(requests.auth.AuthBase):
                 raise TokenError(str(body["error"]), body.get("error_description"), response.status_code, body)
             raise TokenError("invalid_response", f"unexpected answer from {endpoint}", response.status_code, body)
         return body
+
+
+_DPOP_WARNED = threading.Event()
+
+
+def _warn_dpop_needs_the_auth_extra(issuer: Any) -> None:
+    """Say once per process that DPoP was offered but cannot be used without ``cryptography``."""
+    if _DPOP_WARNED.is_set():
+        return
+    _DPOP_WARNED.set()
+    warnings.warn(f"the authorization server{f' {issuer}' if issuer else ''} offers DPoP-bound tokens, but DPoP "
+                  f"needs the 'cryptography' package: install mcp-sync[auth] to use it. Falling back to Bearer "
+                  f"tokens.", RuntimeWarning, stacklevel=3)
+    log.warning("DPoP offered by the authorization server but unavailable: install mcp-sync[auth] "
+                "(cryptography); using Bearer tokens")
