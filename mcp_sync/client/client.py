@@ -230,8 +230,13 @@ class Client:
         on_elicitation_complete: Callable[[str], Any] | None = None,
         on_notification: Callable[[str, dict | None], Any] | None = None,
         tasks: Any = False,
+        extensions: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         from .era import ERA_CACHE, resolve_protocol
+        from .extensions import check_client_extensions
+
+        #: Extensions this client declares (``capabilities.extensions``: ``initialize`` and every 2026-07-28 request).
+        self.extensions: dict[str, dict[str, Any]] = check_client_extensions(extensions)
 
         #: ``"auto"``, ``"legacy"`` or ``"modern"``; and the one version to speak, if pinned.
         if protocol is None:  # not given: the environment may pin an era for every client
@@ -416,6 +421,8 @@ class Client:
             declared["elicitation"] = {}  # form only, the one mode of that revision
         if self._tasks_config and version == V2025_11_25 and ("sampling" in declared or "elicitation" in declared):
             declared["tasks"] = ClientTaskReceiver.capability(declared)
+        if self.extensions:
+            declared["extensions"] = {key: dict(value) for key, value in self.extensions.items()}
         return from_wire(ClientCapabilities, declared)
 
     @property
@@ -632,6 +639,25 @@ class Client:
             self._router.add_legacy(subscription)
         subscription._open(wait)
         return subscription
+
+    # -- extensions ----------------------------------------------------------------
+
+    def server_extension(self, extension_id: str) -> dict[str, Any] | None:
+        """The settings the server declared for ``extension_id`` under ``capabilities.extensions``
+        (``initialize`` or ``server/discover``), or None when it did not declare it."""
+        from ..protocol.extensions import declared_extension
+
+        return declared_extension(self._server_caps, extension_id)
+
+    @property
+    def skills(self) -> Any:
+        """The host side of the Skills extension (:class:`~mcp_sync.skills.SkillsClient`)."""
+        skills = self.__dict__.get("_skills")
+        if skills is None:
+            from ..skills.client import SkillsClient
+
+            skills = self.__dict__.setdefault("_skills", SkillsClient(self))
+        return skills
 
     # -- roots -------------------------------------------------------------------
 

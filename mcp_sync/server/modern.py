@@ -330,6 +330,7 @@ class ModernDispatcher:
         declared = self.server.capabilities()
         out = {k: v for k, v in declared.items() if k != "tasks"}
         added = dict(self._extensions)
+        added.update(self.server.extensions.declared("modern"))
         if self.server.tasks.enabled:
             added.setdefault(TASKS_EXTENSION, {})
         if added:
