@@ -22,6 +22,7 @@ from .prompts import PromptDef, PromptTable
 from .resources import ResourceDef, ResourceTable, TemplateDef
 from .results import error_result
 from .tasks import TASKS_VERSION, ServerTasks
+from .tasks_extension import TasksExtension
 from .tools import ToolDef, ToolTable
 
 MethodHandler = Callable[[ServerConnection, IncomingRequest], Any]
@@ -178,6 +179,8 @@ class Server:
         #: Serves 2026-07-28 requests (built after the method table: it tells legacy-only methods apart).
         self._modern = ModernDispatcher(self, cache_policy=CachePolicy(ttl_ms=cache_ttl_ms, scope=cache_scope),
                                         request_state_secret=request_state_secret)
+        #: The 2026-07-28 tasks extension, added like any other (see :mod:`mcp_sync.server.tasks_extension`).
+        self.add_extension(TasksExtension(self.tasks))
 
     # -- identity ------------------------------------------------------------
 
