@@ -12,7 +12,7 @@ from mcp_sync import Client
 from mcp_sync.errors import CapabilityError, McpError
 from mcp_sync.protocol.era import EraCache
 from mcp_sync.skills import SkillVerificationError
-from tests.skills.skills_server import PDF_SKILL, build_server
+from tests.extensions.skills_server import PDF_SKILL, build_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ERAS = ["legacy", "modern"]
@@ -26,7 +26,7 @@ class Connected:
             env = dict(os.environ, PYTHONPATH=str(ROOT))
             if tamper:
                 env["SKILLS_TAMPER"] = tamper
-            self.client = Client.stdio([sys.executable, "-m", "tests.skills.skills_server"], env=env, cwd=str(ROOT),
+            self.client = Client.stdio([sys.executable, "-m", "tests.extensions.skills_server"], env=env, cwd=str(ROOT),
                                        protocol=era, era_cache=EraCache(), stderr=None)
         else:
             self.server, _ = build_server(tamper)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from mcp_sync.cli import main
-from tests.skills.skills_server import EXAMPLE_SKILLS, build_server
+from tests.extensions.skills_server import EXAMPLE_SKILLS, build_server
 
 ROOT = Path(__file__).resolve().parents[2]
-STDIO = ["--", sys.executable, "-m", "tests.skills.skills_server"]
+STDIO = ["--", sys.executable, "-m", "tests.extensions.skills_server"]
 
 
 @pytest.fixture

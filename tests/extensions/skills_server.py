@@ -1,4 +1,4 @@
-"""A server with the Skills extension for the tests; ``python -m tests.skills.skills_server`` serves stdio.
+"""A server with the Skills extension for the tests; ``python -m tests.extensions.skills_server`` serves stdio.
 
 ``SKILLS_TAMPER`` (environment) = ``digest``, ``size`` or ``frontmatter`` makes a
 middleware serve a SKILL.md of pdf-processing that does not match its entry (the
