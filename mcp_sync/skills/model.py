@@ -224,6 +224,11 @@ class SkillEntry:
         return uri[len(prefix):]
 
     @property
+    def fingerprint(self) -> frozenset[tuple[str, str]]:
+        """The ``{(uri, digest)}`` set an approval binds to: a changed set means the skill changed."""
+        return frozenset((item.uri, item.digest) for item in self.resources or ())
+
+    @property
     def files(self) -> frozenset[str]:
         """URIs of the listed files ({} for a dynamic skill)."""
         return frozenset(item.uri for item in self.resources or ())
