@@ -27,7 +27,7 @@ import binascii
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Dict, List, Mapping
 from urllib.parse import unquote
 
 from ..errors import CapabilityError
@@ -205,7 +205,7 @@ class SkillsClient:
             raise SkillVerificationError(uri, f"the frontmatter differs from the entry in {', '.join(different)}")
         return LoadedSkill(self, entry, text, frontmatter)
 
-    def read_directory(self, uri: str) -> list[dict[str, Any]]:
+    def read_directory(self, uri: str) -> List[Dict[str, Any]]:
         """The direct children of a skill directory (``resources/directory/read``, every page).
 
         Only when the server declared ``directoryRead`` (CapabilityError otherwise).
@@ -213,7 +213,7 @@ class SkillsClient:
         if not self.directory_read:
             raise CapabilityError(f"the server did not declare {EXTENSION_ID}.directoryRead, so "
                                   "resources/directory/read cannot be sent to it")
-        children: list[dict[str, Any]] = []
+        children: List[Dict[str, Any]] = []
         seen: set[str] = set()
         cursor: str | None = None
         for _ in range(MAX_PAGES):

@@ -87,7 +87,9 @@ def _loader() -> Any:
     yaml = _yaml()
     loader = getattr(_loader, "cached", None)
     if loader is None:
-        class JsonSafeLoader(yaml.SafeLoader):
+        base: Any = yaml.SafeLoader
+
+        class JsonSafeLoader(base):
             """SafeLoader whose values are all JSON values: timestamps stay strings."""
 
         JsonSafeLoader.yaml_implicit_resolvers = {

@@ -81,18 +81,18 @@ def _quote_path(path: str) -> str:
 class _Skill:
     __slots__ = ("entry", "path", "files", "mime_types", "read_dynamic")
 
-    def __init__(self, entry: SkillEntry, path: str, files: dict[str, bytes] | None,
+    def __init__(self, entry: SkillEntry, path: str, files: dict[str, bytes],
                  read_dynamic: Callable[[str], FileContent] | None = None) -> None:
         self.entry = entry
         self.path = path  # the skill path: [prefix/]name
-        self.files = files  # relative path -> bytes (SKILL.md included); None: dynamic
+        self.files = files  # relative path -> bytes (SKILL.md included; only SKILL.md for a dynamic skill)
         self.read_dynamic = read_dynamic
-        self.mime_types = {rel: _mime_type(rel, data) for rel, data in (files or {}).items()}
+        self.mime_types = {rel: _mime_type(rel, data) for rel, data in files.items()}
 
     def directories(self) -> dict[str, list[tuple[str, str | None]]]:
         """Relative dir ('' = root) -> its direct children: (relative path, file mime type or None for a dir)."""
         tree: dict[str, dict[str, str | None]] = {"": {}}
-        for rel in self.files or {SKILL_MD: b""}:
+        for rel in self.files:
             parts = rel.split("/")
             for depth in range(len(parts)):
                 parent = "/".join(parts[:depth])
