@@ -231,12 +231,15 @@ class Client:
         on_notification: Callable[[str, dict | None], Any] | None = None,
         tasks: Any = False,
         extensions: Mapping[str, Mapping[str, Any]] | None = None,
+        request_handlers: Mapping[str, Callable[[dict], Any]] | None = None,
     ) -> None:
         from .era import ERA_CACHE, resolve_protocol
-        from .extensions import check_client_extensions
+        from .extensions import check_client_extensions, check_request_handlers
 
         #: Extensions this client declares (``capabilities.extensions``: ``initialize`` and every 2026-07-28 request).
         self.extensions: dict[str, dict[str, Any]] = check_client_extensions(extensions)
+        #: Handlers ``fn(params) -> result dict`` of requests an extension lets the server send (legacy sessions).
+        self._request_handlers = check_request_handlers(request_handlers)
 
         #: ``"auto"``, ``"legacy"`` or ``"modern"``; and the one version to speak, if pinned.
         if protocol is None:  # not given: the environment may pin an era for every client
@@ -869,6 +872,9 @@ class Client:
             return self._answer_elicitation(request)
         if method == "roots/list" and "roots" in self._declared:
             return self._answer_roots()
+        handler = self._request_handlers.get(method)
+        if handler is not None:  # an extension's request (Client(request_handlers=...))
+            return handler(dict(request.params or {}))
         if caps.required_capability(method) is not None:
             raise McpError(METHOD_NOT_FOUND, f"Method not found: {method} (this client did not declare the "
                                              f"{'.'.join(caps.required_capability(method) or ())!r} capability)")

@@ -145,3 +145,31 @@ def test_bad_extensions_are_refused_clearly():
     with pytest.raises(TypeError, match="must be a dict"):
         Client.connect(server, extensions={AUDIT: True})  # type: ignore[dict-item]
     server.close()
+
+
+def test_an_extension_request_from_server_to_client_on_a_legacy_session():
+    class Ask(Extension):
+        id = "com.example/ask"
+
+        def install(self, setup: ExtensionSetup) -> None:
+            setup.method("ask/relay", self.relay)
+
+        def relay(self, connection: Any, request: Any) -> dict:
+            if client_extension(connection, self.id) is None:
+                raise McpError(-32602, "declare com.example/ask to be asked")
+            answer = connection.session.request("ask/color", {"of": "sky"}).result(timeout=10)
+            return {"client said": answer["color"]}
+
+    server = Server("asks")
+    server.add_extension(Ask())
+    with Client.connect(server, protocol="legacy", era_cache=EraCache(), extensions={"com.example/ask": {}},
+                        request_handlers={"ask/color": lambda params: {"color": "blue" if params["of"] == "sky"
+                                                                       else "?"}}) as client:
+        assert client.request("ask/relay") == {"client said": "blue"}
+    with Client.connect(server, protocol="legacy", era_cache=EraCache()) as client:
+        with pytest.raises(McpError) as refused:
+            client.request("ask/relay")
+        assert refused.value.code == -32602
+    server.close()
+    with pytest.raises(ValueError, match="answered by the client itself"):
+        Client.connect(server, request_handlers={"roots/list": lambda params: {}})

@@ -138,3 +138,12 @@ def test_emitted_resources_fit_the_schema(era):
         read = client.request("resources/read", {"uri": "skill://one/SKILL.md"})
         validate(version, "ReadResourceResult", read)
     server.close()
+
+
+def test_importing_the_sdk_does_not_import_yaml_or_skills():
+    import subprocess
+    import sys
+
+    code = ("import sys, mcp_sync; from mcp_sync import Server, Client; Server('x'); "
+            "assert 'yaml' not in sys.modules and 'mcp_sync.skills' not in sys.modules, sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
