@@ -74,6 +74,7 @@ def test_list_paginates_get_load_and_read(era, transport):
 
         got = client.skills.get(PDF_SKILL)
         assert got == pdf
+        assert reads(client) == []  # nor did getting an entry: no prefetch
         with pytest.raises(McpError) as unknown:
             client.skills.get("skill://no-such-skill/SKILL.md")
         assert unknown.value.code == -32602
