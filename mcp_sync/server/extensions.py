@@ -86,6 +86,11 @@ class Extension:
         """Whether it is declared right now (True by default)."""
         return True
 
+    def core_capabilities(self) -> Mapping[str, Any]:
+        """Core capabilities the extension relies on, merged into the server's (``{}`` by default;
+        Skills returns ``{"resources": {}}``: it needs ``resources/read`` even with no skill yet)."""
+        return {}
+
     def install(self, setup: "ExtensionSetup") -> None:
         """Register methods, notification handlers and middlewares (called once by ``add_extension``)."""
 

@@ -218,6 +218,8 @@ class Server:
         tasks = self.tasks.refresh(self._tools.registry.snapshot())
         if tasks is not None:
             derived["tasks"] = tasks
+        for extension in self.extensions:  # core capabilities an extension relies on (Skills: resources)
+            derived = _deep_merge(derived, extension.core_capabilities())
         merged = _deep_merge(derived, self._extra_capabilities)
         for kind in ("tools", "prompts", "resources"):  # declared explicitly: list changes are still announced
             if kind in merged and isinstance(merged[kind], dict):

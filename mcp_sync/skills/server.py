@@ -138,6 +138,9 @@ class Skills(Extension):
     def settings(self) -> dict[str, Any]:
         return {"directoryRead": True} if self.directory_read else {}
 
+    def core_capabilities(self) -> dict[str, Any]:
+        return {"resources": {}}  # declaring the extension requires it
+
     def install(self, setup: ExtensionSetup) -> None:
         self._server = setup.server
         setup.method("skills/list", self._list)

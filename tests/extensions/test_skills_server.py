@@ -147,3 +147,15 @@ def test_importing_the_sdk_does_not_import_yaml_or_skills():
     code = ("import sys, mcp_sync; from mcp_sync import Server, Client; Server('x'); "
             "assert 'yaml' not in sys.modules and 'mcp_sync.skills' not in sys.modules, sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_declaring_skills_declares_resources_even_without_skills(era):
+    server = Server("empty")
+    server.add_extension(Skills())
+    with Client.connect(server, protocol=era, era_cache=EraCache()) as client:
+        assert client.server_extension("io.modelcontextprotocol/skills") == {}
+        assert client.server_capabilities.resources is not None
+        assert client.skills.list() == []
+        assert client.list_resources() == []
+    server.close()
