@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from ..limits import Limits
 from ..protocol.caching import PRIVATE, CachePolicy
@@ -26,6 +26,7 @@ from .tasks_extension import TasksExtension
 from .tools import ToolDef, ToolTable
 
 MethodHandler = Callable[[ServerConnection, IncomingRequest], Any]
+_E = TypeVar("_E", bound=Extension)
 
 log = logging.getLogger("mcp_sync.server")
 
@@ -470,7 +471,7 @@ class Server:
 
         return register
 
-    def add_extension(self, extension: Extension) -> Extension:
+    def add_extension(self, extension: _E) -> _E:
         """Add an extension (:class:`~mcp_sync.server.extensions.Extension`); returns it.
 
         It is declared under ``capabilities.extensions`` in the eras it
