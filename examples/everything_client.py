@@ -39,6 +39,13 @@ request is refused with -32022):
 * ``json-schema-ref-no-deref``: list the tools (a network ``$ref`` is never fetched).
 * ``json-schema-2020-12-preservation`` (either wire): send the focal tool's
   ``inputSchema`` back, exactly as received, to ``json_schema_echo``.
+
+Skills extension host scenarios (SEP-2640):
+
+* ``sep-2640-client-no-prefetch``: list the skills; read none of their files.
+* ``sep-2640-client-verify-digest`` / ``-size`` / ``-frontmatter``: list, load
+  the first skill (its SKILL.md verified against the entry) and, only if it
+  verifies, read its other files; the tampered SKILL.md is refused.
 """
 
 from __future__ import annotations
@@ -56,6 +63,7 @@ except ImportError:  # run from a checkout without installing: use the package b
 
 from mcp_sync import Client
 from mcp_sync.protocol.versions import ALL_VERSIONS, LEGACY_VERSIONS
+from mcp_sync.skills import SkillVerificationError
 from mcp_sync.types import CreateMessageResult, ElicitRequestFormParams, ElicitResult, TextContent, Tool
 
 #: Seconds per request: well under the harness's 30 s limit, so we exit by ourselves.
@@ -195,6 +203,37 @@ def scenario_sse_retry(url: str, version: str) -> None:
         call_every_tool(client)
 
 
+def scenario_skills_no_prefetch(url: str, version: str) -> None:
+    """Skills host: list the skills and stop there (no skill file is read before a skill is used)."""
+    with connect(url, version) as client:
+        for entry in client.skills.list():
+            say(f"skill {entry.name}: {entry.description} ({entry.uri})")
+
+
+def scenario_skills_verify(url: str, version: str) -> None:
+    """Skills host: list, load the first skill (SKILL.md verified against its entry), then read its files.
+
+    A SKILL.md failing verification (digest, size, frontmatter) is refused and
+    nothing more of that skill is read; the refusal is the expected outcome
+    of the tampered fixtures, so the client still exits 0.
+    """
+    with connect(url, version) as client:
+        entries = client.skills.list()
+        if not entries:
+            say("no skills listed")
+            return
+        entry = entries[0]
+        try:
+            skill = client.skills.load(entry)
+        except SkillVerificationError as exc:
+            say(f"refused skill {entry.uri}: {exc.reason}")
+            return
+        say(f"loaded skill {skill.name} ({len(skill.body)} characters of instructions)")
+        for item in entry.resources or ():
+            if item.uri != entry.uri:
+                say(f"read {item.uri}: {len(skill.read(item.uri))} verified bytes")
+
+
 SCENARIOS: dict[str, Callable[[str, str], None]] = {
     "initialize": scenario_initialize,
     "tools_call": scenario_tools_call,
@@ -207,6 +246,10 @@ SCENARIOS: dict[str, Callable[[str, str], None]] = {
     "http-invalid-tool-headers": scenario_tools_call,
     "json-schema-ref-no-deref": scenario_list_tools,
     "json-schema-2020-12-preservation": scenario_schema_preservation,
+    "sep-2640-client-no-prefetch": scenario_skills_no_prefetch,
+    "sep-2640-client-verify-digest": scenario_skills_verify,
+    "sep-2640-client-verify-size": scenario_skills_verify,
+    "sep-2640-client-verify-frontmatter": scenario_skills_verify,
 }
 
 

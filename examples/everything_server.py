@@ -10,7 +10,9 @@ With ``--port 0`` the HTTP server picks a free port; either way it prints
 It doubles as a tour of the high-level server API: tools with content,
 progress, logging, sampling and elicitation; static resources, a resource
 template and a subscribable resource; prompts with arguments, embedded
-resources and images; and a completion provider.
+resources and images; a completion provider; and the Skills extension
+(``io.modelcontextprotocol/skills`` with ``directoryRead``) serving the
+skills in ``examples/skills/``.
 
 The same endpoint serves both protocol eras: ``initialize`` sessions
 (2025-11-25 and older) and stateless 2026-07-28 requests, where
@@ -39,6 +41,7 @@ except ImportError:  # run from a checkout without installing: use the package b
 from mcp_sync import Context, Server
 from mcp_sync.errors import INTERNAL_ERROR, McpError
 from mcp_sync.server import content
+from mcp_sync.skills import Skills
 
 #: A 1x1 red pixel.
 PNG_BASE64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
@@ -476,6 +479,14 @@ def template_data(id: str) -> str:
 def watched_resource() -> str:
     """A resource clients may subscribe to."""
     return "Watched resource content"
+
+
+# -- skills (io.modelcontextprotocol/skills, SEP-2640) -----------------------------------------------
+
+#: The example skills beside this file (pdf-processing has subdirectories; writing/commit-messages is nested).
+SKILLS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "skills")
+skills = server.add_extension(Skills(directory_read=True))
+skills.add_root(SKILLS_DIR)
 
 
 # -- prompts --------------------------------------------------------------------------------------------

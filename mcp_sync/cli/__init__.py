@@ -4,7 +4,8 @@
 * ``mcp-sync inspect TARGET [--json]``: what a server offers;
 * ``mcp-sync call TARGET TOOL [key=value ...] [--json]``: call a tool;
 * ``mcp-sync task call|list|get|result|cancel ...``: call a tool as a task
-  (status and progress while it runs), and manage tasks.
+  (status and progress while it runs), and manage tasks;
+* ``mcp-sync skills list|show|fetch ...``: the skills a server offers (verified reads).
 
 TARGET is a URL, a Python ``FILE[:OBJECT]``, or a command after ``--``.
 :func:`main` takes the arguments and returns the exit code (it never calls
@@ -62,7 +63,7 @@ examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import cmd_call, cmd_inspect, cmd_run, cmd_task
+    from . import cmd_call, cmd_inspect, cmd_run, cmd_skills, cmd_task
     from .. import __version__
 
     parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EXIT_CODES_HELP,
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_inspect.add_parser(subparsers, EXIT_CODES_HELP)
     cmd_call.add_parser(subparsers, EXIT_CODES_HELP)
     cmd_task.add_parser(subparsers, EXIT_CODES_HELP)
+    cmd_skills.add_parser(subparsers, EXIT_CODES_HELP)
     return parser
 
 

@@ -232,8 +232,16 @@ class Client:
         on_elicitation_complete: Callable[[str], Any] | None = None,
         on_notification: Callable[[str, dict | None], Any] | None = None,
         tasks: Any = False,
+        extensions: Mapping[str, Mapping[str, Any]] | None = None,
+        request_handlers: Mapping[str, Callable[[dict], Any]] | None = None,
     ) -> None:
         from .era import ERA_CACHE, resolve_protocol
+        from .extensions import check_client_extensions, check_request_handlers
+
+        #: Extensions this client declares (``capabilities.extensions``: ``initialize`` and every 2026-07-28 request).
+        self.extensions: dict[str, dict[str, Any]] = check_client_extensions(extensions)
+        #: Handlers ``fn(params) -> result dict`` of requests an extension lets the server send (legacy sessions).
+        self._request_handlers = check_request_handlers(request_handlers)
 
         #: ``"auto"``, ``"legacy"`` or ``"modern"``; and the one version to speak, if pinned.
         if protocol is None:  # not given: the environment may pin an era for every client
@@ -438,6 +446,8 @@ class Client:
             declared["elicitation"] = {}  # form only, the one mode of that revision
         if self._tasks_config and version == V2025_11_25 and ("sampling" in declared or "elicitation" in declared):
             declared["tasks"] = ClientTaskReceiver.capability(declared)
+        if self.extensions:
+            declared["extensions"] = {key: dict(value) for key, value in self.extensions.items()}
         return from_wire(ClientCapabilities, declared)
 
     @property
@@ -655,6 +665,25 @@ class Client:
         subscription._open(wait)
         return subscription
 
+    # -- extensions ----------------------------------------------------------------
+
+    def server_extension(self, extension_id: str) -> dict[str, Any] | None:
+        """The settings the server declared for ``extension_id`` under ``capabilities.extensions``
+        (``initialize`` or ``server/discover``), or None when it did not declare it."""
+        from ..protocol.extensions import declared_extension
+
+        return declared_extension(self._server_caps, extension_id)
+
+    @property
+    def skills(self) -> Any:
+        """The host side of the Skills extension (:class:`~mcp_sync.skills.SkillsClient`)."""
+        skills = self.__dict__.get("_skills")
+        if skills is None:
+            from ..skills.client import SkillsClient
+
+            skills = self.__dict__.setdefault("_skills", SkillsClient(self))
+        return skills
+
     # -- roots -------------------------------------------------------------------
 
     def set_roots(self, roots: RootsSource) -> None:
@@ -867,6 +896,9 @@ class Client:
             return self._answer_elicitation(request)
         if method == "roots/list" and "roots" in self._declared:
             return self._answer_roots()
+        handler = self._request_handlers.get(method)
+        if handler is not None:  # an extension's request (Client(request_handlers=...))
+            return handler(dict(request.params or {}))
         if caps.required_capability(method) is not None:
             raise McpError(METHOD_NOT_FOUND, f"Method not found: {method} (this client did not declare the "
                                              f"{'.'.join(caps.required_capability(method) or ())!r} capability)")

@@ -104,8 +104,11 @@ def modern_capabilities(client: Any, *, tasks: bool | None = None) -> dict[str, 
         declared["elicitation"] = modes
     if tasks is None:
         tasks = bool(getattr(client, "_tasks_config", False))
+    extensions = {key: dict(value) for key, value in (getattr(client, "extensions", None) or {}).items()}
     if tasks:
-        declared["extensions"] = {TASKS_EXTENSION: {}}
+        extensions[TASKS_EXTENSION] = {}
+    if extensions:
+        declared["extensions"] = extensions
     return declared
 
 

@@ -291,12 +291,8 @@ class ModernDispatcher:
         self._extensions: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._subscriptions: set[Subscription] = set()
-        # The tasks extension (io.modelcontextprotocol/tasks): on the server's task table, offered
-        # (and declared in server/discover) whenever the server's tasks are enabled.
-        tasks = server.tasks
-        self._methods["tasks/get"] = tasks.extension_get
-        self._methods["tasks/update"] = tasks.extension_update
-        self._methods["tasks/cancel"] = tasks.extension_cancel
+        # Extension methods (the tasks extension's tasks/get, tasks/update, tasks/cancel...) are
+        # registered here by Server.add_extension (see mcp_sync.server.tasks_extension).
 
     # -- configuration ------------------------------------------------------------
 
@@ -325,13 +321,13 @@ class ModernDispatcher:
     def capabilities(self) -> dict[str, Any]:
         """The server capabilities of the modern era (no core ``tasks``; declared extensions).
 
-        ``io.modelcontextprotocol/tasks`` is declared whenever the server's tasks are enabled.
+        Extensions added with ``Server.add_extension`` for this era are declared (among them
+        ``io.modelcontextprotocol/tasks`` whenever the server's tasks are enabled).
         """
         declared = self.server.capabilities()
         out = {k: v for k, v in declared.items() if k != "tasks"}
         added = dict(self._extensions)
-        if self.server.tasks.enabled:
-            added.setdefault(TASKS_EXTENSION, {})
+        added.update(self.server.extensions.declared("modern"))  # the tasks extension among them
         if added:
             extensions = dict(out.get("extensions") or {})
             extensions.update(added)

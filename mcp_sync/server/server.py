@@ -14,6 +14,7 @@ from ..session import DEFAULT_MAX_WORKERS, IncomingRequest
 from ..transports.base import Transport
 from .completions import CompletionTable, Provider, completion_key
 from .connection import ALL_ERAS, LEGACY_ERA, MODERN_ERA, ServerConnection, check_eras
+from .extensions import Extension, Extensions, ExtensionSetup, with_extensions
 from .logs import McpLogHandler, check_level, set_level
 from .middleware import Middleware, MiddlewareChain
 from .modern import ModernDispatcher
@@ -21,11 +22,13 @@ from .prompts import PromptDef, PromptTable
 from .resources import ResourceDef, ResourceTable, TemplateDef
 from .results import error_result
 from .tasks import TASKS_VERSION, ServerTasks
+from .tasks_extension import TasksExtension
 from .tools import ToolDef, ToolTable
 
 MethodHandler = Callable[[ServerConnection, IncomingRequest], Any]
 #: A decorated function: the decorators return it unchanged, with its own type.
 F = TypeVar("F", bound=Callable[..., Any])
+_E = TypeVar("_E", bound=Extension)
 
 log = logging.getLogger("mcp_sync.server")
 
@@ -39,6 +42,12 @@ _LIST_CHANGED = {
 def _ping(connection: Any, request: Any) -> dict[str, Any]:
     """``ping`` of a legacy session: an empty result."""
     return {}
+
+
+def _not_in_modern(view: Any, request: Any) -> Any:
+    from ..protocol.modern import method_not_found_error
+
+    raise method_not_found_error(request.method)
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -139,6 +148,8 @@ class Server:
         self._notification_handlers: dict[str, Callable[[ServerConnection, dict], None]] = {}
         #: Around every request and notification handled, in both eras (see :meth:`add_middleware`).
         self.middleware = MiddlewareChain()
+        #: Extensions added with :meth:`add_extension` (see :mod:`mcp_sync.server.extensions`).
+        self.extensions = Extensions()
         self._connections: set[ServerConnection] = set()
         self._lock = threading.Lock()
         self._tools = ToolTable(self, lambda: self._changed("tools"))
@@ -171,6 +182,8 @@ class Server:
         #: Serves 2026-07-28 requests (built after the method table: it tells legacy-only methods apart).
         self._modern = ModernDispatcher(self, cache_policy=CachePolicy(ttl_ms=cache_ttl_ms, scope=cache_scope),
                                         request_state_secret=request_state_secret)
+        #: The 2026-07-28 tasks extension, added like any other (see :mod:`mcp_sync.server.tasks_extension`).
+        self.add_extension(TasksExtension(self.tasks))
 
     # -- identity ------------------------------------------------------------
 
@@ -208,6 +221,8 @@ class Server:
         tasks = self.tasks.refresh(self._tools.registry.snapshot())
         if tasks is not None:
             derived["tasks"] = tasks
+        for extension in self.extensions:  # core capabilities an extension relies on (Skills: resources)
+            derived = _deep_merge(derived, extension.core_capabilities())
         merged = _deep_merge(derived, self._extra_capabilities)
         for kind in ("tools", "prompts", "resources"):  # declared explicitly: list changes are still announced
             if kind in merged and isinstance(merged[kind], dict):
@@ -225,6 +240,7 @@ class Server:
         capabilities = self.capabilities()
         if "tasks" in capabilities and version != TASKS_VERSION:  # core tasks exist in 2025-11-25 only
             capabilities = {k: v for k, v in capabilities.items() if k != "tasks"}
+        capabilities = with_extensions(capabilities, self.extensions.declared(LEGACY_ERA))
         result: dict[str, Any] = {
             "protocolVersion": version,
             "capabilities": capabilities,
@@ -494,6 +510,28 @@ class Server:
             return fn
 
         return register
+
+    def add_extension(self, extension: _E) -> _E:
+        """Add an extension (:class:`~mcp_sync.server.extensions.Extension`); returns it.
+
+        It is declared under ``capabilities.extensions`` in the eras it
+        serves and its :meth:`~mcp_sync.server.extensions.Extension.install`
+        registers its methods, notification handlers and middlewares.
+        ValueError if one with the same id was added before.
+        """
+        self.extensions.add(extension)
+
+        def add_method(name: str, fn: MethodHandler, eras: frozenset[str]) -> None:
+            if LEGACY_ERA in eras:
+                self._methods[name] = fn
+            if MODERN_ERA in eras:
+                self._modern.method(name)(fn)
+            elif name in self._methods:  # legacy only: a 2026-07-28 request for it is an unknown method
+                self._modern.method(name)(_not_in_modern)
+
+        extension.install(ExtensionSetup(self, extension, add_method))
+        self._refresh_capabilities()
+        return extension
 
     def add_middleware(self, middleware: Middleware, *, methods: Sequence[str] | None = None) -> Middleware:
         """Add ``middleware(call, call_next)`` around every request and notification (or only ``methods``).

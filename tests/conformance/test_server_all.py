@@ -26,6 +26,8 @@ TASKS_SCENARIOS = frozenset({
     "tasks-mrtr-input", "tasks-request-headers", "tasks-dispatch-and-envelope", "tasks-status-notifications",
     "tasks-required-task-error", "tasks-mrtr-composition",
 })
+#: The Skills extension scenarios (SEP-2640).
+SKILLS_SCENARIOS = frozenset({"sep-2640-skills-enumeration", "sep-2640-skills-manifest", "sep-2640-skills-directory"})
 #: Scenarios the harness itself does not exercise yet (every check SKIPPED by the scenario's own code).
 HARNESS_SKIPPED = frozenset({"tasks-status-notifications"})
 
@@ -43,5 +45,9 @@ def test_bare_suite_all(everything_server, tmp_path):
         checks = ran[name].checks
         assert any(c.status == "SUCCESS" and c.id != "wire-schema-valid" for c in checks), (name, checks)
         assert not [c for c in checks if c.status in ("FAILURE", "WARNING")], (name, checks)
+    for name in SKILLS_SCENARIOS:  # declared by the example server: every check really runs
+        checks = ran[name].checks
+        assert any(c.status == "SUCCESS" and c.id != "wire-schema-valid" for c in checks), (name, checks)
+        assert not [c for c in checks if c.status in ("FAILURE", "WARNING", "SKIPPED")], (name, checks)
     for name in HARNESS_SKIPPED:  # when a harness update starts checking it, this leg must be looked at again
         assert {c.status for c in ran[name].checks} == {"SKIPPED"}, (name, ran[name].checks)

@@ -61,7 +61,8 @@ def test_lists_and_capabilities(client):
     caps = to_wire(client.server_capabilities)
     assert caps == {"tools": {"listChanged": True}, "prompts": {"listChanged": True},
                     "resources": {"subscribe": True, "listChanged": True}, "completions": {}, "logging": {},
-                    "tasks": {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}}
+                    "tasks": {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}},
+                    "extensions": {"io.modelcontextprotocol/skills": {"directoryRead": True}}}
     tools = client.request("tools/list", {})["tools"]
     assert [t["name"] for t in tools] == TOOLS
     assert all(t.get("description") for t in tools)
@@ -70,7 +71,9 @@ def test_lists_and_capabilities(client):
     assert schema["$defs"]["address"]["$anchor"] == "addressDef" and schema["additionalProperties"] is False
     assert set(schema) >= {"allOf", "if", "then", "else"}
     assert [r["uri"] for r in client.request("resources/list", {})["resources"]] == [
-        "test://static-text", "test://static-binary", "test://watched-resource"]
+        "test://static-text", "test://static-binary", "test://watched-resource",
+        "skill://pdf-processing/SKILL.md", "skill://pdf-processing/references/FORMS.md",
+        "skill://pdf-processing/scripts/extract.py", "skill://writing/commit-messages/SKILL.md"]
     assert client.request("resources/templates/list", {})["resourceTemplates"][0]["uriTemplate"] == \
         "test://template/{id}/data"
     prompts = client.request("prompts/list", {})["prompts"]
