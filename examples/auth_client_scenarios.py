@@ -7,9 +7,8 @@ Usage (the harness appends the server URL)::
 Environment (set by the harness):
 
 * ``MCP_CONFORMANCE_SCENARIO``: the scenario name (``auth/...``).
-* ``MCP_CONFORMANCE_PROTOCOL_VERSION``: ``2025-11-25`` (initialize + session, through
-  ``mcp_sync.Client.http``) or ``2026-07-28`` (stateless requests; driven here with
-  plain ``requests`` until ``mcp_sync.Client`` speaks that wire).
+* ``MCP_CONFORMANCE_PROTOCOL_VERSION``: ``2025-11-25`` (initialize + session) or
+  ``2026-07-28`` (stateless requests): both through ``mcp_sync.Client.http``.
 * ``MCP_CONFORMANCE_CONTEXT``: JSON with what some scenarios hand the client
   (pre-registered credentials, a private key, ID tokens, workload JWTs).
 
@@ -22,14 +21,11 @@ following redirects and ``code``, ``state`` and ``iss`` are read from ``Location
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import os
 import sys
 from typing import Any
-
-import requests
 
 try:
     import mcp_sync  # noqa: F401
@@ -87,88 +83,23 @@ def build_auth(scenario: str, context: dict[str, Any]) -> OAuthClientAuth:
     )
 
 
-def run_legacy(url: str, auth: OAuthClientAuth, version: str) -> None:
-    """initialize + tools/list + tools/call through mcp_sync.Client (2025-11-25 and older)."""
+def run(url: str, auth: OAuthClientAuth, version: str) -> None:
+    """tools/list + tools/call through mcp_sync.Client, whichever era ``version`` belongs to.
+
+    ``protocol_version=`` pins the revision: 2025-11-25 and older open an
+    ``initialize`` session; 2026-07-28 sends stateless requests (``server/discover``
+    first). The same OAuth object authorizes both.
+    """
     from mcp_sync import Client
 
     with Client.http(url, auth=auth, timeout=20.0, protocol_version=version, name=CLIENT_INFO["name"],
                      version=CLIENT_INFO["version"]) as client:
+        print(f"connected: {client.era} era, protocol {client.protocol_version}")
         tools = client.list_tools()
         print(f"tools: {[t.name for t in tools]}")
         if tools:
             result = client.call_tool(tools[0].name, {})
             print(f"called {tools[0].name}: {result}")
-
-
-class StatelessClient:
-    """Just enough of the 2026-07-28 stateless wire: one POST per request, ``_meta`` and headers."""
-
-    VERSION = "2026-07-28"
-
-    def __init__(self, url: str, auth: requests.auth.AuthBase) -> None:
-        self.url = url
-        self.http = requests.Session()
-        self.http.auth = auth
-        self._ids = itertools.count(1)
-
-    def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        params = dict(params or {})
-        params["_meta"] = {
-            "io.modelcontextprotocol/protocolVersion": self.VERSION,
-            "io.modelcontextprotocol/clientCapabilities": {},
-            "io.modelcontextprotocol/clientInfo": CLIENT_INFO,
-        }
-        headers = {
-            "Accept": "application/json, text/event-stream",
-            "MCP-Protocol-Version": self.VERSION,
-            "Mcp-Method": method,
-        }
-        if method in ("tools/call", "prompts/get") and isinstance(params.get("name"), str):
-            headers["Mcp-Name"] = params["name"]
-        message = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
-        response = self.http.post(self.url, json=message, headers=headers, timeout=20.0)
-        answer = self._answer(response, message["id"])
-        if "error" in answer:
-            raise RuntimeError(f"{method} failed: {answer['error']}")
-        return answer.get("result") or {}
-
-    @staticmethod
-    def _answer(response: requests.Response, request_id: int) -> dict[str, Any]:
-        kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if kind == "text/event-stream":
-            for line in response.text.splitlines():
-                if line.startswith("data:"):
-                    try:
-                        obj = json.loads(line[5:].strip())
-                    except ValueError:
-                        continue
-                    if isinstance(obj, dict) and obj.get("id") == request_id:
-                        return obj
-            raise RuntimeError(f"no response to request {request_id} on the SSE stream")
-        try:
-            obj = response.json()
-        except ValueError:
-            obj = None
-        if isinstance(obj, dict) and ("result" in obj or "error" in obj):
-            return obj
-        raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
-
-    def close(self) -> None:
-        self.http.close()
-
-
-def run_stateless(url: str, auth: OAuthClientAuth) -> None:
-    client = StatelessClient(url, auth)
-    try:
-        discovered = client.request("server/discover")
-        print(f"server/discover: {sorted(discovered)}")
-        tools = client.request("tools/list").get("tools") or []
-        print(f"tools: {[t.get('name') for t in tools]}")
-        if tools:
-            result = client.request("tools/call", {"name": tools[0]["name"], "arguments": {}})
-            print(f"called {tools[0]['name']}: {result}")
-    finally:
-        client.close()
 
 
 def main(argv: list[str]) -> int:
@@ -183,10 +114,7 @@ def main(argv: list[str]) -> int:
     context = json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}")
     auth = build_auth(scenario, context)
     try:
-        if version == StatelessClient.VERSION:
-            run_stateless(url, auth)
-        else:
-            run_legacy(url, auth, version)
+        run(url, auth, version)
     except OAuthError as exc:
         print(f"authorization failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

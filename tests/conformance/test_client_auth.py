@@ -71,3 +71,17 @@ def test_auth_client_scenario(scenario, tmp_path):
     assert run.ok, run.summary()
     result = run.result
     assert result is not None and result.status == "passed", run.summary()
+
+
+#: Scenarios the harness also runs at 2026-07-28: there the same client speaks the stateless wire
+#: (server/discover, per-request _meta) through mcp_sync.Client.http, with the same OAuth object.
+MODERN_AUTH_SCENARIOS = ["auth/metadata-default", "auth/scope-step-up", "auth/pre-registration", "auth/iss-supported"]
+
+
+@pytest.mark.parametrize("scenario", MODERN_AUTH_SCENARIOS)
+def test_auth_client_scenario_on_the_2026_wire(scenario, tmp_path):
+    run = harness.run_client(shlex.join([sys.executable, str(AUTH_CLIENT)]), scenario, output_dir=tmp_path,
+                             timeout_ms=30_000, spec_version="2026-07-28")
+    assert run.ok, run.summary()
+    result = run.result
+    assert result is not None and result.status == "passed", run.summary()
