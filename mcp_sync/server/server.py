@@ -137,6 +137,7 @@ class Server:
         self._notification_handlers: dict[str, Callable[[ServerConnection, dict], None]] = {}
         #: Around every request and notification handled, in both eras (see :meth:`add_middleware`).
         self.middleware = MiddlewareChain()
+        self._list_listeners: tuple[Callable[[str], None], ...] = ()
         self._connections: set[ServerConnection] = set()
         self._lock = threading.Lock()
         self._tools = ToolTable(self, lambda: self._changed("tools"))
@@ -469,6 +470,14 @@ class Server:
         """Take ``middleware`` out of the chain (ValueError if it is not there)."""
         self.middleware.remove(middleware)
 
+    def on_list_changed(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(kind)`` (``"tools"``, ``"prompts"``, ``"resources"``) whenever a list changes.
+
+        It runs on the thread that changed the list, before clients are told; it must not block.
+        """
+        with self._lock:
+            self._list_listeners = self._list_listeners + (listener,)
+
     def on_notification(self, name: str) -> Callable:
         """Register a handler ``fn(connection, params)`` for a client notification."""
 
@@ -494,6 +503,8 @@ class Server:
         when what a list returns changes some other way.
         """
         method = _LIST_CHANGED[kind]
+        for listener in self._list_listeners:
+            listener(kind)
         for connection in self.connections():
             if connection.protocol_version is not None and connection.declared(kind, "listChanged"):
                 connection.notify(method)
