@@ -517,10 +517,13 @@ class Server:
     def serve(self, transport: Transport, *, name: str | None = None) -> ServerConnection:
         """Serve one connection on ``transport`` in the background; return it."""
         connection = ServerConnection(self, transport, name=name or f"mcp-server-{self.name}")
+        chain = self.middleware  # the middleware chain, when there is one, sees pings too
         if MODERN_ERA in self.eras:  # the engine answers pings on its reader thread, but a 2026-07-28 one
             modern = self._modern  # is a removed method (-32601): let those through to the dispatcher
             connection.session.answer_ping = (
-                (lambda params: not modern.routes("ping", params)) if LEGACY_ERA in self.eras else False)
+                (lambda params: not chain and not modern.routes("ping", params)) if LEGACY_ERA in self.eras else False)
+        else:
+            connection.session.answer_ping = lambda params: not chain
         with self._lock:
             self._connections.add(connection)
         return connection.start()
