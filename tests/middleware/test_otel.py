@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
+from concurrent.futures import Future
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -37,18 +39,54 @@ def hexid(value: int) -> str:
     return format(value, "016x")
 
 
+class HttpServerProcess:
+    """``python -m tests.middleware.traced_server http``: a server process on an ephemeral port."""
+
+    def __init__(self, env: dict) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.middleware.traced_server", "http"], cwd=ROOT,
+                                        env=env, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        line: Future = Future()
+        self._reader = threading.Thread(target=self._read, args=(line,), name="test-traced-server-stderr")
+        self._reader.start()
+        self.url = line.result(timeout=30)
+
+    def _read(self, line: Future) -> None:
+        for text in self.process.stderr:
+            match = re.search(r"listening on (\S+)", text)
+            if match and not line.done():
+                line.set_result(match.group(1))
+        if not line.done():
+            line.set_exception(RuntimeError("the traced server exited before listening"))
+
+    def stop(self) -> int:
+        self.process.terminate()  # SIGTERM: a graceful shutdown, spans flushed
+        code = self.process.wait(timeout=30)
+        self._reader.join()
+        self.process.stderr.close()
+        return code
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
 @pytest.mark.parametrize("era", ["legacy", "modern"])
-def test_a_sampling_tool_call_is_one_trace_across_two_processes(era, tmp_path):
+def test_a_sampling_tool_call_is_one_trace_across_two_processes(era, transport, tmp_path):
     provider, exporter = in_memory()
     spans_file = tmp_path / "server-spans.jsonl"
-    client = Client.stdio([sys.executable, "-m", "tests.middleware.traced_server"], cwd=ROOT,
-                          env={**os.environ, "TRACED_SPANS": str(spans_file)}, protocol=era,
-                          era_cache=EraCache(), sampling=answer)
+    env = {**os.environ, "TRACED_SPANS": str(spans_file)}
+    if transport == "stdio":
+        client = Client.stdio([sys.executable, "-m", "tests.middleware.traced_server"], cwd=ROOT, env=env,
+                              protocol=era, era_cache=EraCache(), sampling=answer)
+    else:
+        served = HttpServerProcess(env)
+        client = Client.http(served.url, protocol=era, era_cache=EraCache(), sampling=answer)
     instrument(client, tracer_provider=provider)
-    with client:
-        result = client.call_tool("ask", {"question": "the answer?"})
-        assert result.content[0].text == "the model says: forty-two"
-    assert client.transport.process.wait(timeout=30) == 0  # the server flushed its spans and exited
+    try:
+        with client:
+            result = client.call_tool("ask", {"question": "the answer?"})
+            assert result.content[0].text == "the model says: forty-two"
+    finally:
+        # the server process flushes its spans and exits
+        code = client.transport.process.wait(timeout=30) if transport == "stdio" else served.stop()
+    assert code == 0
     provider.shutdown()
     server_spans = [json.loads(line) for line in spans_file.read_text().splitlines()]
     client_spans = exporter.get_finished_spans()

@@ -1,6 +1,7 @@
 """A traced server process: its spans go, one JSON object a line, to the file named by ``TRACED_SPANS``.
 
-``python -m tests.middleware.traced_server`` serves it over stdio. The
+``python -m tests.middleware.traced_server`` serves it over stdio, ``... http``
+over Streamable HTTP on an ephemeral port (the URL on stderr; SIGTERM ends it). The
 ``ask`` tool samples back from the client (a server-to-client request in the
 legacy era, an ``input_required`` round in 2026-07-28).
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from typing import Sequence
 
@@ -63,6 +65,9 @@ if __name__ == "__main__":
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(JsonLinesExporter(os.environ["TRACED_SPANS"])))
     try:
-        build(provider).run("stdio")
+        if sys.argv[1:] == ["http"]:
+            build(provider).run("http", port=0)
+        else:
+            build(provider).run("stdio")
     finally:
         provider.shutdown()
