@@ -224,8 +224,14 @@ class ErrorMasking:
       of the exception text (and no ``structuredContent``), except errors
       about the caller's own arguments (``reveal(text)``, by default texts
       starting "Invalid arguments for tool", which hold nothing internal);
+    - ``tasks/get``: the same for a task's inlined outcome (2026-07-28
+      ``result``/``error``), and a failed task's ``statusMessage`` becomes
+      "Failed (reference 5f0c...)";
     - other McpErrors (invalid params, not found, a code a handler chose on
       purpose) pass unchanged: they are meant for the peer.
+
+    Not covered: what the server pushes unasked (``notifications/tasks``
+    and ``notifications/tasks/status`` carry the task as it is).
 
     The original error, its traceback and the correlation id are logged at
     ERROR on ``logger`` (``mcp_sync.middlewares``), so an operator can find
@@ -264,17 +270,42 @@ class ErrorMasking:
             raise McpError(INTERNAL_ERROR, f"{self.message} (reference {reference})",
                            {"correlationId": reference}) from None
         if self.mask_tool_errors and _is_tool_error(call, result):
-            texts = [block.get("text", "") for block in result.get("content") or ()
-                     if isinstance(block, dict) and block.get("type") == "text"]
-            if texts and all(self.reveal(text) for text in texts):
-                return result
-            reference = self.new_reference()
-            self.logger.error("%s %s returned an error [reference %s]: %s", call.method, _target(call) or "",
-                              reference, " | ".join(texts))
-            masked = {k: v for k, v in result.items() if k not in ("content", "structuredContent")}
-            masked["content"] = [{"type": "text", "text": f"{self.tool_message} (reference {reference})"}]
-            return masked
+            return self._mask_tool_result(call, result)
+        if call.method == "tasks/get" and isinstance(result, dict):
+            return self._mask_task(call, result)
         return result
+
+    def _mask_tool_result(self, call: Call, result: dict[str, Any]) -> dict[str, Any]:
+        texts = [block.get("text", "") for block in result.get("content") or ()
+                 if isinstance(block, dict) and block.get("type") == "text"]
+        if texts and all(self.reveal(text) for text in texts):
+            return result
+        reference = self.new_reference()
+        self.logger.error("%s %s returned an error [reference %s]: %s", call.method, _target(call) or "",
+                          reference, " | ".join(texts))
+        masked = {k: v for k, v in result.items() if k not in ("content", "structuredContent")}
+        masked["content"] = [{"type": "text", "text": f"{self.tool_message} (reference {reference})"}]
+        return masked
+
+    def _mask_task(self, call: Call, task: dict[str, Any]) -> dict[str, Any]:
+        """A task's outcome inlined in ``tasks/get`` (2026-07-28), and a failed task's status message."""
+        out = task
+        inner = task.get("result")
+        if self.mask_tool_errors and isinstance(inner, dict) and inner.get("isError") is True:
+            out = {**out, "result": self._mask_tool_result(call, inner)}
+        error = task.get("error")
+        if isinstance(error, dict) and error.get("code") == INTERNAL_ERROR:
+            reference = self.new_reference()
+            self.logger.error("task %s failed [reference %s]: %s (data: %r)", task.get("taskId"), reference,
+                              error.get("message"), error.get("data"))
+            out = {**out, "error": {"code": INTERNAL_ERROR, "message": f"{self.message} (reference {reference})",
+                                    "data": {"correlationId": reference}}}
+        if task.get("status") == "failed" and isinstance(task.get("statusMessage"), str):
+            reference = self.new_reference()
+            self.logger.error("task %s failed [reference %s]: %s", task.get("taskId"), reference,
+                              task["statusMessage"])
+            out = {**out, "statusMessage": f"Failed (reference {reference})"}
+        return out
 
 
 # -- response size -------------------------------------------------------------------

@@ -381,3 +381,47 @@ def test_response_caching_of_legacy_results_follows_its_policy():
         assert "ttlMs" not in client.request("resources/read", {"uri": "test://counter"})  # legacy wire unchanged
         clock.now += 1.0
         assert text_of(client.read_resource("test://counter")) == "computed 2"
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_error_masking_covers_task_outcomes(era, caplog):
+    server = Server("tasks", tasks=True)
+
+    @server.tool(task_support="optional")
+    def crunch() -> str:
+        """Fails inside its task."""
+        raise RuntimeError("password=hunter2 in the task")
+
+    server.add_middleware(ErrorMasking())
+    client = Client.connect(server, protocol=era, era_cache=EraCache(), tasks=True)
+    try:
+        with caplog.at_level(logging.ERROR, logger="mcp_sync.middlewares"), client:
+            if era == "legacy":  # tasks/result answers the tool's result
+                task = client.call_tool_as_task("crunch")
+                result = task.result(timeout=30)
+                status = client.get_task(task.task_id)
+                assert status.status == "failed"
+                assert "hunter2" not in (status.status_message or "")
+                text = result.content[0].text
+            else:  # tasks/get inlines it; call_tool polls it to its end
+                result = client.call_tool("crunch")
+                assert result.is_error
+                text = result.content[0].text
+    finally:
+        server.close()
+    assert re.fullmatch(r"The tool failed \(reference [0-9a-f]{16}\)", text), text
+    assert "hunter2" in "\n".join(r.getMessage() for r in caplog.records if r.name == "mcp_sync.middlewares")
+
+
+def test_error_masking_of_a_failed_task_status_and_inlined_error():
+    from mcp_sync.server import Call
+
+    failed = {"taskId": "t1", "status": "failed", "statusMessage": "KeyError: 'db-7.internal'",
+              "error": {"code": INTERNAL_ERROR, "message": "Internal error: secret path /srv/x"},
+              "resultType": "complete"}
+    masked = ErrorMasking()(Call("tasks/get", {"taskId": "t1"}, era="modern"), lambda call: failed)
+    assert re.fullmatch(r"Failed \(reference [0-9a-f]{16}\)", masked["statusMessage"])
+    assert masked["error"]["code"] == INTERNAL_ERROR and "secret" not in masked["error"]["message"]
+    assert masked["error"]["data"]["correlationId"] in masked["error"]["message"]
+    working = {"taskId": "t2", "status": "working", "statusMessage": "step 2 of 3", "resultType": "complete"}
+    assert ErrorMasking()(Call("tasks/get", {"taskId": "t2"}, era="modern"), lambda call: working) == working
