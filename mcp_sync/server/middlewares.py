@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .server import Server
 
 __all__ = [
+    "SAFE_ERROR",
     "ErrorMasking",
     "RATE_LIMITED",
     "RateLimiting",
@@ -48,6 +49,10 @@ log = logging.getLogger("mcp_sync.middlewares")
 #: The error code of a request refused by :class:`RateLimiting` (the implementation-defined
 #: "server busy" code the HTTP layer's rate limit uses too).
 RATE_LIMITED = -32000
+
+#: ``call.state`` key a middleware sets (to True) when the error result or -32603 it produces is meant
+#: for the peer and holds nothing internal (:class:`ResponseSizeLimit` does): :class:`ErrorMasking` keeps it.
+SAFE_ERROR = "mcp_sync.safe_error"
 
 #: Methods whose results are CallToolResults (``isError`` marks a failed tool).
 TOOL_RESULT_METHODS = frozenset({"tools/call", "tasks/result"})
@@ -228,7 +233,9 @@ class ErrorMasking:
       ``result``/``error``), and a failed task's ``statusMessage`` becomes
       "Failed (reference 5f0c...)";
     - other McpErrors (invalid params, not found, a code a handler chose on
-      purpose) pass unchanged: they are meant for the peer.
+      purpose) pass unchanged: they are meant for the peer, as are errors a
+      later middleware marked with ``call.state[SAFE_ERROR] = True`` (the
+      size limit's).
 
     Not covered: what the server pushes unasked (``notifications/tasks``
     and ``notifications/tasks/status`` carry the task as it is).
@@ -256,7 +263,7 @@ class ErrorMasking:
         try:
             result = call_next(call)
         except McpError as exc:
-            if exc.code != INTERNAL_ERROR:
+            if exc.code != INTERNAL_ERROR or call.state.get(SAFE_ERROR):
                 raise
             reference = self.new_reference()
             self.logger.error("%s failed [reference %s]: %s (data: %r)", call.method, reference, exc.message,
@@ -269,7 +276,7 @@ class ErrorMasking:
                               exc_info=exc)
             raise McpError(INTERNAL_ERROR, f"{self.message} (reference {reference})",
                            {"correlationId": reference}) from None
-        if self.mask_tool_errors and _is_tool_error(call, result):
+        if self.mask_tool_errors and _is_tool_error(call, result) and not call.state.get(SAFE_ERROR):
             return self._mask_tool_result(call, result)
         if call.method == "tasks/get" and isinstance(result, dict):
             return self._mask_task(call, result)
@@ -344,6 +351,7 @@ class ResponseSizeLimit:
         target = _target(call)
         log.warning("the result of %s %s is %d bytes, over the limit of %d: refused", call.method, target or "",
                     size, self.max_bytes)
+        call.state[SAFE_ERROR] = True  # nothing internal in what follows: ErrorMasking lets it through
         if call.method == "tools/call" and isinstance(result, dict) and result.get("resultType", "complete") == \
                 "complete":
             out = {k: v for k, v in result.items() if k not in ("content", "structuredContent")}

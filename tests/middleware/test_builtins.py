@@ -425,3 +425,22 @@ def test_error_masking_of_a_failed_task_status_and_inlined_error():
     assert masked["error"]["data"]["correlationId"] in masked["error"]["message"]
     working = {"taskId": "t2", "status": "working", "statusMessage": "step 2 of 3", "resultType": "complete"}
     assert ErrorMasking()(Call("tasks/get", {"taskId": "t2"}, era="modern"), lambda call: working) == working
+
+
+def test_error_masking_keeps_the_size_limits_own_errors():
+    server = tools_server()
+
+    @server.resource("test://large", mime_type="text/plain")
+    def large() -> str:
+        """Large."""
+        return "y" * 5000
+
+    server.add_middleware(ErrorMasking())  # outermost, as recommended
+    server.add_middleware(ResponseSizeLimit(2000))
+    with memory_client(server, "modern") as client:
+        refused = client.call_tool("big", {"n": 5000})
+        assert refused.is_error and "over this server's limit of 2000 bytes" in refused.content[0].text
+        with pytest.raises(McpError) as too_large:
+            client.read_resource("test://large")
+        assert "limit of 2000 bytes" in too_large.value.message
+        assert client.call_tool("leak").content[0].text.startswith("The tool failed (reference ")

@@ -8,8 +8,10 @@ back as the middleware's error, and the connection must survive).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import threading
 
 import pytest
 
@@ -115,3 +117,38 @@ def test_the_handshake_can_be_refused(transport, era):
     finally:
         client.close()
         stop()
+
+
+@pytest.mark.parametrize("era", ["legacy", "modern"])
+def test_the_production_example_masks_limits_and_logs(era):
+    """examples/production_server.py, run as a user runs it (a stdio subprocess, OTEL_CONSOLE=1)."""
+    lines: list[str] = []
+    lock = threading.Lock()
+
+    def keep(line: str) -> None:
+        with lock:
+            lines.append(line)
+
+    client = Client.stdio([sys.executable, "examples/production_server.py"], cwd=ROOT, stderr=keep,
+                          env={**os.environ, "OTEL_CONSOLE": "1"}, protocol=era, era_cache=EraCache())
+    with client:
+        assert client.call_tool("stock", {"item": "apples"}).structured_content == {"result": 12}
+        masked = client.call_tool("stock", {"item": "plums"})
+        assert masked.is_error and masked.content[0].text.startswith("The tool failed (reference ")
+        assert "plums" not in masked.content[0].text
+        too_big = client.call_tool("report", {"lines": 5000})
+        assert too_big.is_error and "over this server's limit of 65536 bytes" in too_big.content[0].text
+        with pytest.raises(McpError) as limited:  # 5 calls so far: the burst is spent
+            for _ in range(5):
+                client.call_tool("report", {"lines": 1})
+        assert limited.value.code == -32000 and limited.value.data["retryAfterMs"] > 0
+        assert client.read_resource("inventory://summary").contents[0].text == "apples: 12, pears: 0"
+    assert client.transport.process.wait(timeout=30) == 0
+    with lock:
+        output = "\n".join(line.rstrip("\n") for line in lines)
+    records = [json.loads(line) for line in output.splitlines() if line.startswith('{"event": "mcp.')]
+    outcomes = [(r["target"], r["outcome"]) for r in records if r["method"] == "tools/call"]
+    assert outcomes[:3] == [("stock", "ok"), ("stock", "tool_error"), ("report", "tool_error")]
+    assert outcomes[-1] == ("report", "error") and all(r["era"] == era for r in records)
+    assert "KeyError: 'plums'" in output  # the masked details, logged with their reference
+    assert '"name": "tools/call stock"' in output and '"kind": "SpanKind.SERVER"' in output  # console spans
