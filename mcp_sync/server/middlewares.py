@@ -390,7 +390,8 @@ class ResponseCaching:
     (a :class:`~mcp_sync.protocol.caching.CachePolicy`) gives them a TTL.
     Keys include the era, protocol version, method and the params that change
     the result (``cursor``, ``uri``). Entries for a list are dropped when it
-    changes (:meth:`Server.on_list_changed`); :meth:`invalidate` drops more.
+    changes, those of a resource on ``server.notify_resource_updated(uri)``
+    (:meth:`Server.on_list_changed`); :meth:`invalidate` drops more.
     MRTR retries and ``input_required`` results are never cached. ``clock``
     returns seconds.
     """
@@ -457,6 +458,9 @@ class ResponseCaching:
         server.on_list_changed(self._list_changed)
 
     def _list_changed(self, kind: str) -> None:
+        if kind.startswith("resource:"):  # notify_resource_updated(uri)
+            self.invalidate("resources/read", kind[len("resource:"):])
+            return
         methods = {"tools": ("tools/list",), "prompts": ("prompts/list",),
                    "resources": ("resources/list", "resources/templates/list")}.get(kind, ())
         for method in methods:

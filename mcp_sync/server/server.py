@@ -360,6 +360,8 @@ class Server:
 
         Returns how many clients were told.
         """
+        for listener in self._list_listeners:
+            listener(f"resource:{uri}")
         told = 0
         for connection in self.connections():
             if connection.subscribed(uri):
@@ -471,9 +473,10 @@ class Server:
         self.middleware.remove(middleware)
 
     def on_list_changed(self, listener: Callable[[str], None]) -> None:
-        """Call ``listener(kind)`` (``"tools"``, ``"prompts"``, ``"resources"``) whenever a list changes.
+        """Call ``listener(kind)`` (``"tools"``, ``"prompts"``, ``"resources"``) whenever a list changes,
+        and ``listener("resource:<uri>")`` on :meth:`notify_resource_updated`.
 
-        It runs on the thread that changed the list, before clients are told; it must not block.
+        It runs on the thread that made the change, before clients are told; it must not block.
         """
         with self._lock:
             self._list_listeners = self._list_listeners + (listener,)

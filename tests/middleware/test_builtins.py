@@ -351,6 +351,16 @@ def test_response_caching_keeps_nothing_with_ttl_0_and_drops_lists_that_change()
 
         assert "late" in [t.name for t in client.list_tools()]  # the change dropped the entry
 
+    server, reads = counting_server(cache_ttl_ms=60_000)
+    server.add_middleware(ResponseCaching(clock=clock))
+    with memory_client(server, "modern") as client:
+        assert text_of(client.read_resource("test://counter")) == "computed 1"
+        assert text_of(client.read_resource("test://counter")) == "computed 1"
+        server.notify_resource_updated("test://other")  # another resource: kept
+        assert text_of(client.read_resource("test://counter")) == "computed 1"
+        server.notify_resource_updated("test://counter")
+        assert text_of(client.read_resource("test://counter")) == "computed 2"
+
 
 @pytest.mark.parametrize("scope, bob_sees", [("private", "computed 2"), ("public", "computed 1")])
 def test_response_caching_honours_cache_scope_across_identities(scope, bob_sees):
