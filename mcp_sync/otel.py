@@ -52,8 +52,8 @@ from .server.middleware import NOTIFICATION, Call, CallNext
 if TYPE_CHECKING:
     from .session import IncomingRequest, Session
 
-__all__ = ["ClientTracing", "ServerTracing", "TRACER_NAME", "extract_trace_context", "inject_trace_context", "instrument",
-           "trace_session"]
+__all__ = ["ClientTracing", "ServerTracing", "TRACER_NAME", "extract_trace_context", "inject_trace_context",
+           "instrument", "trace_session"]
 
 #: The instrumentation scope of every span.
 TRACER_NAME = "mcp_sync"
@@ -242,8 +242,9 @@ def _incoming(tracer: Any) -> Callable[["IncomingRequest", Callable[["IncomingRe
 
 
 def trace_session(session: "Session", *, tracer_provider: Any = None, incoming: bool = True) -> None:
-    """Trace what ``session`` sends (CLIENT spans, context injected) and, if ``incoming``, the requests it
-    answers (SERVER spans, context extracted). :func:`instrument` does this for a client."""
+    """Trace a raw :class:`~mcp_sync.session.Session`: a CLIENT span (context injected) per request it
+    sends and, if ``incoming``, a SERVER span (context extracted) per request it answers. One span per wire
+    request; :func:`instrument` traces a client per call instead (:class:`ClientTracing`)."""
     tracer = _tracer(tracer_provider)
     session.outgoing_hook = _outgoing(tracer)
     if incoming:

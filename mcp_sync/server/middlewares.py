@@ -27,7 +27,15 @@ import uuid
 from typing import TYPE_CHECKING, Any, Callable, Hashable, Mapping
 
 from ..errors import INTERNAL_ERROR, McpError
-from ..protocol.caching import CACHEABLE_METHODS, PRIVATE, PUBLIC, CachePolicy, apply_cache_hints, cache_key, read_cache_hints
+from ..protocol.caching import (
+    CACHEABLE_METHODS,
+    PRIVATE,
+    PUBLIC,
+    CachePolicy,
+    apply_cache_hints,
+    cache_key,
+    read_cache_hints,
+)
 from .middleware import NOTIFICATION, Call, CallNext
 
 if TYPE_CHECKING:
