@@ -27,7 +27,9 @@ What is traced:
   session): a ``CLIENT`` span on the server, the child of the tool's span,
   and a ``SERVER`` span on the client around its handler;
 * **task lifetime**: an ``INTERNAL`` span ``task <tool>`` from the
-  ``CreateTaskResult`` until the task is terminal (or deleted).
+  ``CreateTaskResult`` until the task is terminal (or deleted); the requests
+  the task's work sends the client (tagged with the related task) are its
+  children.
 
 Span names are ``<method> <target>`` (the tool or prompt name, or the
 resource URI) and attributes follow the OpenTelemetry MCP conventions, as the
@@ -157,12 +159,13 @@ def _record_result(span: Any, method: str, result: Any) -> None:
 
 
 def _client_span(tracer: Any, method: str, params: Mapping[str, Any] | None, request_id: Any = None,
-                 protocol_version: str | None = None) -> tuple[Any, dict[str, Any]]:
-    """A started CLIENT span for a request, and ``params`` with its context in ``_meta``."""
+                 protocol_version: str | None = None, parent: Any = None) -> tuple[Any, dict[str, Any]]:
+    """A started CLIENT span for a request (under ``parent``, default the current span), and ``params``
+    with its context in ``_meta``."""
     trace, _ = _api()
     from opentelemetry.trace import SpanKind
 
-    span = tracer.start_span(_span_name(method, params), kind=SpanKind.CLIENT,
+    span = tracer.start_span(_span_name(method, params), kind=SpanKind.CLIENT, context=parent,
                              attributes=_attributes(method, params, request_id, protocol_version))
     out = dict(params) if params else {}
     meta = dict(out.get("_meta") or {})
@@ -265,7 +268,6 @@ class ServerTracing:
 
     def __init__(self, *, tracer_provider: Any = None) -> None:
         self._tracer = _tracer(tracer_provider)
-        self._send_hook = _outgoing(self._tracer)
         self._lock = threading.Lock()
         self._task_spans: dict[str, Any] = {}
         self._watched_stores: set[int] = set()
@@ -277,7 +279,7 @@ class ServerTracing:
 
         session = getattr(call.connection, "session", None)  # legacy: trace what the handler sends the client
         if session is not None and getattr(session, "outgoing_hook", False) is None:
-            session.outgoing_hook = self._send_hook
+            session.outgoing_hook = self._send
         params = call.params
         with self._tracer.start_as_current_span(
                 _span_name(call.method, params), kind=SpanKind.SERVER,
@@ -314,6 +316,25 @@ class ServerTracing:
                 raise
             _record_result(span, "tools/call", result)
             return result
+
+    def _send(self, method: str, params: dict | None, future: Future) -> dict | None:
+        """A request to the client: a CLIENT span under the current one (the tool's), or, from a task's
+        work (tagged with the related task), under the task's lifetime span."""
+        trace, _ = _api()
+        from .tasks.legacy import RELATED_TASK_META
+
+        parent = None
+        if not trace.get_current_span().get_span_context().is_valid:
+            meta = params.get("_meta") if isinstance(params, Mapping) else None
+            related = meta.get(RELATED_TASK_META) if isinstance(meta, Mapping) else None
+            task_id = related.get("taskId") if isinstance(related, Mapping) else None
+            with self._lock:
+                task_span = self._task_spans.get(task_id) if isinstance(task_id, str) else None
+            if task_span is not None:
+                parent = trace.set_span_in_context(task_span)
+        span, out = _client_span(self._tracer, method, params, getattr(future, "request_id", None), parent=parent)
+        _end_with(span, method, future)
+        return out
 
     # -- task lifetime -------------------------------------------------------------------
 

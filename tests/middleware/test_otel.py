@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from mcp_sync import Server
+from mcp_sync import Context, Server
 from mcp_sync.client import Client
 from mcp_sync.errors import McpError
 from mcp_sync.otel import ServerTracing, extract_trace_context, inject_trace_context, instrument
@@ -212,7 +212,7 @@ def test_instrument_refuses_other_objects():
 def test_no_opentelemetry_import_without_tracing_and_a_clear_error_without_the_package():
     code = """
 import sys
-from mcp_sync import Server
+from mcp_sync import Context, Server
 from mcp_sync.client import Client
 from mcp_sync.protocol.era import EraCache
 server = Server("plain")
@@ -231,3 +231,30 @@ else:
 """
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_requests_a_task_sends_the_client_nest_under_its_lifetime_span():
+    provider, exporter = in_memory()
+    server = Server("traced-task", tasks=True)
+    server.add_middleware(ServerTracing(tracer_provider=provider))
+
+    @server.tool(task_support="optional")
+    def ponder(question: str, ctx: Context) -> str:
+        """Samples from inside its task."""
+        return ctx.sample(question, max_tokens=10).content["text"]
+    client = Client.connect(server, protocol="legacy", era_cache=EraCache(), sampling=answer)
+    instrument(client, tracer_provider=provider)
+    try:
+        with client:
+            task = client.call_tool_as_task("ponder", {"question": "why?"})
+            assert task.result(timeout=30).content[0].text == "forty-two"
+    finally:
+        server.close()
+    spans = exporter.get_finished_spans()
+    lifetime = next(s for s in spans if s.name == "task ponder")
+    sent = next(s for s in spans if s.name == "sampling/createMessage" and s.kind.name == "CLIENT")
+    answered = next(s for s in spans if s.name == "sampling/createMessage" and s.kind.name == "SERVER")
+    call = next(s for s in spans if s.name == "tools/call ponder" and s.kind.name == "CLIENT")
+    assert sent.parent.span_id == lifetime.context.span_id
+    assert answered.parent.span_id == sent.context.span_id
+    assert {s.context.trace_id for s in (lifetime, sent, answered, call)} == {call.context.trace_id}
