@@ -581,6 +581,12 @@ class Session:
         self._close_callbacks: list[Callable[[ConnectionClosed], None]] = []
         #: Set once the connection is closed (by either side).
         self.closed = threading.Event()
+        #: Observation hooks (tracing; see :mod:`mcp_sync.otel`), None when unused:
+        #: ``outgoing_hook(method, params, future) -> params`` runs before each request is sent and
+        #: returns the params to send; ``incoming_hook(request, handle) -> result`` runs around the
+        #: handling of each incoming request (``handle(request)`` answers it).
+        self.outgoing_hook: Callable[[str, dict | None, RequestFuture], dict | None] | None = None
+        self.incoming_hook: Callable[[IncomingRequest, RequestHandler], Any] | None = None
         # Transports that need the session (e.g. to fail one request) get it here.
         attach = getattr(transport, "attach_session", None)
         if attach is not None:
@@ -710,6 +716,8 @@ class Session:
             meta["progressToken"] = request_id
             params["_meta"] = meta
         try:
+            if self.outgoing_hook is not None:
+                params = self.outgoing_hook(method, params, future)
             self.transport.send(jsonrpc.request(request_id, method, params), related_id)
         except ConnectionClosed as exc:
             if self._claim(future):
@@ -969,7 +977,8 @@ class Session:
 
     def _answer_request(self, request: IncomingRequest, collector: _BatchCollector | None) -> None:
         try:
-            result = self._on_request(request)
+            hook = self.incoming_hook
+            result = self._on_request(request) if hook is None else hook(request, self._on_request)
             response = jsonrpc.result(request.id, result)
         except McpError as exc:
             response = jsonrpc.error(request.id, exc.to_error())

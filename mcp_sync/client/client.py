@@ -309,6 +309,7 @@ class Client:
         from .subscriptions import Router
 
         self._router = Router()
+        self._middleware: Any = None  # a MiddlewareChain once add_middleware is used
 
     # -- construction ----------------------------------------------------------
 
@@ -488,6 +489,26 @@ class Client:
                 progress: ProgressCallback | None = None, meta: dict | None = None) -> Any:
         """Send any request and return its raw ``result`` (a dict)."""
         return wait_for(self.nowait.request(method, params, timeout=timeout, progress=progress, meta=meta))
+
+    def add_middleware(self, middleware: Callable[[Any, Callable[[Any], Future]], Future], *,
+                       methods: Sequence[str] | None = None) -> Callable:
+        """Add ``middleware(call, call_next) -> Future`` around every request this client sends.
+
+        ``call`` is a :class:`mcp_sync.server.Call` (``method``, ``params``,
+        ``era``, ``protocol_version``, ``connection`` = this client, ``state``);
+        ``call_next(call)`` sends it and returns the request's future (its result
+        is the raw result object). A middleware may change the params
+        (``call.replace(params=...)``), watch the future, return another one, or
+        refuse by raising (the call then fails with that exception). The first
+        added is the outermost; ``methods`` limits it to those methods. The
+        ``initialize`` handshake and the era probe are not passed through it.
+        """
+        if self._middleware is None:
+            from ..server.middleware import MiddlewareChain
+
+            self._middleware = MiddlewareChain()
+        self._middleware.add(middleware, methods)
+        return middleware
 
     def notify(self, method: str, params: dict | None = None) -> None:
         """Send any notification."""
@@ -799,6 +820,22 @@ class Client:
         if meta:
             params = dict(params or {})
             params["_meta"] = {**(params.get("_meta") or {}), **meta}
+        chain = self._middleware
+        if chain:
+            from ..server.middleware import Call
+
+            call = Call(method, params, era=self.era or "legacy", protocol_version=self.protocol_version,
+                        client_info=None, connection=self)
+            try:
+                return chain.run(call, lambda c: self._send_now(c.method, c.params or None, timeout, progress,
+                                                                with_tasks))
+            except Exception as exc:  # refused by a middleware: nothing was sent
+                return failed(exc)
+        return self._send_now(method, params, timeout, progress, with_tasks)
+
+    def _send_now(self, method: str, params: dict | None, timeout: Any, progress: ProgressCallback | None,
+                  with_tasks: bool) -> Future:
+        modern = self._modern if self.era == "modern" else None
         if modern is not None:  # per-request _meta, MRTR rounds, version/header retries
             return modern.send(method, params, self.timeout if timeout is _DEFAULT else timeout, progress,
                                with_tasks=with_tasks)

@@ -170,9 +170,14 @@ class ServerConnection:
         chain = self.server.middleware
         if not chain:
             return self._notified(method, params)
-        call = Call(method, params, kind=NOTIFICATION, era=LEGACY_ERA, protocol_version=self.protocol_version,
-                    client_info=self.client_info, connection=self)
-        chain.run(call, lambda c: self._notified(c.method, c.params))
+        # no initialize (yet) on a server that speaks 2026-07-28: a modern client's (e.g. notifications/cancelled)
+        legacy = self.protocol_version is not None or MODERN_ERA not in self.server.eras
+        call = Call(method, params, kind=NOTIFICATION, era=LEGACY_ERA if legacy else MODERN_ERA,
+                    protocol_version=self.protocol_version, client_info=self.client_info, connection=self)
+        try:
+            chain.run(call, lambda c: self._notified(c.method, c.params))
+        except McpError as exc:  # a middleware refused it: dropped, as documented
+            log.debug("notification %r dropped by a middleware: %s", method, exc.message)
         return None
 
     def _notified(self, method: str, params: dict | None) -> None:

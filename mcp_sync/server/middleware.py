@@ -24,12 +24,14 @@ client's identity and info, and may:
 
 The chain runs in both eras and on every transport: for a legacy session
 (after era routing, before ``initialize`` handling, so it sees
-``initialize`` too) and for each stateless 2026-07-28 request (it sees
-``server/discover`` too). Middlewares run in the order they were added,
+``initialize`` and ``ping`` too) and for each stateless 2026-07-28 request
+(it sees ``server/discover`` too, and ``subscriptions/listen``, whose
+``call_next`` returns once the subscription is open). Middlewares run in the order they were added,
 the first added outermost. For a notification ``call.kind`` is
 ``"notification"`` and the result is ignored; raising drops the
 notification. A 2026-07-28 ``tools/call`` that needs input from the client
 runs once per ``input_required`` round, so the chain sees each round.
+Ready-made middlewares are in :mod:`mcp_sync.server.middlewares`.
 
 Middleware runs on the request's worker thread, never on a transport's
 reader; it may block. With no middleware the chain costs one attribute

@@ -475,7 +475,27 @@ class ModernDispatcher:
         return honoured
 
     def open_subscription(self, request: "IncomingRequest") -> Subscription:
-        """Validate a listen request and register its subscription (acknowledgement queued first)."""
+        """Validate a listen request and register its subscription (acknowledgement queued first).
+
+        The middleware chain sees the request here: ``call_next`` returns once the
+        subscription is open (the stream then lives on outside the chain).
+        """
+        chain = self.server.middleware
+        if not chain:
+            return self._open_subscription(request)
+        meta = mp.get_meta(request.params) or {}
+        version = meta.get(mp.META_PROTOCOL_VERSION)
+        call = Call(request.method, request.params, era="modern",
+                    protocol_version=version if isinstance(version, str) else None, identity=identity_of(request),
+                    client_info=meta.get(mp.META_CLIENT_INFO), request=request)
+
+        def terminal(c: Call) -> Subscription:
+            request.params = c.params
+            return self._open_subscription(request)
+
+        return chain.run(call, terminal)
+
+    def _open_subscription(self, request: "IncomingRequest") -> Subscription:
         wanted = request.params.get("notifications")
         if not isinstance(wanted, Mapping):
             raise McpError(INVALID_PARAMS, "Invalid params: subscriptions/listen needs a 'notifications' object")

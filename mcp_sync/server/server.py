@@ -150,6 +150,7 @@ class Server:
         self.middleware = MiddlewareChain()
         #: Extensions added with :meth:`add_extension` (see :mod:`mcp_sync.server.extensions`).
         self.extensions = Extensions()
+        self._list_listeners: tuple[Callable[[str], None], ...] = ()
         self._connections: set[ServerConnection] = set()
         self._lock = threading.Lock()
         self._tools = ToolTable(self, lambda: self._changed("tools"))
@@ -400,6 +401,8 @@ class Server:
 
         Returns how many clients were told.
         """
+        for listener in self._list_listeners:
+            listener(f"resource:{uri}")
         told = 0
         for connection in self.connections():
             if connection.subscribed(uri):
@@ -547,6 +550,15 @@ class Server:
         """Take ``middleware`` out of the chain (ValueError if it is not there)."""
         self.middleware.remove(middleware)
 
+    def on_list_changed(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(kind)`` (``"tools"``, ``"prompts"``, ``"resources"``) whenever a list changes,
+        and ``listener("resource:<uri>")`` on :meth:`notify_resource_updated`.
+
+        It runs on the thread that made the change, before clients are told; it must not block.
+        """
+        with self._lock:
+            self._list_listeners = self._list_listeners + (listener,)
+
     def on_notification(self, name: str) -> Callable:
         """Register a handler ``fn(connection, params)`` for a client notification."""
 
@@ -572,6 +584,8 @@ class Server:
         when what a list returns changes some other way.
         """
         method = _LIST_CHANGED[kind]
+        for listener in self._list_listeners:
+            listener(kind)
         for connection in self.connections():
             if connection.protocol_version is not None and connection.declared(kind, "listChanged"):
                 connection.notify(method)
@@ -584,10 +598,13 @@ class Server:
     def serve(self, transport: Transport, *, name: str | None = None) -> ServerConnection:
         """Serve one connection on ``transport`` in the background; return it."""
         connection = ServerConnection(self, transport, name=name or f"mcp-server-{self.name}")
+        chain = self.middleware  # the middleware chain, when there is one, sees pings too
         if MODERN_ERA in self.eras:  # the engine answers pings on its reader thread, but a 2026-07-28 one
             modern = self._modern  # is a removed method (-32601): let those through to the dispatcher
             connection.session.answer_ping = (
-                (lambda params: not modern.routes("ping", params)) if LEGACY_ERA in self.eras else False)
+                (lambda params: not chain and not modern.routes("ping", params)) if LEGACY_ERA in self.eras else False)
+        else:
+            connection.session.answer_ping = lambda params: not chain
         with self._lock:
             self._connections.add(connection)
         return connection.start()
