@@ -17,7 +17,7 @@ be mounted on another server.
 
 Each downstream request is forwarded on an upstream :class:`~mcp_sync.Client`
 that it has to itself for the duration (a small pool, ``max_clients``, grown on
-demand), so what the upstream asks back during that request (elicitation,
+demand; one client for a command, since each is a separate process), so what the upstream asks back during that request (elicitation,
 sampling, roots) is asked of the one downstream client that made it, through
 its ``Context``, whichever era each side speaks. Progress and log messages of
 the forwarded request are passed back the same way.
@@ -348,8 +348,11 @@ class ProxyServer(Server):
     ``upstream``: an ``http(s)://`` URL (with ``headers=``, ``auth=``), a stdio
     command list (``env=``, ``cwd=``), a :class:`~mcp_sync.Server`, or a
     factory ``fn(**client_kwargs) -> Client``. ``name`` defaults to the
-    upstream's; ``instructions`` too. ``max_clients``: upstream clients
-    (connections, or processes for a command) used at most at once.
+    upstream's; ``instructions`` too. ``max_clients``: upstream clients used
+    at most at once, so concurrent requests in flight upstream (default 4 for a
+    URL or a Server; 1 for a command: each client is a process of its own, and
+    processes do not share state, so requests to a command are forwarded one
+    at a time unless you raise it for a stateless server).
     ``forward``: what the upstream may ask back (``"sampling"``,
     ``"elicitation"``, ``"roots"``); the upstream clients declare exactly these.
     ``protocol``: the upstream clients' ``protocol=`` (default: detected).
@@ -363,9 +366,11 @@ class ProxyServer(Server):
 
     def __init__(self, upstream: Any, *, name: str | None = None, version: str | None = None,
                  instructions: str | None = None, headers: Mapping[str, str] | None = None, auth: Any = None,
-                 env: Mapping[str, str] | None = None, cwd: Any = None, max_clients: int = 4,
+                 env: Mapping[str, str] | None = None, cwd: Any = None, max_clients: int | None = None,
                  forward: Sequence[str] = ("sampling", "elicitation", "roots"), protocol: str | None = None,
                  timeout: float | None = 60.0, **server_options: Any) -> None:
+        if max_clients is None:  # each client of a command is a process of its own, with its own state
+            max_clients = 1 if isinstance(upstream, (list, tuple)) else 4
         factory = client_factory(upstream, headers=headers, auth=auth, env=env, cwd=cwd, timeout=timeout,
                                  protocol=protocol)
         #: (kind, key) -> the upstream's wire definition registered for it.
@@ -507,9 +512,9 @@ class ProxyServer(Server):
         if "completions" in self.upstream_capabilities:
             for argument in arguments:
                 self._register_completion({"type": "ref/prompt", "name": name}, argument["name"],
-                                          prompt=name, argument=argument["name"])
+                                          {"prompt": name, "argument": argument["name"]})
 
-    def _register_completion(self, ref: dict[str, Any], argument: str, **key: str) -> None:
+    def _register_completion(self, ref: dict[str, Any], argument: str, key: dict[str, str]) -> None:
         def complete(value: str, context: dict, ctx: Context) -> Any:
             params: dict[str, Any] = {"ref": ref, "argument": {"name": argument, "value": value}}
             if context:
@@ -556,7 +561,7 @@ class ProxyServer(Server):
         if "completions" in self.upstream_capabilities:
             for variable in variables:
                 self._register_completion({"type": "ref/resource", "uri": template}, variable,
-                                          template=template, variable=variable)
+                                          {"template": template, "variable": variable})
 
     # -- upstream notifications --------------------------------------------------------------
 
