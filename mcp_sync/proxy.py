@@ -547,10 +547,14 @@ class ProxyServer(Server):
         from .server.uri_template import UriTemplate
 
         template = wire["uriTemplate"]
-        variables = UriTemplate(template).variables
+        upstream_template = UriTemplate(template)
+        variables = upstream_template.variables
 
-        def read_template(ctx: Context, **_values: Any) -> Any:
-            return self.forward(ctx, "resources/read", {"uri": ctx.request.params.get("uri")})
+        def read_template(ctx: Context, **values: Any) -> Any:
+            uri = ctx.request.params.get("uri")
+            if not isinstance(uri, str) or upstream_template.match(uri) is None:  # served renamed (a mount)
+                uri = upstream_template.expand(values)
+            return self.forward(ctx, "resources/read", {"uri": uri})
 
         parameters = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
         parameters += [inspect.Parameter(v, inspect.Parameter.KEYWORD_ONLY, annotation=str) for v in variables]
