@@ -1,7 +1,7 @@
 """The upstream server of the composition tests: every kind of definition, and asks back to its client.
 
 ``python upstream_server.py`` serves stdio; ``--http`` serves Streamable HTTP on a free port (its
-URL on stderr); ``--eras legacy|modern`` serves one era only.
+URL on stderr); ``--eras legacy|modern`` serves one era only; ``--ttl MS`` sets the 2026-07-28 ``ttlMs`` hint.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import sys
 from mcp_sync import Context, Server
 
 
-def build(eras: str = "legacy,modern") -> Server:
+def build(eras: str = "legacy,modern", ttl_ms: int = 0) -> Server:
     server = Server("upstream", version="2.0", instructions="The upstream of the composition tests.",
-                    eras=tuple(eras.split(",")))
+                    eras=tuple(eras.split(",")), cache_ttl_ms=ttl_ms)
 
     @server.tool(title="Add")
     def add(a: int, b: int) -> int:
@@ -89,7 +89,8 @@ server = build()
 
 if __name__ == "__main__":
     eras = sys.argv[sys.argv.index("--eras") + 1] if "--eras" in sys.argv else "legacy,modern"
+    ttl = int(sys.argv[sys.argv.index("--ttl") + 1]) if "--ttl" in sys.argv else 0
     if "--http" in sys.argv:
-        build(eras).run("http", port=0)
+        build(eras, ttl).run("http", port=0)
     else:
-        build(eras).run()
+        build(eras, ttl).run()
