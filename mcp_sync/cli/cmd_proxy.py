@@ -13,7 +13,7 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import Any, Mapping
+from typing import Any
 
 from .cmd_inspect import add_target_options
 from .common import EXIT_CONNECTION, EXIT_OK, UsageError, parse_env, parse_headers, resolve_target, say
@@ -122,7 +122,7 @@ class _RequireToken:
         self.path = app.path
         self._guarded = BearerAuthMiddleware(app, StaticTokenVerifier({token: []}))
 
-    def __call__(self, environ: Mapping[str, Any], start_response: Any) -> Any:
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self._guarded(environ, start_response)
 
     def close(self) -> None:
@@ -176,7 +176,8 @@ def _serve_http(proxy: Any, args: argparse.Namespace, token: str | None) -> int:
     import signal
 
     loopback = args.host in ("127.0.0.1", "localhost", "::1", "[::1]")
-    app: Any = McpWsgiApp(proxy, path=args.path, **({} if loopback else {"allowed_hosts": ["*"]}))
+    # Like `mcp-sync run --http`: off loopback, Host is not checked (Origin still is).
+    app: Any = McpWsgiApp(proxy, path=args.path, allowed_hosts=None if loopback else ["*"])
     if token is not None:
         app = _RequireToken(app, token)
     try:

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from mcp_sync import Client, McpError, Server
+from mcp_sync import Client, Context, McpError, Server
 from mcp_sync.proxy import ProxyServer, upstream_result
 from tests.compose.support import HANDLERS, ROOTS, UPSTREAM_COMMAND, child_env
 
@@ -170,3 +170,23 @@ def test_an_upstream_that_cannot_start_raises_and_leaves_nothing_behind():
     with pytest.raises(Exception) as caught:
         ProxyServer([sys.executable, "-c", "import sys; sys.exit(3)"], timeout=10)
     assert "exit" in str(caught.value).lower() or "closed" in str(caught.value).lower()
+
+
+@pytest.mark.parametrize("down", ERAS)
+def test_cancelling_downstream_cancels_the_upstream_call(down):
+    upstream = Server("waits")
+    entered, cancelled = threading.Event(), threading.Event()
+
+    @upstream.tool()
+    def wait_forever(ctx: Context) -> str:
+        entered.set()
+        if ctx.cancelled.wait(30):
+            cancelled.set()
+        return "done"
+
+    with ProxyServer(upstream, protocol="legacy") as proxy:
+        with Client.connect(proxy, protocol=down) as client:
+            future = client.nowait.call_tool("wait_forever", {})
+            assert entered.wait(30)
+            future.cancel("changed my mind")
+            assert cancelled.wait(30), "the upstream call was not cancelled"
