@@ -588,6 +588,9 @@ class ProxyServer(Server):
             try:
                 self.refresh(kinds)
             except Exception as exc:
+                with self._refresh_cond:
+                    if self._stopping:  # closed meanwhile: not a failure
+                        return
                 log.warning("proxy %r: listing the upstream again failed: %s", self.name, exc)
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -597,8 +600,8 @@ class ProxyServer(Server):
         with self._refresh_cond:
             self._stopping = True
             self._refresh_cond.notify_all()
+        self.upstream.close()  # first: a refresh waiting for an upstream client gives up at once
         refresher = self._refresher
         if refresher is not None and refresher is not threading.current_thread():
             refresher.join()
-        self.upstream.close()
         super().close()

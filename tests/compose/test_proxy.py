@@ -190,3 +190,21 @@ def test_cancelling_downstream_cancels_the_upstream_call(down):
             assert entered.wait(30)
             future.cancel("changed my mind")
             assert cancelled.wait(30), "the upstream call was not cancelled"
+
+
+@pytest.mark.parametrize("down, up", [("legacy", "modern"), ("modern", "legacy")])
+def test_what_the_proxy_sends_matches_the_official_schema(proxy_over_http, down, up):
+    from tests.wire_schema import validate
+
+    _, url = proxy_over_http(up)
+    with Client.http(url, protocol=down, **HANDLERS) as client:
+        version = client.protocol_version
+        validate(version, "ListToolsResult", client.request("tools/list"))
+        validate(version, "CallToolResult", client.request("tools/call", {"name": "add", "arguments": {"a": 1, "b": 2}}))
+        validate(version, "CallToolResult", client.request("tools/call", {"name": "ask_name", "arguments": {}}))
+        validate(version, "ListResourcesResult", client.request("resources/list"))
+        validate(version, "ListResourceTemplatesResult", client.request("resources/templates/list"))
+        validate(version, "ReadResourceResult", client.request("resources/read", {"uri": "data://items/1"}))
+        validate(version, "ListPromptsResult", client.request("prompts/list"))
+        validate(version, "GetPromptResult", client.request("prompts/get", {"name": "review",
+                                                                           "arguments": {"code": "x"}}))
