@@ -82,13 +82,16 @@ def add_parser(subparsers: Any, epilog: str) -> None:
     parser.set_defaults(handler=proxy_command)
 
 
-def oauth_for(args: argparse.Namespace) -> Any:
-    """The ``requests`` auth for the upstream (an OAuthClientAuth), or None without OAuth options."""
+def oauth_for(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The ``requests`` auth for the upstream (an OAuthClientAuth) and its redirect handler, or Nones.
+
+    Close both when done (the handler holds the loopback port).
+    """
     wanted = args.oauth or args.oauth_client_id or args.oauth_client_secret
     if not wanted:
         if args.oauth_scope or args.oauth_token_file:
             raise UsageError("--oauth-scope and --oauth-token-file need --oauth or --oauth-client-id")
-        return None
+        return None, None
     if args.oauth_client_secret and not args.oauth_client_id:
         raise UsageError("--oauth-client-secret needs --oauth-client-id")
     from ..client.auth import (ClientCredentialsGrant, JsonFileTokenStorage, LoopbackRedirectHandler,
@@ -101,7 +104,7 @@ def oauth_for(args: argparse.Namespace) -> Any:
     if args.oauth_token_file:
         options["storage"] = JsonFileTokenStorage(args.oauth_token_file)
     if args.oauth_client_secret:
-        return OAuthClientAuth(grant=ClientCredentialsGrant(), client_secret=args.oauth_client_secret, **options)
+        return OAuthClientAuth(grant=ClientCredentialsGrant(), client_secret=args.oauth_client_secret, **options), None
 
     def show(url: str) -> None:  # stdout may be the protocol stream: the URL goes to stderr
         say(f"mcp-sync proxy: authorize in your browser: {url}", file=sys.stderr)
@@ -109,7 +112,12 @@ def oauth_for(args: argparse.Namespace) -> Any:
 
         webbrowser.open(url)
 
-    return OAuthClientAuth(redirect_handler=LoopbackRedirectHandler(open_browser=show), **options)
+    browser = LoopbackRedirectHandler(open_browser=show)
+    try:
+        return OAuthClientAuth(redirect_handler=browser, **options), browser
+    except BaseException:
+        browser.close()
+        raise
 
 
 class _RequireToken:
@@ -144,7 +152,7 @@ def proxy_command(args: argparse.Namespace) -> int:
         raise UsageError("--header and --oauth options apply to a URL target")
     if target.url is not None and env:
         raise UsageError("--env applies to a command target")
-    auth = oauth_for(args) if target.url is not None else None
+    auth, browser = oauth_for(args) if target.url is not None else (None, None)
     from ..proxy import ProxyServer
 
     if target.url is not None:
@@ -155,18 +163,22 @@ def proxy_command(args: argparse.Namespace) -> int:
         options = {"env": {**os.environ, **target.env, **env}}
     stdio = args.http is None
     # Over stdio, stdout is the protocol stream: nothing else may be printed on it.
-    with contextlib.redirect_stdout(sys.stderr) if stdio else contextlib.nullcontext():
-        proxy = ProxyServer(upstream, name=args.name, protocol=args.protocol, timeout=args.timeout,
-                            max_clients=args.max_clients, **options)
+    proxy = None
     try:
+        with contextlib.redirect_stdout(sys.stderr) if stdio else contextlib.nullcontext():
+            proxy = ProxyServer(upstream, name=args.name, protocol=args.protocol, timeout=args.timeout,
+                                max_clients=args.max_clients, **options)
         if stdio:
             proxy.run()
             return EXIT_OK
         return _serve_http(proxy, args, token)
     finally:
-        proxy.close()
+        if proxy is not None:
+            proxy.close()
         if auth is not None:
             auth.close()
+        if browser is not None:
+            browser.close()
 
 
 def _serve_http(proxy: Any, args: argparse.Namespace, token: str | None) -> int:

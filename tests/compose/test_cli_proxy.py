@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -114,6 +115,31 @@ def test_a_stdio_client_reaches_an_oauth_protected_server(serve_wsgi):  # noqa: 
                 round_trip(client)
             grants = [request.form["grant_type"] for request in auth.token_requests]
             assert grants and set(grants) == {"client_credentials"}
+        finally:
+            app.close()
+
+
+def test_a_stdio_client_reaches_a_server_with_the_oauth_browser_flow(serve_wsgi, tmp_path):  # noqa: F811
+    from mcp_sync.server.auth import JwtVerifier, protect
+    from tests.compose.upstream_server import build
+
+    upstream = build()
+    browser = f"{sys.executable} {Path(__file__).with_name('fake_browser.py')} %s"
+    with MockAuthServer() as auth:  # dynamic client registration, authorization code + PKCE
+        site = serve_wsgi(None)
+        resource = site.url + "/mcp"
+        app = upstream.wsgi_app(json_response=True)
+        verifier = JwtVerifier(issuer=auth.issuer, audience=resource, jwks_uri=auth.url + "/jwks")
+        site._httpd.set_app(protect(app, verifier, resource=resource, authorization_servers=[auth.issuer]))
+        tokens = tmp_path / "tokens.json"
+        try:
+            bridge = [*PROXY, resource, "--oauth", "--oauth-token-file", str(tokens)]
+            for _ in range(2):  # the second run uses the stored tokens: no browser
+                with Client.stdio(bridge, env=child_env(BROWSER=browser), cwd=ROOT, protocol="legacy",
+                                  stderr=None, **HANDLERS) as client:
+                    round_trip(client)
+                assert len(auth.authorization_requests) == 1
+            assert tokens.is_file()
         finally:
             app.close()
 
