@@ -304,9 +304,11 @@ class UpstreamPool:
                         continue
                     try:
                         answer = _ask_downstream(ctx, item.method, item.params)  # type: ignore[arg-type]
-                    except BaseException as exc:
+                    except McpError as exc:  # the upstream gets the error and carries on (it may cope)
+                        item.future.set_exception(exc)
+                        continue
+                    except BaseException:  # InputRequired (a 2026-07-28 round): this call ends here
                         item.future.set_exception(
-                            exc if isinstance(exc, McpError) else
                             McpError(INTERNAL_ERROR, "the request is being retried by the client behind the proxy"))
                         raise
                     item.future.set_result(answer)

@@ -44,7 +44,8 @@ def test_round_trip_through_two_hops(proxy_over_http, up, down):
         assert client.server_info.name == "gateway"
         assert client.instructions == "The upstream of the composition tests."
         tools = {tool.name: tool for tool in client.list_tools()}
-        assert set(tools) == {"add", "ask_name", "summarize", "count_roots", "steps", "fail", "add_tool"}
+        assert set(tools) == {"add", "ask_name", "name_or_default", "summarize", "count_roots", "steps", "fail",
+                              "add_tool"}
         assert tools["add"].title == "Add" and tools["add"].description == "Add two numbers."
         assert tools["add"].input_schema["required"] == ["a", "b"]
         assert tools["add"].output_schema is not None
@@ -105,6 +106,16 @@ def test_a_client_without_the_capability_gets_a_clear_error(proxy_over_http):
         assert "the client behind this proxy cannot answer it" in caught.value.message
         assert "elicitation" in caught.value.message
         assert client.call_tool("add", {"a": 1, "b": 1}).structured_content == {"result": 2}  # still usable
+
+
+@pytest.mark.parametrize("down", ERAS)
+def test_the_upstream_may_cope_with_a_client_that_cannot_be_asked(proxy_over_http, down):
+    _, url = proxy_over_http("legacy")
+    with Client.http(url, protocol=down) as client:  # no elicitation handler
+        text = client.call_tool("name_or_default", {}).content[0].text
+        assert text == ("stranger (code -32601)" if down == "legacy" else "stranger (code -32021)")
+    with Client.http(url, protocol=down, **HANDLERS) as client:
+        assert client.call_tool("name_or_default", {}).content[0].text == "Ada"
 
 
 def test_unknown_names_and_bad_arguments_are_answered_by_the_proxy(proxy_over_http):

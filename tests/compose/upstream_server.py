@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from mcp_sync import Context, Server
+from mcp_sync import Context, McpError, Server
 
 
 def build(eras: str = "legacy,modern", ttl_ms: int = 0) -> Server:
@@ -28,6 +28,15 @@ def build(eras: str = "legacy,modern", ttl_ms: int = 0) -> Server:
         if answer.action != "accept":
             return f"{greeting}, whoever you are ({answer.action})"
         return f"{greeting}, {answer.content['name']}!"
+
+    @server.tool()
+    def name_or_default(ctx: Context) -> str:
+        """Ask the user's name; a client that cannot be asked gets a default."""
+        try:
+            answer = ctx.elicit("What is your name?", {"type": "object", "properties": {"name": {"type": "string"}}})
+        except McpError as exc:
+            return f"stranger (code {exc.code})"
+        return answer.content["name"] if answer.action == "accept" else "stranger"
 
     @server.tool()
     def summarize(ctx: Context, text: str) -> str:
