@@ -196,12 +196,24 @@ class Mount:
                                 self.parent.name, kind, key.replace("\n", " "), self.server.name)
                     continue
                 mine = self._copy(kind, key, item)
+                with self._lock:
+                    if self._closed:
+                        return
                 try:
                     parent.add(key, mine)
                 except ValueError:  # registered by the parent meanwhile: its own wins
                     continue
                 with self._lock:
-                    self._mirrored[kind][key] = (item, mine)
+                    closed = self._closed
+                    if not closed:
+                        self._mirrored[kind][key] = (item, mine)
+                if closed:  # unmounted while adding: take it back
+                    if parent.get(key) is mine:
+                        try:
+                            parent.remove(key)
+                        except KeyError:
+                            pass
+                    return
 
     def close(self) -> None:
         """Unmount: remove from the parent everything this mount added (idempotent)."""

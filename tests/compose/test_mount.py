@@ -181,3 +181,23 @@ def test_mount_of_a_proxy_through_two_hops(era):
                 assert prompt.messages[0].content.text == "Please review this perl: x"
         finally:
             handle.stop()
+
+
+def test_concurrent_changes_of_the_mounted_server_all_arrive():
+    parent, child = Server("parent"), Server("child")
+    parent.mount(child, "c")
+
+    def register(start: int) -> None:
+        for i in range(start, start + 25):
+            child.add_tool(lambda i=i: i, name=f"t{i}")
+        for i in range(start, start + 25, 5):
+            child.remove_tool(f"t{i}")
+
+    threads = [threading.Thread(target=register, args=(n * 25,), name=f"register-{n}") for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    expected = sorted(f"c_t{i}" for i in range(100) if i % 5)
+    with Client.connect(parent, protocol="legacy") as client:
+        assert sorted(t.name for t in client.list_tools()) == expected
