@@ -29,7 +29,8 @@ and this time the answer is there. The upstream tool therefore runs once per
 round: what it does before its input calls must be repeatable (as the
 2026-07-28 handler rules already ask).
 
-Not forwarded: resource subscriptions (``resources/updated`` from the upstream
+A downstream ``notifications/roots/list_changed`` is passed to every upstream
+client. Not forwarded: resource subscriptions (``resources/updated`` from the upstream
 is passed on to the proxy's own subscribers), tasks (a task-augmented call
 runs as the proxy's task around a plain forwarded call), and resources the
 upstream reads but does not list.
@@ -318,6 +319,16 @@ class UpstreamPool:
                 if not future.done():
                     future.cancel("the proxied request ended")  # type: ignore[call-arg]
 
+    def notify_roots_changed(self) -> None:
+        """Tell every upstream server its roots changed (the downstream client said so)."""
+        if "roots" not in self.forward:
+            return
+        for client in self.clients():
+            try:
+                client.notify_roots_changed()
+            except Exception as exc:  # a closed client: it gets the new roots when it asks anyway
+                log.debug("roots/list_changed not passed upstream: %s", exc)
+
     def clients(self) -> list[Client]:
         with self._cond:
             return [lease.client for lease in self._all]
@@ -402,6 +413,8 @@ class ProxyServer(Server):
             #: What the upstream declared (its ``capabilities``, as a wire dict).
             self.upstream_capabilities: dict[str, Any] = capabilities
             self.refresh()
+            self.on_notification("notifications/roots/list_changed")(
+                lambda connection, params: self.upstream.notify_roots_changed())
             self._refresher = threading.Thread(target=self._refresh_loop, name=f"mcp-proxy-{self.name}-refresh",
                                                daemon=True)
             self._refresher.start()

@@ -219,3 +219,20 @@ def test_what_the_proxy_sends_matches_the_official_schema(proxy_over_http, down,
         validate(version, "ListPromptsResult", client.request("prompts/list"))
         validate(version, "GetPromptResult", client.request("prompts/get", {"name": "review",
                                                                            "arguments": {"code": "x"}}))
+
+
+def test_roots_changes_of_the_downstream_client_reach_the_upstream():
+    upstream = Server("roots")
+    told = threading.Event()
+    upstream.on_notification("notifications/roots/list_changed")(lambda connection, params: told.set())
+
+    @upstream.tool()
+    def roots(ctx: Context) -> str:
+        return ",".join(root["uri"] for root in ctx.list_roots())
+
+    with ProxyServer(upstream, protocol="legacy") as proxy:
+        with Client.connect(proxy, protocol="legacy", roots=["file:///a"]) as client:
+            assert client.call_tool("roots", {}).content[0].text == "file:///a"
+            client.set_roots(["file:///b"])
+            assert told.wait(30)
+            assert client.call_tool("roots", {}).content[0].text == "file:///b"
