@@ -16,11 +16,14 @@ registrations, the proxy serves them in both eras on every transport, and can
 be mounted on another server.
 
 Each downstream request is forwarded on an upstream :class:`~mcp_sync.Client`
-that it has to itself for the duration (a small pool, ``max_clients``, grown on
-demand; one client for a command, since each is a separate process), so what the upstream asks back during that request (elicitation,
-sampling, roots) is asked of the one downstream client that made it, through
-its ``Context``, whichever era each side speaks. Progress and log messages of
-the forwarded request are passed back the same way.
+that it has to itself for the duration (a small pool, ``max_clients``, grown
+on demand; one client for a command, since each is a separate process), so
+what the upstream asks back during that request (elicitation, sampling, roots)
+is asked of the one downstream client that made it, through its ``Context``,
+whichever era each side speaks. Progress and log messages of the forwarded
+request are passed back the same way, and a downstream cancel cancels the
+upstream call. An error answering an ask goes back to the upstream, which
+may cope with it.
 
 Across eras: when the downstream client speaks 2026-07-28 and the upstream asks
 for input, the downstream request is answered ``input_required`` and the
@@ -30,10 +33,10 @@ round: what it does before its input calls must be repeatable (as the
 2026-07-28 handler rules already ask).
 
 A downstream ``notifications/roots/list_changed`` is passed to every upstream
-client. Not forwarded: resource subscriptions (``resources/updated`` from the upstream
-is passed on to the proxy's own subscribers), tasks (a task-augmented call
-runs as the proxy's task around a plain forwarded call), and resources the
-upstream reads but does not list.
+client. Not forwarded: resource subscriptions (``resources/updated`` from the
+upstream is passed on to the proxy's own subscribers), tasks (a task-augmented
+call runs as the proxy's task around a plain forwarded call), and resources
+the upstream reads but does not list.
 """
 
 from __future__ import annotations
