@@ -5,7 +5,9 @@
 * ``mcp-sync call TARGET TOOL [key=value ...] [--json]``: call a tool;
 * ``mcp-sync task call|list|get|result|cancel ...``: call a tool as a task
   (status and progress while it runs), and manage tasks;
-* ``mcp-sync skills list|show|fetch ...``: the skills a server offers (verified reads).
+* ``mcp-sync skills list|show|fetch ...``: the skills a server offers (verified reads);
+* ``mcp-sync proxy TARGET [--http PORT]``: serve TARGET over stdio or HTTP
+  (a bridge between the two transports, either way).
 
 TARGET is a URL, a Python ``FILE[:OBJECT]``, or a command after ``--``.
 :func:`main` takes the arguments and returns the exit code (it never calls
@@ -48,7 +50,7 @@ PROG = "mcp-sync"
 DESCRIPTION = """\
 Serve, inspect and call Model Context Protocol servers (mcp_sync).
 
-TARGET (for inspect, call and task) is one of:
+TARGET (for inspect, call, task and proxy) is one of:
   http://HOST:PORT/mcp      a Streamable HTTP server
   FILE.py[:OBJECT]          a Python file with an mcp_sync Server, started over stdio
   -- COMMAND [ARG ...]      any stdio server command, after `--` (at the end)
@@ -59,11 +61,13 @@ examples:
   mcp-sync call http://127.0.0.1:8000/mcp add a=2 b=3
   mcp-sync inspect -- python examples/everything_server.py --stdio
   mcp-sync task call examples/tasks_server.py build steps=4
+  mcp-sync proxy https://mcp.example.com/mcp -H 'Authorization: Bearer TOKEN'
+  mcp-sync proxy --http 8000 -- python examples/quickstart_server.py
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import cmd_call, cmd_inspect, cmd_run, cmd_skills, cmd_task
+    from . import cmd_call, cmd_inspect, cmd_proxy, cmd_run, cmd_skills, cmd_task
     from .. import __version__
 
     parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EXIT_CODES_HELP,
@@ -76,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_call.add_parser(subparsers, EXIT_CODES_HELP)
     cmd_task.add_parser(subparsers, EXIT_CODES_HELP)
     cmd_skills.add_parser(subparsers, EXIT_CODES_HELP)
+    cmd_proxy.add_parser(subparsers, EXIT_CODES_HELP)
     return parser
 
 

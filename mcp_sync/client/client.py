@@ -186,6 +186,11 @@ class Client:
     :meth:`call_tool_as_task` (on 2026-07-28 it declares the extension on
     its own requests only).
 
+    ``cache=``: a :class:`~mcp_sync.client.cache.ClientCache` (opt-in; may be
+    shared by clients) keeps the lists, ``server/discover`` and
+    ``resources/read`` results of 2026-07-28 servers for their ``ttlMs``,
+    honouring ``cacheScope``.
+
     The client declares exactly the capabilities it was given handlers for.
     ``timeout`` (seconds, None for no limit) applies to every call that does
     not pass its own ``timeout=``.
@@ -234,6 +239,7 @@ class Client:
         tasks: Any = False,
         extensions: Mapping[str, Mapping[str, Any]] | None = None,
         request_handlers: Mapping[str, Callable[[dict], Any]] | None = None,
+        cache: Any = None,
     ) -> None:
         from .era import ERA_CACHE, resolve_protocol
         from .extensions import check_client_extensions, check_request_handlers
@@ -271,6 +277,8 @@ class Client:
         self._roots: Any = None if roots is None else (roots if callable(roots) else to_roots(roots))
         self._roots_enabled = roots is not None
         self._tasks_config = tasks
+        #: Opt-in result cache (:class:`~mcp_sync.client.cache.ClientCache`): ttlMs/cacheScope of 2026-07-28.
+        self.cache = cache
         self._hooks = {
             "log": on_log, "tools": on_tools_changed, "prompts": on_prompts_changed,
             "resources": on_resources_changed, "updated": on_resource_updated,
@@ -817,6 +825,13 @@ class Client:
                 caps.check(method, self._server_caps, "server")
         except CapabilityError as exc:
             return failed(exc)
+        cache = self.cache if not meta and progress is None else None
+        if cache is not None:
+            hit = cache.lookup(self, method, params)
+            if hit is not None:
+                done: Future = Future()
+                done.set_result(hit)
+                return done
         if meta:
             params = dict(params or {})
             params["_meta"] = {**(params.get("_meta") or {}), **meta}
@@ -828,17 +843,20 @@ class Client:
                         client_info=None, connection=self)
             try:
                 return chain.run(call, lambda c: self._send_now(c.method, c.params or None, timeout, progress,
-                                                                with_tasks))
+                                                                with_tasks, cache))
             except Exception as exc:  # refused by a middleware: nothing was sent
                 return failed(exc)
-        return self._send_now(method, params, timeout, progress, with_tasks)
+        return self._send_now(method, params, timeout, progress, with_tasks, cache)
 
     def _send_now(self, method: str, params: dict | None, timeout: Any, progress: ProgressCallback | None,
-                  with_tasks: bool) -> Future:
+                  with_tasks: bool, cache: Any = None) -> Future:
         modern = self._modern if self.era == "modern" else None
         if modern is not None:  # per-request _meta, MRTR rounds, version/header retries
-            return modern.send(method, params, self.timeout if timeout is _DEFAULT else timeout, progress,
+            sent = modern.send(method, params, self.timeout if timeout is _DEFAULT else timeout, progress,
                                with_tasks=with_tasks)
+            if cache is not None:
+                cache.watch(self, method, params, sent)
+            return sent
         future = self.session.request(method, params, timeout=self.timeout if timeout is _DEFAULT else timeout,
                                       on_progress=progress)
         if future.done() and not future.cancelled():
@@ -969,6 +987,8 @@ class Client:
     # -- notifications from the server -------------------------------------------
 
     def _on_notification(self, method: str, params: dict | None) -> None:
+        if self.cache is not None:
+            self.cache.on_notification(self, method, params)
         self._router.route(method, params, self.session)  # subscriptions (queues only; no user code)
         self._as_callback(self._dispatch_notification, method, params)
 

@@ -153,6 +153,8 @@ class Server:
         self._list_listeners: tuple[Callable[[str], None], ...] = ()
         self._connections: set[ServerConnection] = set()
         self._lock = threading.Lock()
+        #: Called with the kind after each change of the tables (mounts watch their server).
+        self._watchers: list[Callable[[str | None], None]] = []
         self._tools = ToolTable(self, lambda: self._changed("tools"))
         self._resources = ResourceTable(self, lambda: self._changed("resources"))
         self._prompts = PromptTable(self, lambda: self._changed("prompts"))
@@ -574,6 +576,48 @@ class Server:
         self._refresh_capabilities()
         if kind is not None:
             self.notify_list_changed(kind)
+        with self._lock:
+            watchers = list(self._watchers)
+        for watcher in watchers:
+            watcher(kind)
+
+    # -- composition ---------------------------------------------------------------
+
+    def mount(self, other: "Server", prefix: str | None = None, *, separator: str = "_") -> Any:
+        """Serve ``other``'s tools, resources, templates, prompts and completions as this server's own.
+
+        Live: later changes to ``other`` show here too. ``prefix`` namespaces
+        them (tools and prompts ``prefix_name``, resources
+        ``scheme://prefix/rest``); a name this server already has is a
+        ValueError. Returns a :class:`~mcp_sync.server.mount.Mount` (``close()``
+        unmounts). See :mod:`mcp_sync.server.mount`.
+        """
+        from .mount import Mount
+
+        if not isinstance(other, Server):
+            raise TypeError(f"mount() takes a Server, not {type(other).__name__} (a remote server: mount "
+                            f"mcp_sync.proxy.ProxyServer(...))")
+        mount = Mount(self, other, prefix, separator, self._tables(), other._tables(),
+                      unwatch=lambda: other._unwatch(mount.sync))
+        mount.check_free()
+        with other._lock:
+            other._watchers.append(mount.sync)
+        mount.sync()
+        return mount
+
+    def unmount(self, mount: Any) -> None:
+        """Undo :meth:`mount` (same as ``mount.close()``)."""
+        mount.close()
+
+    def _unwatch(self, watcher: Callable[[str | None], None]) -> None:
+        with self._lock:
+            if watcher in self._watchers:
+                self._watchers.remove(watcher)
+
+    def _tables(self) -> dict[str, Any]:
+        return {"tools": self._tools.registry, "prompts": self._prompts.registry,
+                "resources": self._resources.resources, "templates": self._resources.templates,
+                "completions": self._completions.registry}
 
     def notify_list_changed(self, kind: str) -> None:
         """Tell initialized clients that the ``kind`` list (tools/prompts/resources) changed.

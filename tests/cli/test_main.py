@@ -17,11 +17,11 @@ def test_python_m_mcp_sync_help():
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert out.startswith("usage: mcp-sync")
-    for word in ("run", "inspect", "call", "task", "exit codes:", "130"):
+    for word in ("run", "inspect", "call", "task", "proxy", "exit codes:", "130"):
         assert word in out
 
 
-@pytest.mark.parametrize("command", ["run", "inspect", "call", "task"])
+@pytest.mark.parametrize("command", ["run", "inspect", "call", "task", "proxy"])
 def test_each_subcommand_has_help_with_exit_codes(cli, command):
     result = cli(command, "--help")
     assert result.code == 0
