@@ -32,7 +32,7 @@ def main() -> None:
     with Client.stdio([sys.executable, SERVER], protocol_version="2025-11-25", elicitation=answer) as client:
         print(f"connected to {client.server_info.name} (protocol {client.protocol_version})")
 
-        task = client.call_tool_as_task("build", {"steps": 6}, ttl=120_000,
+        task = client.call_tool_as_task("build", {"steps": 6}, ttl_ms=120_000,
                                         progress=lambda done, total, message: progress.append(message))
         print(f"task {task.task_id[:6]}... created: ttl {task.ttl} ms, poll every {task.poll_interval} ms")
         print(f"  immediate response: {task.immediate_response}")

@@ -355,7 +355,7 @@ def call_command(args: argparse.Namespace) -> int:
                 raise UsageError(f"tool {tool_name!r} does not support tasks (taskSupport: "
                                  f"{support or 'not declared, so forbidden'}); call it with `mcp-sync call`")
             arguments = build_arguments(raw, tool.input_schema)
-            task = client.call_tool_as_task(tool_name, arguments, ttl=ttl, timeout=_connect_timeout(args),
+            task = client.call_tool_as_task(tool_name, arguments, ttl_ms=ttl, timeout=_connect_timeout(args),
                                             progress=bar)
             if args.detach:
                 say(dumps(_task_wire(task.last)) if args.json else task.task_id)

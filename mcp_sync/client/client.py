@@ -559,12 +559,14 @@ class Client:
     # -- tasks (2025-11-25, SEP-1686) ---------------------------------------------
 
     def call_tool_as_task(self, name: str | Tool, arguments: Mapping[str, Any] | None = None, *,
-                          ttl: int | None = None, timeout: float | None = _DEFAULT,
-                          progress: ProgressCallback | None = None, meta: dict | None = None) -> Task:
+                          ttl_ms: int | None = None, timeout: float | None = _DEFAULT,
+                          progress: ProgressCallback | None = None, meta: dict | None = None,
+                          ttl: int | None = None) -> Task:
         """Call a tool as a task; returns a :class:`~mcp_sync.client.tasks.Task` handle at once.
 
-        ``ttl``: requested retention in milliseconds (the server may change it:
-        see ``task.ttl``). ``progress`` keeps receiving the tool's progress for
+        ``ttl_ms``: requested retention in milliseconds (the server may change
+        it: see ``task.ttl_ms``); ``ttl=`` is its old name, still accepted
+        with a DeprecationWarning. ``progress`` keeps receiving the tool's progress for
         the task's whole life. Raises :class:`~mcp_sync.errors.CapabilityError`
         if the server did not declare ``tasks.requests.tools.call``.
 
@@ -577,7 +579,8 @@ class Client:
         extension has no requested TTL). A server answering at once gives an
         already completed handle with ``task_id`` None.
         """
-        return wait_for(self.nowait.call_tool_as_task(name, arguments, ttl=ttl, timeout=timeout,
+        ttl_ms = _ttl_ms(ttl_ms, ttl)
+        return wait_for(self.nowait.call_tool_as_task(name, arguments, ttl_ms=ttl_ms, timeout=timeout,
                                                       progress=progress, meta=meta))
 
     def get_task(self, task_id: str, *, timeout: float | None = _DEFAULT) -> GetTaskResult:
@@ -1037,6 +1040,19 @@ class McpProtocolError(ProtocolError):
     """The server broke the protocol in a way the client cannot work around."""
 
 
+def _ttl_ms(ttl_ms: int | None, ttl: int | None) -> int | None:
+    """One rule for time values: milliseconds are ``*_ms``. ``ttl=`` is the old name of ``ttl_ms=``."""
+    if ttl is None:
+        return ttl_ms
+    if ttl_ms is not None:
+        raise TypeError("give ttl_ms= only (ttl= is its old name)")
+    import warnings
+
+    warnings.warn("call_tool_as_task(ttl=...) is now ttl_ms=... (milliseconds, like every *_ms value)",
+                  DeprecationWarning, stacklevel=3)
+    return ttl
+
+
 def _cursor(cursor: str | None) -> dict | None:
     return None if cursor is None else {"cursor": cursor}
 
@@ -1143,12 +1159,14 @@ class NoWait:
         return c._call("tools/call", params, lambda raw: c._tool_result(tool, raw), timeout, progress, meta)
 
     def call_tool_as_task(self, name: str | Tool, arguments: Mapping[str, Any] | None = None, *,
-                          ttl: int | None = None, timeout: float | None = _DEFAULT,
-                          progress: ProgressCallback | None = None, meta: dict | None = None) -> McpFuture[Task]:
+                          ttl_ms: int | None = None, timeout: float | None = _DEFAULT,
+                          progress: ProgressCallback | None = None, meta: dict | None = None,
+                          ttl: int | None = None) -> McpFuture[Task]:
         c = self._client
+        ttl = _ttl_ms(ttl_ms, ttl)
         if c.era == "modern":
             if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 0):
-                raise ValueError("ttl must be a non-negative number of milliseconds (or None)")
+                raise ValueError("ttl_ms must be a non-negative number of milliseconds (or None)")
             c._require_open()
             return modern_call_tool(c, _name_of(name, "a tool name"), arguments, as_task=True, timeout=timeout,
                                     progress=progress, meta=meta)

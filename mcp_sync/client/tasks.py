@@ -5,7 +5,7 @@ Requestor: :class:`RemoteTask` is the handle of a task running on the peer;
 server's ``ctx.elicit_as_task(...)`` / ``ctx.sample_as_task(...)`` return the
 same kind of handle for a task running on the client::
 
-    task = client.call_tool_as_task("build", {"target": "all"}, ttl=600_000)
+    task = client.call_tool_as_task("build", {"target": "all"}, ttl_ms=600_000)
     for status in task.watch():          # tasks/get, honouring the server's pollInterval
         print(status.status, status.status_message)
     result = task.result()               # tasks/result: the CallToolResult
@@ -108,11 +108,16 @@ _DEFAULT: Any = object()
 class RemoteTask(Generic[R]):
     """A task the peer runs for us (see the module docstring).
 
-    ``task_id``; ``ttl`` (ms, None = unlimited) and ``poll_interval`` (ms or
-    None) as the receiver set them; ``created_at``; ``immediate_response``
+    ``task_id``; ``ttl_ms`` (None = unlimited; ``ttl`` is the same value under
+    its old name) and ``poll_interval`` (ms or None) as the receiver set them; ``created_at``; ``immediate_response``
     (the ``io.modelcontextprotocol/model-immediate-response`` the receiver sent
     with the task, or None); ``last``: the most recent status seen.
     """
+
+    @property
+    def ttl_ms(self) -> int | None:
+        """The retention the receiver chose, in milliseconds (None: unlimited)."""
+        return self.ttl
 
     def __init__(self, peer: TaskPeer, created: Mapping[str, Any], convert: Callable[[Any], R], *,
                  method: str) -> None:

@@ -71,7 +71,7 @@ def test_our_client_runs_their_tools_as_tasks(official_server):
     assert client.server_capabilities.tasks.requests.tools.call is not None
     support = {t.name: t.execution.task_support for t in client.list_tools()}
     assert support["echo"] == "optional"
-    task = client.call_tool_as_task("echo", {"text": "across SDKs"}, ttl=30_000)
+    task = client.call_tool_as_task("echo", {"text": "across SDKs"}, ttl_ms=30_000)
     assert task.immediate_response == "echo started"
     assert task.result(timeout=30).content[0].text == "across SDKs"
     assert task.status().status == "completed"
@@ -106,7 +106,7 @@ def test_our_client_cancels_and_sees_failures(official_server):
 def test_their_server_asks_our_client_to_elicit_as_a_task(official_server):
     client = official_server(tasks=True, elicitation=lambda params: NAME)
     assert client.client_capabilities.tasks.requests.elicitation.create is not None
-    task = client.call_tool_as_task("ask_client_task", ttl=60_000)
+    task = client.call_tool_as_task("ask_client_task", ttl_ms=60_000)
     statuses = [s.status for s in task.watch(timeout=60)]
     assert statuses[-1] == "completed"
     assert task.result(timeout=30).content[0].text == "client task said Ada (accept)"

@@ -14,7 +14,7 @@ from mcp_sync.types import CallToolResult, CancelTaskResult, GetTaskResult, List
 
 def test_task_handle_basics(harness):
     client = harness().client()
-    task = client.call_tool_as_task("echo", {"text": "hi"}, ttl=30_000)
+    task = client.call_tool_as_task("echo", {"text": "hi"}, ttl_ms=30_000)
     assert isinstance(task, Task)
     assert task.ttl == 30_000 and task.poll_interval == 20 and task.created_at.endswith("Z")
     assert task.immediate_response == "echoing hi"
@@ -179,3 +179,21 @@ def test_the_stateless_revision_has_no_core_tasks(harness):
     # tools carry no execution.taskSupport there, and calls still give plain results
     assert all(tool.execution is None for tool in modern.list_tools())
     assert modern.call_tool("double", {"x": 5}).structured_content == {"result": 10}
+
+
+def test_ttl_ms_is_the_name_and_ttl_still_works_with_a_warning(harness):
+    """One rule for time values: milliseconds are *_ms; the old ttl= is accepted with a DeprecationWarning."""
+    import warnings
+
+    client = harness().client()
+    task = client.call_tool_as_task("echo", {"text": "ms"}, ttl_ms=40_000)
+    assert task.ttl_ms == task.ttl and task.ttl_ms is not None
+    task.result(timeout=10)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = client.call_tool_as_task("echo", {"text": "old name"}, ttl=40_000)
+    assert [w.category for w in caught] == [DeprecationWarning]
+    assert caught[0].filename == __file__  # points at the caller
+    old.result(timeout=10)
+    with pytest.raises(TypeError, match="ttl_ms= only"):
+        client.call_tool_as_task("echo", {"text": "both"}, ttl=1, ttl_ms=1)

@@ -19,7 +19,7 @@ def test_expired_task_is_gone_within_1_5_s_of_its_ttl(harness):
     if h.server is not None:  # in process: watch the reaper remove it
         h.server.tasks.store.add_listener(lambda record, event: event == TaskEvent.REMOVED and removed.set())
     started = time.monotonic()
-    task = client.call_tool_as_task("echo", {"text": "short-lived"}, ttl=500)
+    task = client.call_tool_as_task("echo", {"text": "short-lived"}, ttl_ms=500)
     assert task.ttl == 500
     assert task.result(timeout=30).content[0].text == "short-lived"
     assert client.get_task(task.task_id).status == "completed"
@@ -41,7 +41,7 @@ def test_a_thousand_concurrent_tasks(harness):
     count = 1000
     tasks = []
     for wave in range(0, count, 100):  # 100 requests in flight at a time (one HTTP POST thread each)
-        created = [client.nowait.call_tool_as_task("block", {"name": f"load-{i % 10}"}, ttl=15_000)
+        created = [client.nowait.call_tool_as_task("block", {"name": f"load-{i % 10}"}, ttl_ms=15_000)
                    for i in range(wave, wave + 100)]
         tasks.extend(future.result(timeout=120) for future in created)
     assert len({t.task_id for t in tasks}) == count
