@@ -390,9 +390,25 @@ class CeleryTasks:
         if task_id is None:
             return
         try:
-            self._apply(task_id, self._backend.decode_result(data))
+            meta = self._backend.decode_result(data)
+            self._forward_progress(task_id, meta)
+            self._apply(task_id, meta)
         except Exception:
             log.exception("mirroring the Celery state of task %s failed", task_id)
+
+    def _forward_progress(self, task_id: str, meta: Mapping[str, Any]) -> None:
+        """Progress of a task created here goes to its requestor first, before any table write: another
+        web worker may record the outcome meanwhile, and progress must not come after the result."""
+        with self._lock:
+            handoff = self._local.get(task_id)
+        if handoff is None:
+            return
+        state = meta.get("status")
+        if state in (_SUCCESS, _FAILURE, _REVOKED):
+            return
+        _message, progress = describe_state(state if isinstance(state, str) else "", meta.get("result"))
+        if progress is not None:
+            handoff.report_progress(*progress)
 
     def _catch_up(self) -> None:
         """Mirror the current state of every unfinished Celery-backed task (missed while nobody listened)."""
@@ -455,17 +471,12 @@ class CeleryTasks:
             return
         if record.is_terminal:
             return
-        message, progress = describe_state(state if isinstance(state, str) else "", info)
+        message, _progress = describe_state(state if isinstance(state, str) else "", info)
         if message is not None and message != record.status_message:
             try:
                 store.update_status(task_id, record.status, status_message=message)
             except (TaskNotFound, InvalidTransition):
                 return
-        if progress is not None:
-            with self._lock:
-                handoff = self._local.get(task_id)
-            if handoff is not None:
-                handoff.report_progress(*progress)
 
     def _outcome(self, entry: Mapping[str, Any], state: str,
                  info: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:

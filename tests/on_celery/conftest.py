@@ -121,7 +121,7 @@ class WebWorkers(Gunicorn):
     def __init__(self, redis_url: str, log_path: Path) -> None:
         self.prefix = "celery-web:" + secrets.token_hex(6)
         super().__init__("tests.on_celery.web_app:app", log_path, workers=WEB_WORKERS, threads=8,
-                         graceful_timeout=3, stop_timeout=20,
+                         graceful_timeout=3, stop_timeout=20, extra_args=("--keep-alive", "300"),
                          env={"MCP_SYNC_CELERY_REDIS": redis_url, "MCP_SYNC_CELERY_PREFIX": self.prefix,
                               "MCP_SYNC_CELERY_SECRET": secrets.token_hex(16)})
         self.url = f"{self.base}/mcp"
