@@ -514,9 +514,10 @@ class ServerTasks:
             raise McpError(INVALID_REQUEST, "Invalid request: this server is stateless, so a task could only "
                                             "belong to an authenticated user; send an access token")
         handoff = handoff_of(tool.fn)
-        if handoff is not None:  # the work runs outside this process (e.g. on Celery)
+        if handoff is not None:  # the work runs outside this process (e.g. on Celery): not ended with
+            # this connection, which may only be this worker's copy of the session
             record = self._hand_off(handoff, tool, arguments, owner, ttl, LEGACY_WIRE, version,
-                                    lambda task_id: self._track(task_id, connection, bound),
+                                    lambda task_id: self._track(task_id, connection, False),
                                     progress_token_of(params),
                                     lambda task_id, method, p: self.notify_for(task_id, connection, method, p))
             return legacy.create_task_result(record, self._immediate(tool, arguments))
@@ -553,13 +554,17 @@ class ServerTasks:
         return immediate if isinstance(immediate, str) else None
 
     def _hand_off(self, handoff: Callable[[TaskHandoff], None], tool: "ToolDef", arguments: dict, owner: Any,
-                  ttl: int | None, wire: str, version: str | None, track: Callable[[str], None],
+                  ttl: int | None, wire: str, version: str | None, track: Callable[[str], None] | None,
                   progress_token: Any = None, notify: Callable[[str, str, dict], bool] | None = None) -> TaskRecord:
-        """A task whose work ``handoff`` starts outside this process (:mod:`mcp_sync.server.handoff`)."""
+        """A task whose work ``handoff`` starts outside this process (:mod:`mcp_sync.server.handoff`).
+
+        Not bound to the connection: it outlives it (and this process) until its TTL or a cancel.
+        """
         store = self.store
         record = store.create_detached(owner, "tools/call", ttl_ms=ttl)
         task_id = record.task_id
-        track(task_id)
+        if track is not None:
+            track(task_id)
         send = (lambda method, p: notify(task_id, method, p)) if notify is not None else None
         try:
             handoff(TaskHandoff(self.server, tool, arguments, record, store, wire=wire, protocol_version=version,
@@ -747,12 +752,9 @@ class ServerTasks:
 
         connection = request.extra.get(CONNECTION_KEY) if isinstance(request.extra, dict) else None
         handoff = handoff_of(tool.fn)
-        if handoff is not None:  # the work runs outside this process (e.g. on Celery)
-            def track(task_id: str) -> None:
-                if connection is not None and isinstance(owner, str) and owner.startswith("conn:"):
-                    self._bind(task_id, connection)
+        if handoff is not None:  # the work runs outside this process (e.g. on Celery): not bound
             return extension.create_task_result(self._hand_off(handoff, tool, arguments, owner, None,
-                                                               EXTENSION_WIRE, version, track))
+                                                               EXTENSION_WIRE, version, None))
         runner = self._ensure()
         if not runner.in_process:  # another process: the function and its arguments, no Context
             from .remote_tools import remote_tool_work

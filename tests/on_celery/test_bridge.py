@@ -184,3 +184,16 @@ def test_a_result_backend_without_publish_subscribe_is_refused():
     app = Celery("no-redis-backend", broker="memory://", backend="cache+memory://")
     with pytest.raises(TypeError, match="result backend is Redis"):
         CeleryTasks(Server("x"), app)
+
+
+def test_a_celery_task_outlives_the_session_that_created_it(served, gates):
+    server, _bridge = served
+    gate = "g:" + secrets.token_hex(4)
+    with legacy(server) as client:
+        task_id = client.call_tool_as_task("hold_on", {"gate": gate}).task_id
+        assert gates.blpop([gate + ":at"], timeout=WAIT) is not None
+    # The session is gone (its ordinary tasks would be cancelled and deleted); the Celery task goes on.
+    assert server.tasks.store.get(task_id, ANY_OWNER).status == "working"
+    gates.rpush(gate + ":go", 1)
+    record = server.tasks.store.wait_terminal(task_id, ANY_OWNER, timeout=WAIT)
+    assert record.status == "completed" and record.result["content"][0]["text"] == "released on solo1@test"
