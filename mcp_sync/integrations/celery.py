@@ -90,7 +90,8 @@ if TYPE_CHECKING:
     from ..server import Server
     from ..tasks.model import TaskRecord
 
-__all__ = ["CELERY_ID_PREFIX", "CeleryTasks", "PROGRESS", "celery_task_id", "mcp_task_id", "report_progress"]
+__all__ = ["CELERY_ID_PREFIX", "CeleryTasks", "PROGRESS", "celery_task_id", "describe_state", "mcp_task_id",
+           "report_progress"]
 
 log = logging.getLogger("mcp_sync.integrations.celery")
 
@@ -164,8 +165,10 @@ class CeleryTasks:
     task (``revoke(terminate=True, signal="SIGTERM")``; ``terminate=False``
     only stops tasks that have not started). ``prefix``: the Redis keys and
     channels of this bridge in the result backend's database (one per server
-    deployment). The watcher starts with :meth:`start` or the first call;
-    :meth:`close` (or the server's ``close``... not implied: call it) stops it.
+    deployment). The watcher starts with :meth:`start` (call it in every web
+    worker, after the fork: a worker's watcher also revokes what is cancelled
+    through it) or the first call; :meth:`close` stops it (``Server.close`` does
+    not).
     """
 
     def __init__(self, server: "Server", app: Any, *, prefix: str = DEFAULT_PREFIX, terminate: bool = True,
@@ -232,8 +235,9 @@ class CeleryTasks:
             raise TypeError(f"expected a Celery task (an @app.task), not {type(celery_task).__name__}")
         task_name = celery_task.name
 
-        def call(**_kwargs: Any) -> Any:
-            raise RuntimeError(f"tool {task_name!r} runs on Celery: it is only ever called as an MCP task")
+        def call(**_kwargs: Any) -> Any:  # a session without tasks (before 2025-11-25) calling it plainly
+            raise RuntimeError(f"tool {task_name!r} runs on Celery and can only be called as a task "
+                               "(protocol 2025-11-25 or later)")
 
         functools.update_wrapper(call, run)
         call.__signature__ = inspect.signature(run)  # type: ignore[attr-defined]
@@ -367,10 +371,19 @@ class CeleryTasks:
                         self._received(message.get("channel"), message.get("data"))
                 if self._stop.is_set():
                     return
+            except redis.TimeoutError:  # the backend client's socket_timeout on a quiet channel
+                if self._stop.is_set():
+                    return
+                log.debug("Celery watcher: no message within the socket timeout; resubscribing")
+                delay = 0.0
             except (redis.RedisError, OSError) as exc:
                 if self._stop.is_set():
                     return
                 log.warning("Celery watcher lost Redis (%s); reconnecting", exc)
+            except Exception:
+                if self._stop.is_set():
+                    return
+                log.exception("Celery watcher failed; resubscribing")
             finally:
                 self._subscribed.clear()
                 with self._lock:
@@ -381,7 +394,7 @@ class CeleryTasks:
                     pass
             if self._stop.wait(delay):  # back off before reconnecting
                 return
-            delay = min(delay * 2, 5.0)
+            delay = min(max(delay * 2, 0.1), 5.0)
 
     def _received(self, channel: Any, data: Any) -> None:
         if not isinstance(channel, bytes) or not channel.startswith(self._keyprefix):

@@ -197,3 +197,10 @@ def test_a_celery_task_outlives_the_session_that_created_it(served, gates):
     gates.rpush(gate + ":go", 1)
     record = server.tasks.store.wait_terminal(task_id, ANY_OWNER, timeout=WAIT)
     assert record.status == "completed" and record.result["content"][0]["text"] == "released on solo1@test"
+
+
+def test_a_session_without_tasks_gets_an_error_result_saying_so(served):
+    server, _bridge = served
+    with Client.connect(server, protocol_version="2025-06-18") as client:
+        result = client.call_tool("crunch", {"numbers": [1]})
+    assert result.is_error and "can only be called as a task" in result.content[0].text
