@@ -243,12 +243,10 @@ class CeleryTasks:
         call.__signature__ = inspect.signature(run)  # type: ignore[attr-defined]
         setattr(call, HANDOFF_ATTRIBUTE, lambda handoff: self._dispatch(celery_task, apply_options, handoff))
         options = dict(tool_options, task_support="required")
-        tool = ToolDef(call, **options)
-        with self._lock:
-            if tool.name in self._tools and not replace:
-                raise ValueError(f"tool {tool.name!r} is already a Celery tool of this bridge")
-            self._tools[tool.name] = tool
+        tool = ToolDef(call, **options)  # this bridge's copy, to convert results whichever worker created the task
         self.server.add_tool(call, replace=replace, **options)
+        with self._lock:
+            self._tools[tool.name] = tool
 
     # -- lifecycle -------------------------------------------------------------
 

@@ -76,9 +76,9 @@ class CeleryWorker:
                 ["timeout", "--kill-after=5", str(WORKER_LIFETIME),
                  sys.executable, "-m", "celery", "-A", "tests.on_celery.worker_app", "worker",
                  "--pool=prefork", "--concurrency=1", "-n", self.hostname, "--without-gossip",
-                 "--without-mingle", "--without-heartbeat", "--loglevel=warning"],
+                 "--without-mingle", "--without-heartbeat", "--loglevel=info"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        client = redis.Redis.from_url(redis_url)
+        client = redis.Redis.from_url(redis_url, socket_timeout=None)
         try:  # the worker pushes its pid here once it consumes (worker_ready)
             ready = client.blpop([f"ready:{self.hostname}"], timeout=60)
         finally:

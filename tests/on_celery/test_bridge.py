@@ -33,7 +33,7 @@ def celery_worker(worker_app, celery_redis_url, tmp_path_factory):
 @pytest.fixture
 def gates(celery_redis_url):
     import redis
-    client = redis.Redis.from_url(celery_redis_url)
+    client = redis.Redis.from_url(celery_redis_url, socket_timeout=None)  # BLPOPs outlast the 5 s default
     yield client
     client.close()
 

@@ -45,7 +45,7 @@ def celery_pair(worker_app, celery_redis_url, tmp_path_factory):
 @pytest.fixture
 def gates(celery_redis_url):
     import redis
-    client = redis.Redis.from_url(celery_redis_url)
+    client = redis.Redis.from_url(celery_redis_url, socket_timeout=None)  # BLPOPs outlast the 5 s default
     yield client
     client.close()
 
@@ -137,8 +137,7 @@ def test_both_eras_cancel_through_another_web_worker_and_reach_the_celery_task(w
         client = legacy_session(web.url, w1, w2)
         gate = "g:" + secrets.token_hex(4)
         task_id = client.call(w1, "tools/call", _task("hold", {"gate": gate}))["task"]["taskId"]
-        held_by = gates.blpop([gate + ":at"], timeout=WAIT)
-        assert held_by is not None and held_by[1].decode() in celery_pair
+        assert _held(gates, gate, celery_pair) in celery_pair
         states.subscribe(worker_app.app.backend.get_key_for_task(celery_task_id(task_id)))
         assert client.call(w2, "tasks/cancel", {"taskId": task_id})["status"] == "cancelled"
         assert _next_state(states, worker_app) == "REVOKED"
@@ -150,7 +149,7 @@ def test_both_eras_cancel_through_another_web_worker_and_reach_the_celery_task(w
         handle = modern(peer2, w2, "tools/call", {"name": "hold", "arguments": {"gate": gate}})
         assert handle["resultType"] == "task" and handle["status"] == "working"
         modern_id = handle["taskId"]
-        assert gates.blpop([gate + ":at"], timeout=WAIT) is not None
+        _held(gates, gate, celery_pair)
         assert modern(peer1, w1, "tasks/get", {"taskId": modern_id})["status"] == "working"
         states.subscribe(worker_app.app.backend.get_key_for_task(celery_task_id(modern_id)))
         modern(peer1, w1, "tasks/cancel", {"taskId": modern_id})
@@ -172,8 +171,7 @@ def test_killing_the_web_worker_that_created_a_task_does_not_stop_it(web, celery
     client = legacy_session(web.url, w1, w2)
     gate = "g:" + secrets.token_hex(4)
     celery_id = client.call(w1, "tools/call", _task("hold", {"gate": gate}))["task"]["taskId"]
-    held_by = gates.blpop([gate + ":at"], timeout=WAIT)
-    assert held_by is not None
+    held_by = _held(gates, gate, celery_pair)
     # An ordinary task, run by w1 itself, for comparison.
     local_id = client.call(w1, "tools/call", _task("linger", {}))["task"]["taskId"]
 
@@ -184,7 +182,7 @@ def test_killing_the_web_worker_that_created_a_task_does_not_stop_it(web, celery
     assert client.call(w2, "tasks/get", {"taskId": celery_id})["status"] == "working"
     gates.rpush(gate + ":go", 1)
     result = client.call(w2, "tasks/result", {"taskId": celery_id})
-    assert result["content"][0]["text"] == f"released on {held_by[1].decode()}"
+    assert result["content"][0]["text"] == f"released on {held_by}"
     assert client.call(w2, "tasks/get", {"taskId": celery_id})["status"] == "completed"
 
 
@@ -194,18 +192,22 @@ def test_a_celery_worker_killed_mid_task_has_its_task_completed_by_another(web, 
     client = legacy_session(web.url, w1, w2)
     gate = "g:" + secrets.token_hex(4)
     task_id = client.call(w1, "tools/call", _task("hold", {"gate": gate}))["task"]["taskId"]
-    first = gates.blpop([gate + ":at"], timeout=WAIT)
-    assert first is not None
-    first_worker = first[1].decode()
+    first_worker = _held(gates, gate, celery_pair)
     celery_pair[first_worker].kill()  # SIGKILL, main process and child: the message was never acknowledged
     # acks_late: once the visibility timeout passes the other worker gets the message and runs it again.
-    second = gates.blpop([gate + ":at"], timeout=WAIT)
-    assert second is not None
-    second_worker = second[1].decode()
+    second_worker = _held(gates, gate, celery_pair)
     assert second_worker != first_worker and second_worker in celery_pair
     assert client.call(w2, "tasks/get", {"taskId": task_id})["status"] == "working"
     gates.rpush(gate + ":go", 1)
     assert client.call(w2, "tasks/result", {"taskId": task_id})["content"][0]["text"] == f"released on {second_worker}"
+
+
+def _held(gates, gate: str, workers: dict[str, CeleryWorker]) -> str:
+    """The Celery worker that (re)started ``hold`` on ``gate``; fails with the workers' logs if none did."""
+    at = gates.blpop([gate + ":at"], timeout=WAIT)
+    assert at is not None, "no Celery worker started the task:\n" + "\n".join(
+        f"--- {name} ---\n{worker.log()[-3000:]}" for name, worker in workers.items())
+    return at[1].decode()
 
 
 def _next_state(pubsub, worker_app) -> str | None:

@@ -25,15 +25,17 @@ app.conf.update(
     task_track_started=True,
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
-    # An unacknowledged message of a dead worker is visible again after 3 s, and the surviving
-    # worker looks for such messages every second.
-    broker_transport_options={"visibility_timeout": 3, "unacked_restore_interval": 1,
+    # An unacknowledged message of a dead worker is visible again after 12 s, and the surviving
+    # worker looks for such messages every second. (The Redis broker redelivers *any* message
+    # unacknowledged for that long, so it must exceed how long a task of these tests waits, running
+    # or queued: e.g. ~5 s while a prefork child terminated by a SIGTERM revoke is replaced.)
+    broker_transport_options={"visibility_timeout": 12, "unacked_restore_interval": 1,
                               "unacked_restore_throttle": 1},
     result_expires=600,
     worker_hijack_root_logger=False,
 )
 
-_gates = redis.Redis.from_url(REDIS)
+_gates = redis.Redis.from_url(REDIS, socket_timeout=None)  # BLPOPs wait longer than redis-py's 5 s default
 
 
 def _wait(key: str, timeout: float = 60) -> None:
@@ -64,7 +66,7 @@ def hold(self, gate: str) -> str:
     """Announce ``<gate>:at`` with this worker's name, then block until ``<gate>:go`` (or a revoke kills it)."""
     self.update_state(state="PROGRESS", meta={"message": f"held on {self.request.hostname}"})
     _gates.rpush(f"{gate}:at", self.request.hostname)
-    _wait(f"{gate}:go", timeout=120)
+    _wait(f"{gate}:go", timeout=60)
     return f"released on {self.request.hostname}"
 
 
