@@ -47,7 +47,10 @@ meta={"progress": 3, "total": 10,  progress token (2025-11-25, from the web work
 
 ``tasks/cancel`` (either wire, on any web worker) cancels the MCP task and
 revokes the Celery task: ``revoke(terminate=True)`` by default, which stops a
-running task in a prefork worker (a task not started yet never runs).
+running task in a prefork worker (a task not started yet never runs). Revokes
+live in the memory of the workers that heard them, and Celery redelivers the
+message of a terminated ``acks_late`` task: a run of a task that starts after
+its MCP task ended is revoked again.
 
 **Where the state lives.** The Celery worker writes the task's state to the
 result backend; every web worker runs one named thread
@@ -163,7 +166,10 @@ class CeleryTasks:
 
     ``terminate`` and ``signal``: how ``tasks/cancel`` revokes a running Celery
     task (``revoke(terminate=True, signal="SIGTERM")``; ``terminate=False``
-    only stops tasks that have not started). ``prefix``: the Redis keys and
+    only stops tasks that have not started); a Celery task that starts again after its
+    MCP task ended (Celery redelivers the message of a terminated ``acks_late`` task;
+    a worker started later never heard the revoke) is revoked again, for
+    ``done_ttl`` seconds after the end. ``prefix``: the Redis keys and
     channels of this bridge in the result backend's database (one per server
     deployment). The watcher starts with :meth:`start` (call it in every web
     worker, after the fork: a worker's watcher also revokes what is cancelled
@@ -172,7 +178,7 @@ class CeleryTasks:
     """
 
     def __init__(self, server: "Server", app: Any, *, prefix: str = DEFAULT_PREFIX, terminate: bool = True,
-                 signal: str = "SIGTERM", subscribe_timeout: float = 10.0) -> None:
+                 signal: str = "SIGTERM", subscribe_timeout: float = 10.0, done_ttl: int = 86_400) -> None:
         backend = app.backend
         client = getattr(backend, "client", None)
         if client is None or not hasattr(client, "pubsub") or not hasattr(backend, "get_key_for_task"):
@@ -186,6 +192,8 @@ class CeleryTasks:
         self.prefix = prefix
         self.terminate = terminate
         self.signal = signal
+        #: Seconds a finished task is remembered, to revoke a Celery run of it that starts again.
+        self.done_ttl = done_ttl
         self._backend = backend
         self._redis = client
         self._subscribe_timeout = subscribe_timeout
@@ -326,12 +334,32 @@ class CeleryTasks:
         with self._lock:
             self._local.pop(record.task_id, None)
         try:
-            claimed = self._redis.hdel(self._meta_key, record.task_id)
+            claimed = self._finished(record.task_id)
         except Exception:
             log.warning("could not check whether task %s runs on Celery", record.task_id, exc_info=True)
             return
         if claimed:
             self._revoke(record.task_id)
+
+    def _finished(self, task_id: str) -> bool:
+        """The MCP task is over: forget how to convert its result, remember it was ours (for
+        :meth:`_zombie`). True for the one caller, across all workers, that did it."""
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hdel(self._meta_key, task_id)
+        pipe.set(f"{self.prefix}:done:{task_id}", b"1", ex=self.done_ttl)
+        claimed, _ = pipe.execute()
+        return bool(claimed)
+
+    def _zombie(self, task_id: str, info: Any) -> None:
+        """A Celery task started again after its MCP task ended (a redelivered message: acks_late after a
+        terminate, a broker visibility timeout, a worker that never heard the revoke): revoke it again,
+        once per run (one web worker does it)."""
+        if not self._redis.exists(f"{self.prefix}:done:{task_id}"):
+            return  # not an MCP task of this deployment
+        run = f"{info.get('hostname')}:{info.get('pid')}" if isinstance(info, Mapping) else "?"
+        if self._redis.set(f"{self.prefix}:rerun:{task_id}:{run}", b"1", nx=True, ex=self.done_ttl):
+            log.info("the Celery task of finished MCP task %s started again on %s: revoking it", task_id, run)
+            self._revoke(task_id)
 
     def _revoke(self, task_id: str) -> None:
         try:
@@ -458,8 +486,10 @@ class CeleryTasks:
         info = meta.get("result")
         store = self.server.tasks.store
         entry = self._entry(task_id)
-        if entry is None:
-            return  # finished (or cancelled) already, or not an MCP task of this deployment
+        if entry is None:  # finished (or cancelled) already, or not an MCP task of this deployment
+            if state == _STARTED:
+                self._zombie(task_id, info)
+            return
         wire = entry.get("wire")
         if state in (_SUCCESS, _FAILURE, _REVOKED):
             if state == _REVOKED:
@@ -470,14 +500,14 @@ class CeleryTasks:
             else:
                 result, error = self._outcome(entry, state, info)
                 finish_task(store, task_id, wire or "", result, error)
-            self._redis.hdel(self._meta_key, task_id)
+            self._finished(task_id)
             with self._lock:
                 self._local.pop(task_id, None)
             return
         try:
             record = store.get(task_id, ANY_OWNER)
         except TaskNotFound:  # expired or deleted while Celery still has it
-            if self._redis.hdel(self._meta_key, task_id):
+            if self._finished(task_id):
                 self._revoke(task_id)
             return
         if record.is_terminal:

@@ -91,6 +91,18 @@ class CeleryWorker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    @staticmethod
+    def purge(redis_url: str) -> None:
+        """Drop the queue and unacknowledged messages once a test's workers are dead, so no message
+        (e.g. of a terminated acks_late task, which Celery leaves unacknowledged) reaches later tests."""
+        import redis
+
+        client = redis.Redis.from_url(redis_url)
+        try:
+            client.delete("celery", "unacked", "unacked_index")
+        finally:
+            client.close()
+
     def kill(self) -> None:
         """SIGKILL the whole worker (main process and prefork children) at once."""
         try:
@@ -113,6 +125,7 @@ def celery_workers(celery_redis_url, worker_app, tmp_path):
     yield start
     for worker in started:
         worker.kill()
+    CeleryWorker.purge(celery_redis_url)
 
 
 class WebWorkers(Gunicorn):

@@ -28,6 +28,7 @@ def celery_worker(worker_app, celery_redis_url, tmp_path_factory):
         yield worker
     finally:
         worker.kill()
+        CeleryWorker.purge(celery_redis_url)
 
 
 @pytest.fixture
@@ -141,6 +142,28 @@ def test_cancel_revokes_the_running_celery_task(served, gates, worker_app, celer
     assert gates.llen(gate + ":go") == 1
 
 
+def test_a_celery_run_that_starts_after_its_mcp_task_ended_is_revoked(served, gates, worker_app):
+    """E.g. Celery redelivering a terminated acks_late task to a worker that never heard the revoke."""
+    server, _bridge = served
+    gate = "g:" + secrets.token_hex(4)
+    with legacy(server) as client:
+        task = client.call_tool_as_task("explode", {"reason": "first run"})
+        assert client.get_task_result(task.task_id, timeout=WAIT)["isError"] is True  # the MCP task ended
+        states = gates.pubsub()
+        try:
+            states.subscribe(worker_app.app.backend.get_key_for_task(celery_task_id(task.task_id)))
+            # The same Celery task id runs again, on a worker with no revoke for it.
+            worker_app.hold.apply_async(kwargs={"gate": gate}, task_id=celery_task_id(task.task_id))
+            assert _next_state(states, worker_app, "REVOKED") == "REVOKED"
+        finally:
+            states.close()
+        assert client.get_task(task.task_id).status == "failed"  # the MCP task is not touched
+        gates.rpush(gate + ":go", 1)  # nobody waits for it any more
+        assert client.call_tool_as_task("crunch", {"numbers": [7]}).result(timeout=WAIT).structured_content[
+            "total"] == 7
+    assert gates.llen(gate + ":go") == 1
+
+
 def test_the_2026_07_28_tasks_extension_on_celery(served):
     server, _bridge = served
     with Client.connect(server) as client:
@@ -204,3 +227,22 @@ def test_a_session_without_tasks_gets_an_error_result_saying_so(served):
     with Client.connect(server, protocol_version="2025-06-18") as client:
         result = client.call_tool("crunch", {"numbers": [1]})
     assert result.is_error and "can only be called as a task" in result.content[0].text
+
+
+def test_start_and_close_leave_no_thread_or_socket_behind(worker_app, celery_worker):
+    import os
+    import threading
+
+    worker_app.app.backend.client.ping()  # the backend's own pooled connection exists before and after
+    fds = len(os.listdir("/proc/self/fd"))
+    server = Server("celery-lifecycle", tasks=True)
+    bridge = CeleryTasks(server, worker_app.app, prefix="life:" + secrets.token_hex(4))
+    bridge.start()
+    assert [t.name for t in threading.enumerate()].count("mcp-sync-celery-watch") == 1
+    bridge.close()
+    bridge.close()  # idempotent
+    server.close()
+    assert "mcp-sync-celery-watch" not in [t.name for t in threading.enumerate()]
+    assert len(os.listdir("/proc/self/fd")) == fds
+    with pytest.raises(RuntimeError, match="closed"):
+        bridge.start()

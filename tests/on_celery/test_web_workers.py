@@ -40,6 +40,7 @@ def celery_pair(worker_app, celery_redis_url, tmp_path_factory):
     finally:
         for worker in workers.values():
             worker.kill()
+        CeleryWorker.purge(celery_redis_url)
 
 
 @pytest.fixture
@@ -192,20 +193,20 @@ def test_a_celery_worker_killed_mid_task_has_its_task_completed_by_another(web, 
     client = legacy_session(web.url, w1, w2)
     gate = "g:" + secrets.token_hex(4)
     task_id = client.call(w1, "tools/call", _task("hold", {"gate": gate}))["task"]["taskId"]
-    first_worker = _held(gates, gate, celery_pair)
+    first_worker = _held(gates, gate, celery_pair, task_id)
     celery_pair[first_worker].kill()  # SIGKILL, main process and child: the message was never acknowledged
     # acks_late: once the visibility timeout passes the other worker gets the message and runs it again.
-    second_worker = _held(gates, gate, celery_pair)
+    second_worker = _held(gates, gate, celery_pair, task_id)
     assert second_worker != first_worker and second_worker in celery_pair
     assert client.call(w2, "tasks/get", {"taskId": task_id})["status"] == "working"
     gates.rpush(gate + ":go", 1)
     assert client.call(w2, "tasks/result", {"taskId": task_id})["content"][0]["text"] == f"released on {second_worker}"
 
 
-def _held(gates, gate: str, workers: dict[str, CeleryWorker]) -> str:
+def _held(gates, gate: str, workers: dict[str, CeleryWorker], task_id: str = "") -> str:
     """The Celery worker that (re)started ``hold`` on ``gate``; fails with the workers' logs if none did."""
     at = gates.blpop([gate + ":at"], timeout=WAIT)
-    assert at is not None, "no Celery worker started the task:\n" + "\n".join(
+    assert at is not None, f"no Celery worker started task {task_id}:\n" + "\n".join(
         f"--- {name} ---\n{worker.log()[-3000:]}" for name, worker in workers.items())
     return at[1].decode()
 
