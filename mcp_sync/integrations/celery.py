@@ -32,10 +32,8 @@ Celery                             MCP task
 ``PENDING``                        ``working``
 ``STARTED`` (``track_started``)    ``working``, statusMessage ``Running on <worker hostname>``
 ``RETRY``                          ``working``, statusMessage ``Retrying after <Type>: <message>``
-any other state, e.g.              ``working``; statusMessage ``meta["message"]`` (or
-``update_state(state="PROGRESS",   ``progress/total``); ``notifications/progress`` with the call's
-meta={"progress": 3, "total": 10,  progress token (2025-11-25, from the web worker that created the
-"message": "..."})``               task, to the requestor's ``tasks/result`` stream when it has one)
+other (``update_state``)           ``working``; statusMessage ``meta["message"]`` (else
+                                   ``progress/total``); ``notifications/progress`` (below)
 ``SUCCESS``                        ``completed``, the return value converted as an in-process
                                    tool's (structured content, outputSchema)
 ``FAILURE``                        an ``isError`` result ``<Type>: <message>`` (``failed`` on the
@@ -44,6 +42,12 @@ meta={"progress": 3, "total": 10,  progress token (2025-11-25, from the web work
                                    with that JSON-RPC error
 ``REVOKED``                        ``cancelled``
 =================================  =================================================================
+
+Progress: ``self.update_state(state="PROGRESS", meta={"progress": 3, "total":
+10, "message": "..."})`` in a bound task (or :func:`report_progress`) sends
+``notifications/progress`` with the call's progress token (2025-11-25), from
+the web worker that created the task, on the stream of the requestor's
+``tasks/result`` when it has one.
 
 ``tasks/cancel`` (either wire, on any web worker) cancels the MCP task and
 revokes the Celery task: ``revoke(terminate=True)`` by default, which stops a
@@ -67,8 +71,6 @@ stays ``working`` meanwhile. Which MCP tasks are Celery's, and how to convert
 their results, is kept in one Redis hash (``<prefix>:meta``) in the result
 backend's database until the task is terminal.
 
-On the Celery side, :func:`report_progress` is a shorthand for the
-``update_state`` call above.
 """
 
 from __future__ import annotations
