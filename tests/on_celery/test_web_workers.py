@@ -21,6 +21,7 @@ from mcp_sync.tasks import ANY_OWNER, RedisTaskStore
 from mcp_sync.tasks.redis_store import LEASE_ERROR
 from tests.deploy.test_multi_worker import Client
 from tests.modern_server.support import ALL_CAPS, TASKS_EXT, HttpPeer, meta
+from tests.wire_schema import validate
 
 from .conftest import CeleryWorker, pin
 
@@ -103,8 +104,11 @@ def test_a_task_created_through_one_web_worker_is_polled_and_fetched_through_the
                                                   progressToken="p-1"))
     task_id = created["task"]["taskId"]
     assert created["task"]["status"] == "working"
+    validate("2025-11-25", "CreateTaskResult", created)
     assert gates.blpop([gate + ":at"], timeout=WAIT) is not None  # step 1 runs on a Celery worker
-    assert client.call(w2, "tasks/get", {"taskId": task_id})["status"] == "working"
+    polled = client.call(w2, "tasks/get", {"taskId": task_id})
+    assert polled["status"] == "working"
+    validate("2025-11-25", "GetTaskResult", polled)
 
     # The requestor waits on tasks/result through the creating web worker: the progress that worker
     # hears from Celery comes on that stream, tagged with the task, then the result.
@@ -121,7 +125,11 @@ def test_a_task_created_through_one_web_worker_is_polled_and_fetched_through_the
     assert all(p["progressToken"] == "p-1" and p["total"] == 2 for p in progress)
     assert progress[-1]["message"] == "step 2 of 2"
     assert progress[-1]["_meta"]["io.modelcontextprotocol/related-task"] == {"taskId": task_id}
+    for message in messages:
+        if message.get("method") == "notifications/progress":
+            validate("2025-11-25", "ProgressNotification", message)
     result = messages[-1]["result"]
+    validate("2025-11-25", "CallToolResult", result)
     assert result["structuredContent"]["total"] == 6 and result["structuredContent"]["worker"] in celery_pair
 
     # ... and the other web worker gives the same answers.
