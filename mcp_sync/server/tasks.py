@@ -116,6 +116,7 @@ from ..tasks.model import TaskRecord
 from ..tasks.runner import TaskContext, TaskRunner
 from ..tasks.status import EXTENSION_WIRE, INPUT_REQUIRED, LEGACY_WIRE, TERMINAL_STATUSES
 from ..tasks.store import ANY_OWNER, TaskEvent, TaskStore
+from .handoff import TaskHandoff, handoff_of
 from .modern_inputs import MissingClientCapability, StartTask, TaskInputRound
 
 if TYPE_CHECKING:
@@ -512,6 +513,14 @@ class ServerTasks:
         if bound and getattr(connection.session.transport, "stateless", False):
             raise McpError(INVALID_REQUEST, "Invalid request: this server is stateless, so a task could only "
                                             "belong to an authenticated user; send an access token")
+        handoff = handoff_of(tool.fn)
+        if handoff is not None:  # the work runs outside this process (e.g. on Celery): not ended with
+            # this connection, which may only be this worker's copy of the session
+            record = self._hand_off(handoff, tool, arguments, owner, ttl, LEGACY_WIRE, version,
+                                    lambda task_id: self._track(task_id, connection, False),
+                                    progress_token_of(params),
+                                    lambda task_id, method, p: self.notify_for(task_id, connection, method, p))
+            return legacy.create_task_result(record, self._immediate(tool, arguments))
         task_request = TaskRequest(self, connection, request)
 
         def work(context: TaskContext) -> dict:
@@ -531,6 +540,10 @@ class ServerTasks:
         record = runner.submit(work, owner=owner, method="tools/call", ttl_ms=ttl, wire=LEGACY_WIRE,
                                run_after=getattr(request, "after_response", None))
         self._track(record.task_id, connection, bound)
+        return legacy.create_task_result(record, self._immediate(tool, arguments))
+
+    @staticmethod
+    def _immediate(tool: "ToolDef", arguments: dict) -> str | None:
         immediate = getattr(tool, "immediate_response", None)
         if callable(immediate):
             try:
@@ -538,7 +551,33 @@ class ServerTasks:
             except Exception:
                 log.exception("the immediate_response of tool %r failed", tool.name)
                 immediate = None
-        return legacy.create_task_result(record, immediate if isinstance(immediate, str) else None)
+        return immediate if isinstance(immediate, str) else None
+
+    def _hand_off(self, handoff: Callable[[TaskHandoff], None], tool: "ToolDef", arguments: dict, owner: Any,
+                  ttl: int | None, wire: str, version: str | None, track: Callable[[str], None] | None,
+                  progress_token: Any = None, notify: Callable[[str, str, dict], bool] | None = None) -> TaskRecord:
+        """A task whose work ``handoff`` starts outside this process (:mod:`mcp_sync.server.handoff`).
+
+        Not bound to the connection: it outlives it (and this process) until its TTL or a cancel.
+        """
+        store = self.store
+        record = store.create_detached(owner, "tools/call", ttl_ms=ttl)
+        task_id = record.task_id
+        if track is not None:
+            track(task_id)
+        send = (lambda method, p: notify(task_id, method, p)) if notify is not None else None
+        try:
+            handoff(TaskHandoff(self.server, tool, arguments, record, store, wire=wire, protocol_version=version,
+                                progress_token=progress_token, notify=send))
+        except McpError:
+            store.delete(task_id)
+            raise
+        except Exception as exc:
+            log.exception("handing off tool %r failed", tool.name)
+            store.delete(task_id)
+            raise McpError(INTERNAL_ERROR, f"Internal error: could not start tool {tool.name!r} "
+                                           f"({type(exc).__name__}: {exc})") from None
+        return record
 
     def _track(self, task_id: str, connection: "ServerConnection", bound: bool) -> None:
         state = self._conn(connection) if bound else None
@@ -711,13 +750,17 @@ class ServerTasks:
             result = adapt(tool.run(server, task_view, task_request, arguments), version)  # type: ignore[arg-type]
             return mp.with_result_type(result)  # inlined by tasks/get: a whole 2026-07-28 CallToolResult
 
+        connection = request.extra.get(CONNECTION_KEY) if isinstance(request.extra, dict) else None
+        handoff = handoff_of(tool.fn)
+        if handoff is not None:  # the work runs outside this process (e.g. on Celery): not bound
+            return extension.create_task_result(self._hand_off(handoff, tool, arguments, owner, None,
+                                                               EXTENSION_WIRE, version, None))
         runner = self._ensure()
         if not runner.in_process:  # another process: the function and its arguments, no Context
             from .remote_tools import remote_tool_work
             work = remote_tool_work(server, tool, arguments, version,  # type: ignore[assignment]
                                     executor=self._executor, finalize=mp.with_result_type)
         record = runner.submit(work, owner=owner, method="tools/call", wire=EXTENSION_WIRE)
-        connection = request.extra.get(CONNECTION_KEY) if isinstance(request.extra, dict) else None
         if connection is not None and isinstance(owner, str) and owner.startswith("conn:"):
             self._bind(record.task_id, connection)
         return extension.create_task_result(record)

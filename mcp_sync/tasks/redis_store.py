@@ -523,6 +523,17 @@ class RedisTaskStore(TaskStore):
     def create(self, owner: Owner, method: str, *, ttl_ms: int | None = None,
                poll_interval_ms: int | None = None,
                status_message: str | None = None) -> TaskRecord:
+        return self._create(owner, method, ttl_ms, poll_interval_ms, status_message, self.lease_ms)
+
+    def create_detached(self, owner: Owner, method: str, *, ttl_ms: int | None = None,
+                        poll_interval_ms: int | None = None,
+                        status_message: str | None = None) -> TaskRecord:
+        """A task outside this store's lease: it stays ``working`` when this process dies (its
+        work runs elsewhere, which records the outcome), until its TTL."""
+        return self._create(owner, method, ttl_ms, poll_interval_ms, status_message, None)
+
+    def _create(self, owner: Owner, method: str, ttl_ms: int | None, poll_interval_ms: int | None,
+                status_message: str | None, lease_ms: int | None) -> TaskRecord:
         owner_json = _owner_key(owner)
         limits = self.limits
         ttl = limits.resolve_ttl(ttl_ms)
@@ -536,7 +547,7 @@ class RedisTaskStore(TaskStore):
                 self.prefix, self.instance_id, task_id, _owner_tag(owner_json), owner_json,
                 method, _num(ttl), _num(poll_interval_ms), message_json,
                 _num(limits.max_tasks), _num(limits.max_active_per_owner), self._grace,
-                _num(self.lease_ms)])
+                _num(lease_ms)])
             outcome = _text(reply[0])
             if outcome == "ok":
                 break

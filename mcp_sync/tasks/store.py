@@ -92,6 +92,16 @@ class TaskStore(ABC):
         """A new ``working`` task. ``ttl_ms`` is the *requested* TTL (``None`` = none
         requested); ``limits.resolve_ttl`` decides the real one."""
 
+    def create_detached(self, owner: Owner, method: str, *, ttl_ms: int | None = None,
+                        poll_interval_ms: int | None = None,
+                        status_message: str | None = None) -> TaskRecord:
+        """Like :meth:`create`, for a task whose work does not run in this process (a Celery
+        worker, another service): a store that ties tasks to the process that created them
+        (the Redis store's worker leases) does not tie this one, so it outlives this process.
+        Every other store: the same as :meth:`create`."""
+        return self.create(owner, method, ttl_ms=ttl_ms, poll_interval_ms=poll_interval_ms,
+                           status_message=status_message)
+
     @abstractmethod
     def update_status(self, task_id: str, status: str, *, status_message: Any = KEEP,
                       input_requests: Any = KEEP) -> TaskRecord:
