@@ -27,11 +27,12 @@ $(error could not hash setup.cfg (need sha256sum or shasum))
 endif
 STAMP := $(VENV)/.installed-$(SETUP_SHA)
 
-.PHONY: help venv conformance-setup redis-setup interop-setup test example clean
+.PHONY: help venv conformance-setup redis-setup interop-setup test example docs clean
 
 help:
 	@echo "make test      bootstrap everything, then run pytest (PYTEST_ARGS='...' to pass arguments)"
 	@echo "make example   bootstrap the venv, then run examples/quickstart_client.py"
+	@echo "make docs      build the documentation site (Sphinx, warnings as errors) into docs/_build/html"
 	@echo "make venv      create .venv and install the package with its test extra"
 	@echo "make conformance-setup  install Node 22 and the pinned conformance harness into .cache/conformance"
 	@echo "make redis-setup  install redis-server (Debian package) for the Redis task-store tests"
@@ -64,5 +65,9 @@ test: venv conformance-setup redis-setup interop-setup
 example: venv
 	$(VENV_PY) examples/quickstart_client.py
 
+# The same build tests/docs/test_sphinx_build.py runs: every warning is an error.
+docs: venv
+	$(VENV_PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) .cache/conformance .cache/interop
+	rm -rf $(VENV) .cache/conformance .cache/interop docs/_build
