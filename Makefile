@@ -32,11 +32,11 @@ STAMP := $(VENV)/.installed-$(SETUP_SHA)
 help:
 	@echo "make test      bootstrap everything, then run pytest (PYTEST_ARGS='...' to pass arguments)"
 	@echo "make example   bootstrap the venv, then run examples/quickstart_client.py"
-	@echo "make docs      build the documentation site (Sphinx, warnings as errors) into docs/_build/html"
 	@echo "make venv      create .venv and install the package with its test extra"
 	@echo "make conformance-setup  install Node 22 and the pinned conformance harness into .cache/conformance"
 	@echo "make redis-setup  install redis-server (Debian package) for the Redis task-store tests"
 	@echo "make interop-setup  install the official MCP Python SDK into .cache/interop (interop test peer)"
+	@echo "make docs      build the documentation site (Sphinx, warnings as errors) into docs/_build/html"
 	@echo "make clean     remove .venv, .cache/conformance and .cache/interop"
 
 $(VENV_PY):
