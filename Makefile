@@ -27,7 +27,7 @@ $(error could not hash setup.cfg (need sha256sum or shasum))
 endif
 STAMP := $(VENV)/.installed-$(SETUP_SHA)
 
-.PHONY: help venv conformance-setup redis-setup interop-setup test example clean
+.PHONY: help venv conformance-setup redis-setup interop-setup test example docs clean
 
 help:
 	@echo "make test      bootstrap everything, then run pytest (PYTEST_ARGS='...' to pass arguments)"
@@ -36,6 +36,7 @@ help:
 	@echo "make conformance-setup  install Node 22 and the pinned conformance harness into .cache/conformance"
 	@echo "make redis-setup  install redis-server (Debian package) for the Redis task-store tests"
 	@echo "make interop-setup  install the official MCP Python SDK into .cache/interop (interop test peer)"
+	@echo "make docs      build the documentation site (Sphinx, warnings as errors) into docs/_build/html"
 	@echo "make clean     remove .venv, .cache/conformance and .cache/interop"
 
 $(VENV_PY):
@@ -71,5 +72,9 @@ $(EXAMPLE_STAMP): $(VENV_PY)
 example: $(EXAMPLE_STAMP)
 	$(VENV_PY) examples/quickstart_client.py
 
+# The same build tests/docs/test_sphinx_build.py runs: every warning is an error.
+docs: venv
+	$(VENV_PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) .cache/conformance .cache/interop
+	rm -rf $(VENV) .cache/conformance .cache/interop docs/_build

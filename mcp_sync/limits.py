@@ -5,19 +5,19 @@ One :class:`Limits` value is passed to :class:`~mcp_sync.session.Session`
 component enforces the fields that concern it. Every limit answers the
 offending message with a JSON-RPC error and leaves the session usable.
 
-================== ============ ===========================================================
-Limit              Default      When exceeded
-================== ============ ===========================================================
-max_message_size   16 MiB       -32600 "Invalid request: message too large (the limit is N
-                                bytes)", id null; the line is skipped, never held whole
-max_depth          64 levels    -32600 "Invalid request: JSON nested too deeply (the limit
-                                is N levels)" with the request's id (notifications and
-                                responses are not answered); -32700 "Parse error: ...",
-                                id null, when too deep to parse at all
-max_in_flight     4096 requests -32000 "Server busy: N requests are already in flight on
-                                this session (the receiver's Limits.max_in_flight); retry
-                                after some complete", with the request's id
-================== ============ ===========================================================
+================== ============= ===========================================================
+Limit              Default       When exceeded
+================== ============= ===========================================================
+max_message_size   16 MiB        -32600 "Invalid request: message too large (the limit is N
+                                 bytes)", id null; the line is skipped, never held whole
+max_depth          64 levels     -32600 "Invalid request: JSON nested too deeply (the limit
+                                 is N levels)" with the request's id (notifications and
+                                 responses are not answered); -32700 "Parse error: ...",
+                                 id null, when too deep to parse at all
+max_in_flight      4096 requests -32000 "Server busy: N requests are already in flight on
+                                 this session (the receiver's Limits.max_in_flight); retry
+                                 after some complete", with the request's id
+================== ============= ===========================================================
 
 Streamable HTTP servers add their own limits, options of
 :class:`mcp_sync.http.McpWsgiApp`: ``max_body_bytes`` (4 MiB, HTTP 413),

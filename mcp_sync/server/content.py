@@ -1,4 +1,4 @@
-"""Helpers that build MCP content blocks and prompt messages as plain wire dicts.
+"""Helpers that build MCP content blocks and prompt messages as plain wire dicts::
 
     from mcp_sync.server import content
 
