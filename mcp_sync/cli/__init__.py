@@ -61,8 +61,8 @@ examples:
   mcp-sync call http://127.0.0.1:8000/mcp add a=2 b=3
   mcp-sync inspect -- python examples/everything_server.py --stdio
   mcp-sync task call examples/tasks_server.py build steps=4
-  mcp-sync proxy https://mcp.example.com/mcp -H 'Authorization: Bearer TOKEN'
-  mcp-sync proxy --http 8000 -- python examples/quickstart_server.py
+  mcp-sync proxy http://127.0.0.1:8000/mcp -H 'Authorization: Bearer TOKEN'
+  mcp-sync proxy --http 8001 -- python examples/quickstart_server.py
 """
 
 

@@ -8,9 +8,11 @@ terminal (a pty) where the CLI asks the form's fields and the answers are typed.
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -63,17 +65,35 @@ def run_on_a_terminal(argv: list[str], typed: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), screen.decode(errors="replace")
 
 
+STDIO_EXCHANGE = "".join(json.dumps(m) + "\n" for m in [
+    {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+     "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "help", "version": "0"}}},
+    {"jsonrpc": "2.0", "method": "notifications/initialized"},
+    {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+])
+
+
+def start(argv: list[str], url: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "mcp_sync", *argv], cwd=ROOT, env=cli_env(),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_listening(url, proc, time.monotonic() + 30)
+    except BaseException:
+        proc.kill()
+        proc.communicate(timeout=30)
+        raise
+    return proc
+
+
 def test_every_help_example_runs():
     examples = help_examples()
     assert len(examples) >= 5 and all(line.startswith("mcp-sync ") for line in examples)
-    port = free_port()
-    argvs = [re.sub(r"\b8000\b", str(port), line).split()[1:] for line in examples]
+    ports = {"8000": free_port(), "8001": free_port()}
+    argvs = [shlex.split(re.sub(r"\b(8000|8001)\b", lambda m: str(ports[m.group(1)]), line))[1:] for line in examples]
     serve = [a for a in argvs if a[0] == "run" and "--http" in a]
     assert len(serve) == 1, "the help shows one HTTP server for the other examples"
-    server = subprocess.Popen([sys.executable, "-m", "mcp_sync", *serve[0]], cwd=ROOT, env=cli_env(),
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = start(serve[0], f"http://127.0.0.1:{ports['8000']}/mcp")
     try:
-        wait_listening(f"http://127.0.0.1:{port}/mcp", server, time.monotonic() + 30)
         for argv in argvs:
             if argv is serve[0]:
                 continue
@@ -83,6 +103,25 @@ def test_every_help_example_runs():
                 assert code == 0, screen
                 assert "The server asks: Half-way" in screen
                 assert "built 'release' in 4 steps" in out
+                continue
+            if argv[0] == "proxy" and "--http" in argv:  # a stdio server published over HTTP: call through it
+                port = argv[argv.index("--http") + 1]
+                bridge = start(argv, f"http://127.0.0.1:{port}/mcp")
+                try:
+                    done = subprocess.run([sys.executable, "-m", "mcp_sync", "call", f"http://127.0.0.1:{port}/mcp",
+                                           "add", "a=2", "b=3"], cwd=ROOT, env=cli_env(), stdin=subprocess.DEVNULL,
+                                          capture_output=True, text=True, timeout=60)
+                    assert done.returncode == 0 and json.loads(done.stdout) == {"result": 5}, done.stderr
+                finally:
+                    bridge.terminate()
+                    bridge.communicate(timeout=30)
+                continue
+            if argv[0] == "proxy":  # an HTTP server bridged to stdio: speak MCP on its stdin
+                done = subprocess.run([sys.executable, "-m", "mcp_sync", *argv], cwd=ROOT, env=cli_env(),
+                                      input=STDIO_EXCHANGE, capture_output=True, text=True, timeout=60)
+                answers = {m.get("id"): m for m in map(json.loads, done.stdout.splitlines()) if m.get("id")}
+                assert done.returncode == 0, done.stderr
+                assert "add" in {t["name"] for t in answers[2]["result"]["tools"]}, done.stdout
                 continue
             done = subprocess.run([sys.executable, "-m", "mcp_sync", *argv], cwd=ROOT, env=cli_env(),
                                   stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
