@@ -72,6 +72,7 @@ from .tasks import (
     ClientTaskReceiver,
     Task,
     call_tool_as_task,
+    call_tool_learning_support,
     call_tool_via_task,
     modern_call_tool,
     modern_get_task,
@@ -1027,6 +1028,9 @@ class NoWait:
             if not isinstance(arguments, Mapping):
                 raise TypeError(f"tool arguments must be a mapping, not {type(arguments).__name__}")
             params["arguments"] = dict(arguments)
+        if tool not in c._task_support and caps.has_capability(c._server_caps, "tasks", "requests", "tools", "call"):
+            c._require_open()  # not listed yet: a "required" tool's -32601 is retried as a task
+            return call_tool_learning_support(c, tool, params, timeout=timeout, progress=progress, meta=meta)
         return c._call("tools/call", params, lambda raw: c._tool_result(tool, raw), timeout, progress, meta)
 
     def call_tool_as_task(self, name: str | Tool, arguments: Mapping[str, Any] | None = None, *,

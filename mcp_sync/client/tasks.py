@@ -616,6 +616,65 @@ def call_tool_via_task(client: Any, name: str, arguments: Mapping[str, Any] | No
     return outer
 
 
+def call_tool_learning_support(client: Any, name: str, params: dict, *, timeout: Any, progress: Callable | None,
+                               meta: dict | None) -> Any:
+    """A legacy ``tools/call`` of a tool no listing has described yet, on a server with task tools.
+
+    Sent plainly; if the server refuses it with -32601 (what 2025-11-25 answers
+    for a ``taskSupport: "required"`` tool called without ``task``), the tools
+    are listed once and a ``required`` tool is run as a task
+    (:func:`call_tool_via_task`), as it would have been after a ``list_tools()``.
+    Any other error is raised as it came.
+    """
+    from ..errors import METHOD_NOT_FOUND
+    from .futures import McpFuture
+
+    outer: McpFuture = McpFuture("tools/call")
+    first = client._call("tools/call", params, _identity, timeout, progress, meta)
+
+    def on_outer(done: Future) -> None:
+        if done.cancelled() and not first.done():
+            first.cancel()
+
+    def on_first(done: Future) -> None:
+        if outer.done():
+            return
+        if done.cancelled():
+            outer.cancel()
+            return
+        exc = done.exception()
+        if exc is None:
+            try:
+                outer.set_result(client._tool_result(name, done.result()))
+            except BaseException as error:
+                outer.fail(error)
+            return
+        if not isinstance(exc, McpError) or exc.code != METHOD_NOT_FOUND or name in client._task_support:
+            outer.fail(exc)
+            return
+        try:
+            listing = client.nowait.list_tools(timeout=timeout)
+        except BaseException:
+            outer.fail(exc)
+            return
+
+        def on_listing(listed: Future) -> None:
+            if outer.done():
+                return
+            if listed.cancelled() or listed.exception() is not None or \
+                    client._task_support.get(name) != "required":
+                outer.fail(exc)
+                return
+            outer.follow(call_tool_via_task(client, name, params.get("arguments"), timeout=timeout,
+                                            progress=progress, meta=meta), _identity)
+
+        listing.add_done_callback(on_listing)
+
+    outer.add_done_callback(on_outer)
+    first.add_done_callback(on_first)
+    return outer
+
+
 # -- 2026-07-28: the io.modelcontextprotocol/tasks extension (SEP-2663) -------------------------------
 
 

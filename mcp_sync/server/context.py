@@ -32,7 +32,7 @@ from ..errors import CapabilityError, RequestCancelled
 from ..protocol import capabilities as caps
 from ..protocol.versions import V2024_11_05, is_modern
 from .elicitation import ElicitationResult, form, read_answer
-from .modern_inputs import InputAsk, InputRound, ask_client
+from .modern_inputs import InputAsk, InputRound, MissingClientCapability, ask_client
 from .logs import check_level
 from .sampling import SamplingResult, messages as sampling_messages, tool_choice as make_tool_choice, tool_spec
 
@@ -222,14 +222,12 @@ class Context:
         if self._modern:  # checked per request by the input round (-32021)
             return
         if path and not caps.has_capability(self.client_capabilities, *path):
-            raise CapabilityError(f"the client did not declare the {'.'.join(path)!r} capability, so {what} "
-                                  f"cannot be requested")
+            raise MissingClientCapability(_nested(path), what)  # -32021 in both eras
 
     def _require_elicitation(self, mode: str) -> None:
         self._require(f"{mode} elicitation")
         if mode not in caps.elicitation_modes(self.client_capabilities):
-            raise CapabilityError(f"the client did not declare {mode}-mode elicitation (capability "
-                                  f"'elicitation.{mode}'), so it cannot be requested")
+            raise MissingClientCapability({"elicitation": {mode: {}}}, f"{mode} elicitation")
 
     def send_request(self, method: str, params: dict | None = None, *, timeout: float | None = None) -> Any:
         """Send a request to the client and block for its raw result (McpError on an error answer).
@@ -416,6 +414,14 @@ class Context:
     def client_supports(self, *path: str) -> bool:
         """Whether the client declared the capability at ``path`` (for this request, in 2026-07-28)."""
         return caps.has_capability(self.client_capabilities, *path)
+
+
+def _nested(path: Sequence[str]) -> dict[str, Any]:
+    """``("sampling", "tools")`` -> ``{"sampling": {"tools": {}}}`` (a ``requiredCapabilities`` object)."""
+    out: dict[str, Any] = {}
+    for name in reversed(path):
+        out = {name: out}
+    return out
 
 
 def _read_roots(result: Any) -> list[dict]:

@@ -531,14 +531,7 @@ class ServerTasks:
         record = runner.submit(work, owner=owner, method="tools/call", ttl_ms=ttl, wire=LEGACY_WIRE,
                                run_after=getattr(request, "after_response", None))
         self._track(record.task_id, connection, bound)
-        immediate = getattr(tool, "immediate_response", None)
-        if callable(immediate):
-            try:
-                immediate = immediate(arguments)
-            except Exception:
-                log.exception("the immediate_response of tool %r failed", tool.name)
-                immediate = None
-        return legacy.create_task_result(record, immediate if isinstance(immediate, str) else None)
+        return legacy.create_task_result(record, _immediate_response(tool, arguments))
 
     def _track(self, task_id: str, connection: "ServerConnection", bound: bool) -> None:
         state = self._conn(connection) if bound else None
@@ -720,7 +713,7 @@ class ServerTasks:
         connection = request.extra.get(CONNECTION_KEY) if isinstance(request.extra, dict) else None
         if connection is not None and isinstance(owner, str) and owner.startswith("conn:"):
             self._bind(record.task_id, connection)
-        return extension.create_task_result(record)
+        return extension.create_task_result(record, _immediate_response(tool, arguments))
 
     def _bind(self, task_id: str, connection: "ServerConnection") -> None:
         """Tie a task to its connection: cancelled and deleted when the connection ends."""
@@ -975,6 +968,18 @@ class ServerTasks:
                                                     legacy.status_notification_params(record))
                 except ConnectionClosed:
                     pass
+
+
+def _immediate_response(tool: "ToolDef", arguments: dict) -> str | None:
+    """The tool's ``immediate_response`` for these arguments (sent with its task handle in both eras)."""
+    immediate = getattr(tool, "immediate_response", None)
+    if callable(immediate):
+        try:
+            immediate = immediate(arguments)
+        except Exception:
+            log.exception("the immediate_response of tool %r failed", tool.name)
+            immediate = None
+    return immediate if isinstance(immediate, str) else None
 
 
 def _can_push(connection: "ServerConnection", task_id: str | None = None) -> bool:

@@ -24,6 +24,7 @@ from typing import Any, Mapping
 
 from ..errors import INTERNAL_ERROR, INVALID_PARAMS, McpError
 from .errors import InvalidTransition
+from .legacy import MODEL_IMMEDIATE_RESPONSE_META
 from .model import Owner, TaskRecord, iso_utc
 from .status import COMPLETED, FAILED, INPUT_REQUIRED
 from .store import TaskStore
@@ -77,10 +78,16 @@ def detailed_task(record: TaskRecord) -> dict[str, Any]:
     return task
 
 
-def create_task_result(record: TaskRecord) -> dict[str, Any]:
-    """The task handle returned in place of the request's result."""
+def create_task_result(record: TaskRecord, model_immediate_response: str | None = None) -> dict[str, Any]:
+    """The task handle returned in place of the request's result.
+
+    ``model_immediate_response`` goes in ``_meta["io.modelcontextprotocol/model-immediate-response"]``,
+    as on the 2025-11-25 wire (a ``Result`` may carry any ``_meta``).
+    """
     result = task_to_wire(record)
     result["resultType"] = "task"
+    if model_immediate_response is not None:
+        result["_meta"] = {MODEL_IMMEDIATE_RESPONSE_META: model_immediate_response}
     return result
 
 
