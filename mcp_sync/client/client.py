@@ -74,8 +74,12 @@ from .tasks import (
     call_tool_as_task,
     call_tool_learning_support,
     call_tool_via_task,
+    legacy_task_result,
     modern_call_tool,
+    modern_cancel_task,
     modern_get_task,
+    modern_get_task_result,
+    modern_list_tasks,
 )
 from .tasks import lenient as _lenient
 from .handlers import (
@@ -524,22 +528,31 @@ class Client:
         """``tasks/get``."""
         return wait_for(self.nowait.get_task(task_id, timeout=timeout))
 
-    def get_task_result(self, task_id: str, *, timeout: float | None = None) -> dict:
-        """``tasks/result``: block until the task is terminal; its raw result (McpError for its error).
+    def get_task_result(self, task_id: str, *, timeout: float | None = None) -> CallToolResult:
+        """Block until the task is terminal; its :class:`~mcp_sync.types.CallToolResult` (McpError for
+        its error, -32602 for a cancelled task).
 
-        ``timeout`` defaults to None (no limit): tasks may run long.
+        2025-11-25: ``tasks/result``. 2026-07-28 (no ``tasks/result``): ``tasks/get``
+        polled at the server's interval. ``timeout`` defaults to None (no limit): tasks may run long.
         """
         return wait_for(self.nowait.get_task_result(task_id, timeout=timeout))
 
     def list_tasks(self, *, timeout: float | None = _DEFAULT) -> list[TaskInfo]:
-        """``tasks/list``, following all pages."""
+        """``tasks/list``, following all pages.
+
+        2026-07-28 has no ``tasks/list``: the tasks this client created (and the
+        server still knows), each refreshed with ``tasks/get``, oldest first.
+        """
         return wait_for(self.nowait.list_tasks(timeout=timeout))
 
     def list_tasks_page(self, cursor: str | None = None, *, timeout: float | None = _DEFAULT) -> ListTasksResult:
         return wait_for(self.nowait.list_tasks_page(cursor, timeout=timeout))
 
     def cancel_task(self, task_id: str, *, timeout: float | None = _DEFAULT) -> CancelTaskResult:
-        """``tasks/cancel`` (-32602 if the task already finished)."""
+        """``tasks/cancel`` (-32602 if the task already finished), in both eras.
+
+        2026-07-28 acknowledges with an empty result: the status comes from a ``tasks/get``.
+        """
         return wait_for(self.nowait.cancel_task(task_id, timeout=timeout))
 
     def list_resources(self, *, timeout: float | None = _DEFAULT) -> list[Resource]:
@@ -1053,22 +1066,36 @@ class NoWait:
             return modern_get_task(c, _task_id(task_id), timeout)
         return c._call("tasks/get", {"taskId": _task_id(task_id)}, _lenient(GetTaskResult), timeout)
 
-    def get_task_result(self, task_id: str, *, timeout: float | None = None) -> McpFuture[dict]:
-        return self._client._call("tasks/result", {"taskId": _task_id(task_id)}, _identity, timeout)
+    def get_task_result(self, task_id: str, *, timeout: float | None = None) -> McpFuture[CallToolResult]:
+        c = self._client
+        task_id = _task_id(task_id)
+        if c.era == "modern":  # no tasks/result: tasks/get polled to the end
+            c._require_open()
+            return modern_get_task_result(c, task_id, timeout)
+        return c._call("tasks/result", {"taskId": task_id}, legacy_task_result(task_id), timeout)
 
     def list_tasks(self, *, timeout: float | None = _DEFAULT) -> McpFuture[list[TaskInfo]]:
         c = self._client
+        if c.era == "modern":  # no tasks/list: the tasks this client created and still tracks
+            c._require_open()
+            return modern_list_tasks(c, timeout)
         return c._paginate("tasks/list", _lenient(ListTasksResult), "tasks", timeout)
 
     def list_tasks_page(self, cursor: str | None = None, *,
                         timeout: float | None = _DEFAULT) -> McpFuture[ListTasksResult]:
         c = self._client
+        if c.era == "modern":  # one page holding every tracked task
+            c._require_open()
+            page: McpFuture[ListTasksResult] = McpFuture("tasks/list")
+            page.follow(modern_list_tasks(c, timeout), lambda tasks: ListTasksResult(tasks=tasks))
+            return page
         return c._call("tasks/list", _cursor(cursor), _lenient(ListTasksResult), timeout)
 
     def cancel_task(self, task_id: str, *, timeout: float | None = _DEFAULT) -> McpFuture[CancelTaskResult]:
         c = self._client
-        if c.era == "modern":  # the extension acknowledges with an empty result: None
-            return c._call("tasks/cancel", {"taskId": _task_id(task_id)}, _none, timeout)
+        if c.era == "modern":  # an empty acknowledgement, then the status as in 2025-11-25
+            c._require_open()
+            return modern_cancel_task(c, _task_id(task_id), timeout)
         return c._call("tasks/cancel", {"taskId": _task_id(task_id)}, _lenient(CancelTaskResult), timeout)
 
     def list_resources(self, *, timeout: float | None = _DEFAULT) -> McpFuture[list[Resource]]:

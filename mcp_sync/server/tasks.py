@@ -87,6 +87,7 @@ Note: each pending ``tasks/result`` holds one of the session's worker threads
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import os
@@ -238,7 +239,12 @@ class TaskRequest:
         return progress_token_of(self.params)
 
     def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> bool:
-        """Progress with the original token, while the task is not terminal."""
+        """Progress with the original token, while the task is not terminal.
+
+        A ``message`` also becomes the task's ``statusMessage`` (as on the 2026-07-28 wire).
+        """
+        if message is not None and not self._finished and not self.cancelled.is_set():
+            self.set_status_message(message)
         token = self.progress_token
         if token is None or self._finished or self.cancelled.is_set():
             return False
@@ -270,15 +276,18 @@ class ExtensionTaskRequest:
     Duck-types :class:`~mcp_sync.session.IncomingRequest` for
     :class:`~mcp_sync.server.Context`: same id, params and extra; ``cancelled``
     is the task's cancel signal. The response stream is gone, and the extension
-    carries no progress or log notifications for tasks: ``notify`` drops them,
-    ``report_progress`` is False. Input calls go through the task
+    carries no progress or log notifications for tasks: ``notify`` drops them;
+    ``report_progress`` records the report for ``tasks/get`` to carry in
+    ``_meta["dev.mcp-sync/progress"]`` (read by mcp_sync clients) and makes its
+    message the task's ``statusMessage``. Input calls go through the task
     (:class:`~mcp_sync.server.modern_inputs.TaskInputRound`).
     """
 
     __slots__ = ("session", "id", "method", "params", "cancelled", "cancel_reason", "in_batch", "extra",
-                 "task_id", "_context")
+                 "task_id", "_context", "_tasks")
 
-    def __init__(self, original: "IncomingRequest", context: TaskContext) -> None:
+    def __init__(self, original: "IncomingRequest", context: TaskContext, tasks: "ServerTasks | None" = None) -> None:
+        self._tasks = tasks
         self.session = None
         self.id = original.id
         self.method = original.method
@@ -303,7 +312,11 @@ class ExtensionTaskRequest:
         return None
 
     def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> bool:
-        return False
+        if self._tasks is None or self.cancelled.is_set():
+            return False
+        if message is not None:
+            self._context.set_status_message(message)
+        return self._tasks.record_progress(self.task_id, progress, total, message)
 
     def notify(self, method: str, params: dict | None = None) -> None:
         return None
@@ -342,6 +355,8 @@ class ServerTasks:
         self._live: dict[str, _Live] = {}
         self._task_conn: dict[str, _Connection] = {}  # bound task id -> its connection's state
         self._keys = itertools.count(1)
+        #: Extension tasks' progress (task id -> [count, recent reports]) for ``tasks/get`` to carry.
+        self._progress: dict[str, list] = {}
 
     # -- configuration -------------------------------------------------------
 
@@ -397,6 +412,7 @@ class ServerTasks:
             live = list(self._live.values())
             self._live.clear()
             self._task_conn.clear()
+            self._progress.clear()
         if runner is None:
             return
         runner.close(cancel_running=True)
@@ -698,7 +714,7 @@ class ServerTasks:
         known = dict(answers)
 
         def work(context: TaskContext) -> dict:
-            task_request = ExtensionTaskRequest(request, context)
+            task_request = ExtensionTaskRequest(request, context, self)
             task_view = TaskView(server, task_request, meta)  # type: ignore[arg-type]
             task_view.inputs = TaskInputRound(known, capabilities, context)
             result = adapt(tool.run(server, task_view, task_request, arguments), version)  # type: ignore[arg-type]
@@ -738,7 +754,30 @@ class ServerTasks:
     def extension_get(self, view: Any, request: "IncomingRequest") -> dict:
         """``tasks/get`` (extension): the DetailedTask, result/error/inputRequests inlined."""
         self._extension_check(view, "tasks/get")
-        return extension.get_task(self.store, self.extension_owner(request), request.params)
+        result = extension.get_task(self.store, self.extension_owner(request), request.params)
+        with self._lock:
+            progress = self._progress.get(result["taskId"])
+            carried = None if progress is None else {"count": progress[0], "recent": list(progress[1])}
+        if carried is not None:
+            result["_meta"] = {**(result.get("_meta") or {}), extension.PROGRESS_META: carried}
+        return result
+
+    def record_progress(self, task_id: str | None, progress: float, total: float | None,
+                        message: str | None) -> bool:
+        """Keep an extension task's progress report for ``tasks/get`` (the last
+        :data:`~mcp_sync.tasks.extension.PROGRESS_KEPT`); False once the task is gone."""
+        if task_id is None or self._finished_locked(task_id):
+            return False
+        event: dict[str, Any] = {"progress": progress}
+        if total is not None:
+            event["total"] = total
+        if message is not None:
+            event["message"] = message
+        with self._lock:
+            entry = self._progress.setdefault(task_id, [0, collections.deque(maxlen=extension.PROGRESS_KEPT)])
+            entry[0] += 1
+            entry[1].append(event)
+        return True
 
     def extension_update(self, view: Any, request: "IncomingRequest") -> dict:
         """``tasks/update`` (extension): deliver ``inputResponses``; an empty ack."""
@@ -934,6 +973,7 @@ class ServerTasks:
             live, task_conn = self._live, self._task_conn
             entries = [entry for record in records if (entry := live.pop(record.task_id, None)) is not None]
             for record in records:
+                self._progress.pop(record.task_id, None)
                 state = task_conn.pop(record.task_id, None)
                 if state is not None:
                     state.tasks.discard(record.task_id)
@@ -947,6 +987,7 @@ class ServerTasks:
             with self._lock:
                 entry = self._live.pop(task_id, None)
                 if event == TaskEvent.REMOVED:
+                    self._progress.pop(task_id, None)
                     state = self._task_conn.pop(task_id, None)
                     if state is not None:
                         state.tasks.discard(task_id)

@@ -31,6 +31,8 @@ from .store import TaskStore
 
 __all__ = [
     "EXTENSION_ID",
+    "PROGRESS_KEPT",
+    "PROGRESS_META",
     "cancel_task",
     "create_task_result",
     "detailed_task",
@@ -41,6 +43,12 @@ __all__ = [
 ]
 
 EXTENSION_ID = "io.modelcontextprotocol/tasks"
+#: ``_meta`` key under which an mcp_sync server carries a task's progress on ``tasks/get`` (the extension has
+#: no progress notifications for tasks): ``{"count": n, "recent": [{"progress", "total"?, "message"?}, ...]}``,
+#: ``count`` reports so far and ``recent`` the last of them (at most :data:`PROGRESS_KEPT`).
+PROGRESS_META = "dev.mcp-sync/progress"
+#: How many of a task's latest progress reports ``tasks/get`` carries.
+PROGRESS_KEPT = 64
 
 _COMPLETE = "complete"
 

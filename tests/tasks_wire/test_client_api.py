@@ -80,8 +80,9 @@ def test_cancel_and_failed_outcomes(harness):
 def test_raw_task_methods(harness):
     client = harness().client()
     task = client.call_tool_as_task("echo", {"text": "raw"})
-    raw = client.get_task_result(task.task_id, timeout=30)
-    assert raw["content"][0]["text"] == "raw" and raw["_meta"]["io.modelcontextprotocol/related-task"]
+    typed = client.get_task_result(task.task_id, timeout=30)
+    assert isinstance(typed, CallToolResult)
+    assert typed.content[0].text == "raw" and typed.meta["io.modelcontextprotocol/related-task"]
     got = client.get_task(task.task_id)
     assert isinstance(got, GetTaskResult) and got.status == "completed"
     page = client.list_tasks_page()
@@ -94,7 +95,7 @@ def test_raw_task_methods(harness):
                client.nowait.get_task_result(task.task_id)]
     assert futures[0].result(timeout=30).status == "completed"
     assert len(futures[1].result(timeout=30)) == 2
-    assert futures[2].result(timeout=30)["content"][0]["text"] == "raw"
+    assert futures[2].result(timeout=30).content[0].text == "raw"
 
 
 def test_plain_call_of_a_required_tool_runs_it_as_a_task(harness):
