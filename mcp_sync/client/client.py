@@ -172,8 +172,10 @@ class Client:
     * ``roots=[...]`` (roots, ``file://`` URIs or paths) or a callable returning
       them; change them with :meth:`set_roots` / :meth:`notify_roots_changed`.
 
-    Hooks for what the server tells (run in order on one notification thread):
-    ``on_log(LoggingMessageNotificationParams)``, ``on_tools_changed()``,
+    Hooks for what the server tells (run in order on one notification thread,
+    the same in both eras: on 2026-07-28 a list-changed hook makes the client
+    hold a ``subscriptions/listen`` stream, and ``on_log`` asks every request
+    for logs): ``on_log(LoggingMessageNotificationParams)``, ``on_tools_changed()``,
     ``on_prompts_changed()``, ``on_resources_changed()``,
     ``on_resource_updated(uri)``, ``on_elicitation_complete(elicitation_id)``,
     and ``on_notification(method, params)`` which sees every notification raw.
@@ -304,6 +306,8 @@ class Client:
         from .subscriptions import Router
 
         self._router = Router()
+        #: The listen stream feeding the list-changed hooks on 2026-07-28 (None: no such hook, or legacy).
+        self._hook_subscription: Any = None
 
     # -- construction ----------------------------------------------------------
 
@@ -372,6 +376,10 @@ class Client:
             from .era import establish
 
             establish(self)
+            if self.era == "modern":  # list changes come only on a subscription in 2026-07-28
+                from .subscriptions import listen_for_hooks
+
+                self._hook_subscription = listen_for_hooks(self, self.timeout)
         except BaseException:
             self.close()
             raise
@@ -434,6 +442,8 @@ class Client:
         Every pending call fails with :class:`~mcp_sync.errors.ConnectionClosed`;
         every thread the client started is joined.
         """
+        if self._hook_subscription is not None:
+            self._hook_subscription.close()
         for subscription in self._router.all():  # ends listen streams while the connection is up
             subscription.close()
         self.session.close("client closed")

@@ -100,15 +100,15 @@ def test_raw_task_methods(harness):
 
 def test_plain_call_of_a_required_tool_runs_it_as_a_task(harness):
     client = harness().client()
-    with pytest.raises(McpError) as info:  # not listed yet: the client cannot know, the server refuses
-        client.call_tool("double", {"x": 4})
-    assert info.value.code == -32601
+    # not listed yet: the server refuses the plain call (-32601), the client lists the tools and runs it as a task
+    assert client.call_tool("double", {"x": 4}).structured_content == {"result": 8}
+    assert [t.status for t in client.list_tasks()] == ["completed"]
     client.list_tools()
     result = client.call_tool("double", {"x": 4})
     assert result.structured_content == {"result": 8}
-    assert [t.status for t in client.list_tasks()] == ["completed"]
+    assert [t.status for t in client.list_tasks()] == ["completed", "completed"]
     assert client.call_tool("echo", {"text": "plain"}).content[0].text == "plain"  # optional: no task
-    assert len(client.list_tasks()) == 1
+    assert len(client.list_tasks()) == 2
 
 
 def test_nowait_call_of_a_required_tool_cancels_its_task(harness):
