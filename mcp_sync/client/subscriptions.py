@@ -401,11 +401,11 @@ def listen_for_hooks(client: Any, timeout: float | None) -> ListenSubscription |
     """
     hooks = client._hooks
     caps = client._server_caps
-    wanted = build_filter(*(hooks[hook] is not None and has_capability(caps, kind, "listChanged")
-                            for hook, kind in (("tools", "tools"), ("prompts", "prompts"),
-                                               ("resources", "resources"))), ())
-    if not wanted:
+    kinds = [hooks[kind] is not None and has_capability(caps, kind, "listChanged")
+             for kind in ("tools", "prompts", "resources")]
+    if not any(kinds):
         return None
+    wanted = build_filter(kinds[0], kinds[1], kinds[2], ())
     subscription = ListenSubscription(client, wanted)
     try:
         subscription._open(timeout)

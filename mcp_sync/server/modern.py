@@ -80,6 +80,7 @@ from ..protocol import modern as mp
 from ..protocol.caching import CachePolicy, apply_cache_hints
 from ..protocol.request_state import RequestStateSealer, request_binding
 from ..protocol.versions import MODERN_VERSIONS
+from .continuations import Continuation, Continuations
 from .logs import SEVERITY
 from .modern_inputs import InputRequired, InputRound, MissingClientCapability, StartTask
 from ..tasks.extension import EXTENSION_ID as TASKS_EXTENSION
@@ -290,6 +291,8 @@ class ModernDispatcher:
         self._extensions: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._subscriptions: set[Subscription] = set()
+        #: Tools that ask for input run across their rounds (:mod:`mcp_sync.server.continuations`).
+        self.continuations = Continuations()
         # The tasks extension (io.modelcontextprotocol/tasks): on the server's task table, offered
         # (and declared in server/discover) whenever the server's tasks are enabled.
         tasks = server.tasks
@@ -412,10 +415,17 @@ class ModernDispatcher:
         retry = mp.read_retry(request.params)
         bind = request_binding(request.method, request.params, self._principal(request))
         answers = dict(retry.input_responses)
+        sealed: Any = {}
         if retry.request_state is not None:
-            sealed = self.sealer.open(retry.request_state, bind=bind).get("answers")
-            if isinstance(sealed, dict):
-                answers.update(sealed)  # answers accepted in earlier rounds stand
+            sealed = self.sealer.open(retry.request_state, bind=bind)
+            if isinstance(sealed.get("answers"), dict):
+                answers.update(sealed["answers"])  # answers accepted in earlier rounds stand
+        continuation = self.continuations.claim(sealed.get("continuation"))
+        if continuation is not None:  # the tool is parked at its input call: carry on there
+            continuation.resume(request, view, retry.input_responses)
+            return self._follow(continuation, request, bind)
+        if request.method == "tools/call" and self._takes_context(request.params.get("name")):
+            return self._follow(self.continuations.start(view, request, handler, answers), request, bind)
         view.inputs = InputRound(answers, view.client_capabilities)
         try:
             return handler(view, request)
@@ -424,6 +434,32 @@ class ModernDispatcher:
             return mp.input_required_result(needed.requests, state, check_capabilities=False)
         except StartTask:  # ctx.start_task(): the rest runs as a task (the answers so far go with it)
             return self.server.tasks.escalate(view, request)
+
+    def _takes_context(self, name: Any) -> bool:
+        """Whether tool ``name`` takes a Context (only those can ask for input: they run as continuations)."""
+        tool = self.server.find_tool(name) if isinstance(name, str) else None
+        return getattr(tool, "context_param", None) is not None
+
+    def _follow(self, continuation: Continuation, request: "IncomingRequest", bind: Mapping[str, Any]) -> Any:
+        """Wait for a continued tool to return or to need input (then answer ``input_required``)."""
+        kind, value = continuation.outcome()
+        view = continuation.view
+        if kind == "input":  # parked: the retry names it in the sealed state
+            state = self.sealer.seal({"answers": view.inputs.used, "continuation": continuation.id}, bind=bind)
+            return mp.input_required_result(value, state, check_capabilities=False)
+        self.continuations.finished(continuation)
+        if kind == "done":
+            return value
+        if isinstance(value, InputRequired):  # could not park: the retry re-runs the tool
+            state = self.sealer.seal({"answers": view.inputs.used}, bind=bind)
+            return mp.input_required_result(value.requests, state, check_capabilities=False)
+        if isinstance(value, StartTask):
+            return self.server.tasks.escalate(view, request)
+        raise value
+
+    def close(self) -> None:
+        """Abandon the tools parked at an input call and join their threads (the dispatcher stays usable)."""
+        self.continuations.close()
 
     def finish(self, request: "IncomingRequest", result: dict[str, Any], meta: mp.RequestMeta) -> dict[str, Any]:
         """``resultType``, caching hints and ``serverInfo`` on a result."""
