@@ -1,0 +1,145 @@
+"""The server of the parity suite: one of everything a client can call, served in both eras.
+
+``python -m tests.parity.parity_server`` serves it over stdio; :func:`build`
+returns it (in memory and over HTTP). Dual-era (the default), so the era of
+each test is the one its client is pinned to.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from mcp_sync import Context, Server
+from mcp_sync.tasks import TaskLimits
+
+NAME_FORM = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+GO_FORM = {"type": "object", "properties": {"go": {"type": "boolean"}}}
+
+
+def build() -> Server:
+    server = Server("parity", version="3.1", instructions="A server for the parity suite.", logging=True,
+                    tasks=TaskLimits(poll_interval_ms=20))
+    lock = threading.Lock()
+    starts: dict[str, int] = {}
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        """Adds two numbers."""
+        return a + b
+
+    @server.tool(task_support="optional")
+    def count(ctx: Context, n: int) -> int:
+        """Counts to n, reporting progress with a message."""
+        for i in range(1, n + 1):
+            ctx.report_progress(i, n, f"step {i}")
+        return n
+
+    @server.tool(task_support="required")
+    def double(x: int) -> int:
+        """Only runs as a task."""
+        return 2 * x
+
+    @server.tool(task_support="optional", immediate_response="on its way")
+    def greet_later(name: str) -> str:
+        """A task with an immediate response."""
+        return f"hello {name}"
+
+    @server.tool(task_support="optional")
+    def fail_tool() -> str:
+        """Fails: an isError result."""
+        raise RuntimeError("boom")
+
+    @server.tool(task_support="optional")
+    def gate(ctx: Context) -> str:
+        """Waits until cancelled (at most 30 s)."""
+        ctx.cancelled.wait(30)
+        return "cancelled" if ctx.cancelled.is_set() else "timed out"
+
+    @server.tool()
+    def ask(ctx: Context) -> str:
+        """Asks the user's name."""
+        answer = ctx.elicit("Your name?", NAME_FORM)
+        return f"{answer.action}:{(answer.content or {}).get('name')}"
+
+    @server.tool()
+    def midway(ctx: Context, key: str) -> int:
+        """Progress 1, 2, a question, progress 3, 4; returns how many times it started for ``key``."""
+        with lock:
+            starts[key] = starts.get(key, 0) + 1
+        ctx.report_progress(1, 4)
+        ctx.report_progress(2, 4)
+        ctx.elicit("Go on?", GO_FORM)
+        ctx.report_progress(3, 4)
+        ctx.report_progress(4, 4)
+        with lock:
+            return starts[key]
+
+    @server.tool()
+    def chatty(ctx: Context) -> str:
+        """Logs two messages."""
+        ctx.info("hello")
+        ctx.warning({"n": 1})
+        return "ok"
+
+    @server.tool()
+    def facts(ctx: Context) -> dict:
+        """What the tool sees of its client."""
+        return {"client": (ctx.client_info or {}).get("name"), "capabilities": sorted(ctx.client_capabilities),
+                "sampling": ctx.client_supports("sampling")}
+
+    @server.tool()
+    def sample_it(ctx: Context) -> str:
+        """Asks the client's model."""
+        return ctx.sample("Say hi", max_tokens=5).text
+
+    @server.tool()
+    def roots_it(ctx: Context) -> list[str]:
+        """The client's roots."""
+        return [root["uri"] for root in ctx.list_roots()]
+
+    @server.tool()
+    def gather_it(ctx: Context) -> list:
+        """Two questions in one round."""
+        name, roots = ctx.gather(ctx.elicit_request("Name?", NAME_FORM), ctx.roots_request())
+        return [name.content["name"], [r["uri"] for r in roots]]
+
+    @server.tool()
+    def toggle_tool(present: bool) -> str:
+        """Adds or removes the tool ``extra`` (a tools list change)."""
+        if present:
+            server.add_tool(lambda: "extra", name="extra", description="An extra tool.", replace=True)
+        elif server.find_tool("extra") is not None:
+            server.remove_tool("extra")
+        return "ok"
+
+    @server.tool()
+    def touch(uri: str) -> int:
+        """Announces that ``uri`` changed."""
+        return server.notify_resource_updated(uri)
+
+    @server.resource("test://greeting", mime_type="text/plain")
+    def greeting() -> str:
+        """A fixed text."""
+        return "hello from parity"
+
+    @server.resource("test://items/{item}", mime_type="text/plain")
+    def item(item: str) -> str:
+        """One item."""
+        return f"item {item}"
+
+    @server.prompt()
+    def brief(topic: str) -> str:
+        """A one-line prompt."""
+        return f"Brief me on {topic}."
+
+    @server.completion(prompt="brief", argument="topic")
+    def topics(value: str) -> list[str]:
+        return [t for t in ("mcp", "music", "maths") if t.startswith(value)]
+
+    return server
+
+
+if __name__ == "__main__":
+    build().run("stdio")
+    sys.exit(0)
