@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import threading
 
-from mcp_sync import Context, Server
+from mcp_sync import CapabilityError, Context, Server
 from mcp_sync.tasks import TaskLimits
 
 NAME_FORM = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
@@ -86,7 +86,7 @@ def build() -> Server:
     def facts(ctx: Context) -> dict:
         """What the tool sees of its client."""
         return {"client": (ctx.client_info or {}).get("name"), "capabilities": sorted(ctx.client_capabilities),
-                "sampling": ctx.client_supports("sampling")}
+                "sampling": ctx.client_supports("sampling"), "version": ctx.protocol_version}
 
     @server.tool()
     def sample_it(ctx: Context) -> str:
@@ -117,6 +117,27 @@ def build() -> Server:
     def touch(uri: str) -> int:
         """Announces that ``uri`` changed."""
         return server.notify_resource_updated(uri)
+
+    @server.tool(task_support="optional")
+    def ask_in_task(ctx: Context) -> str:
+        """Asks the user's name (as a task, when called as one)."""
+        answer = ctx.elicit("Your name?", NAME_FORM)
+        return f"{answer.action}:{(answer.content or {}).get('name')}"
+
+    @server.tool(task_support="optional")
+    def chatty_task(ctx: Context) -> str:
+        """Logs one message (as a task, when called as one)."""
+        ctx.info("hello from a task")
+        return "ok"
+
+    @server.tool()
+    def raw_request(ctx: Context) -> str:
+        """Sends a raw request to the client (legacy sessions only)."""
+        try:
+            ctx.send_request("ping")
+        except CapabilityError:
+            return "CapabilityError"
+        return "sent"
 
     @server.resource("test://greeting", mime_type="text/plain")
     def greeting() -> str:

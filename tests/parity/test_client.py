@@ -27,7 +27,8 @@ from mcp_sync.types import (
 )
 
 TOOLS = ["add", "count", "double", "greet_later", "fail_tool", "gate", "ask", "midway", "chatty", "facts",
-         "sample_it", "roots_it", "gather_it", "toggle_tool", "touch"]
+         "sample_it", "roots_it", "gather_it", "toggle_tool", "touch", "ask_in_task", "chatty_task",
+         "raw_request"]
 
 
 def test_identity_and_ping(served):
@@ -48,7 +49,7 @@ def test_listings_and_their_pages(served):
     support = {t.name: t.execution.task_support for t in tools if t.execution}
     if served.era == "legacy":  # README era differences: 2026-07-28 tools carry no execution.taskSupport
         assert support == {"count": "optional", "double": "required", "greet_later": "optional",
-                           "fail_tool": "optional", "gate": "optional"}
+                           "fail_tool": "optional", "gate": "optional", "ask_in_task": "optional", "chatty_task": "optional"}
     else:
         assert support == {}
     resources = client.list_resources()
