@@ -13,12 +13,14 @@ Calls that ask the client something (``elicit``, ``sample``, ``list_roots``,
 ``gather``) work in both eras. In a legacy session they send a request and
 block the handler's own worker thread until the answer arrives; the session
 keeps serving other requests meanwhile. In a 2026-07-28 request they use
-multi round-trip requests: the request is answered ``input_required`` and the
-handler runs again, from the start, when the client retries with the answers
-(see :mod:`mcp_sync.server.modern_inputs`; handlers must be idempotent up to
-their input calls). They raise :class:`~mcp_sync.errors.CapabilityError`,
-before sending anything, when the client did not declare the capability they
-need (in a modern request, its subclass answering -32021).
+multi round-trip requests: the request is answered ``input_required`` and a
+tool waits at the call until the client retries with the answers (see
+:mod:`mcp_sync.server.continuations`; other handlers, and a retry reaching
+another worker, run again from the start: see
+:mod:`mcp_sync.server.modern_inputs`). They raise
+:class:`~mcp_sync.errors.CapabilityError`, before sending anything, when the
+client did not declare the capability they need: its subclass answering
+-32021, in both eras.
 """
 
 from __future__ import annotations

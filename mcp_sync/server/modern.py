@@ -36,9 +36,12 @@ and, for ``server/discover``, the lists and ``resources/read``, ``ttlMs`` and
 ``cacheScope`` (``Server(cache_ttl_ms=..., cache_scope=...)``; retried MRTR
 results get 0/private).
 
-**MRTR** (``tools/call``, ``prompts/get``, ``resources/read``): the handler is
-re-executed on every retry with the answers the client sent plus those of
-earlier rounds, which travel in ``requestState`` sealed with
+**MRTR** (``tools/call``, ``prompts/get``, ``resources/read``): a tool taking a
+Context runs on a continuation thread that waits at its input call and is
+resumed by the retry (:mod:`mcp_sync.server.continuations`); otherwise (and
+when the retry finds no continuation here) the handler is re-executed on
+every retry with the answers the client sent plus those of earlier rounds,
+which travel in ``requestState`` sealed with
 :class:`~mcp_sync.protocol.request_state.RequestStateSealer`
 (``Server(request_state_secret=...)``: give every worker behind one endpoint
 the same secret). The token is bound to the method, the tool/prompt name or

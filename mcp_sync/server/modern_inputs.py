@@ -16,10 +16,14 @@ or ``ctx.gather(...)`` the same way whatever the client speaks:
   ``InputRequiredResult`` (every still-missing ask of that call, plus all
   answers used so far sealed in ``requestState``).
 
-So in the modern era a handler must be **idempotent up to its input calls**:
-whatever it does before its last ``elicit``/``sample``/``list_roots`` runs
-again on every round. Do side effects after the input calls, or make them
-repeatable. ``gather`` asks several things in one round.
+A ``tools/call`` of a tool that takes a Context is not re-run, though: it runs
+on a continuation thread that waits at its input call, and the retry resumes
+it there (:mod:`mcp_sync.server.continuations`). Re-running from the start
+remains the fallback (a retry reaching another worker, an abandoned
+continuation) and the rule for prompts and resources, so a handler should be
+**idempotent up to its input calls** when several workers serve one endpoint:
+do side effects after the input calls, or make them repeatable. ``gather``
+asks several things in one round.
 
 Keys: an ask's ``key`` names its entry in ``inputRequests``/``inputResponses``.
 Without one, keys are ``elicit-<n>``, ``sample-<n>``, ``roots-<n>`` with ``n``
