@@ -901,6 +901,9 @@ class Client:
 
     def _on_notification(self, method: str, params: dict | None) -> None:
         self._router.route(method, params, self.session)  # subscriptions (queues only; no user code)
+        hooked = self._hook_subscription
+        if hooked is not None and hooked.duplicate(method, params):
+            return  # the same list change also comes on the hooks' own stream: the hooks run once
         self._as_callback(self._dispatch_notification, method, params)
 
     def _dispatch_notification(self, method: str, params: dict | None) -> None:

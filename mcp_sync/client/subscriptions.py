@@ -307,6 +307,15 @@ class ListenSubscription(Subscription):
         finally:
             self._finish()
 
+    def duplicate(self, method: str, params: Any) -> bool:
+        """A list change this subscription receives too, arriving on another stream (the client's hooks then
+        run once, for the copy on this one)."""
+        acknowledged = self.acknowledged
+        key = _LIST_CHANGED.get(method)
+        if key is None or not acknowledged or not acknowledged.get(key):
+            return False
+        return subscription_id_of(params) != self.id
+
     def _on_ack(self, params: Any) -> None:
         notifications = params.get("notifications") if isinstance(params, Mapping) else None
         self.acknowledged = dict(notifications) if isinstance(notifications, Mapping) else {}
