@@ -100,7 +100,8 @@ class Continuation:
         """The continuation thread: run the handler and post how it ended."""
         try:
             result = handler(self.view, self.request)
-        except Abandoned:
+        except Abandoned:  # nobody waits for this thread: it ends here, unjoined (it has nothing left to do)
+            self._table.forget_thread(threading.current_thread())
             return
         except BaseException as exc:  # InputRequired (could not park), StartTask, McpError... for the request
             self._outcome.put((_RAISED, exc))
@@ -197,10 +198,17 @@ class Continuations:
         with self._lock:
             self._threads.discard(thread)
 
+    def forget_thread(self, thread: threading.Thread) -> None:
+        with self._lock:
+            self._threads.discard(thread)
+
     def park(self, continuation: Continuation) -> bool:
+        """Register a continuation waiting at an input call, under a new id (so only the state sealed for
+        this round resumes it: an older state re-runs the tool)."""
         with self._lock:
             if len(self._parked) >= self.max_parked:
                 return False
+            continuation.id = os.urandom(12).hex()
             continuation.deadline = time.monotonic() + self.park_timeout
             self._parked[continuation.id] = continuation
         return True
