@@ -100,8 +100,7 @@ class Continuation:
         """The continuation thread: run the handler and post how it ended."""
         try:
             result = handler(self.view, self.request)
-        except Abandoned:  # nobody waits for this thread: it ends here, unjoined (it has nothing left to do)
-            self._table.forget_thread(threading.current_thread())
+        except Abandoned:  # ends here; close() joins it, or a later start() drops it once it has ended
             return
         except BaseException as exc:  # InputRequired (could not park), StartTask, McpError... for the request
             self._outcome.put((_RAISED, exc))
@@ -183,6 +182,8 @@ class Continuations:
                                   name=f"mcp-server-continuation-{next(_counter)}")
         continuation.thread = thread
         with self._lock:
+            if len(self._threads) > self.max_parked:  # drop abandoned threads that have ended
+                self._threads = {t for t in self._threads if t.is_alive()}
             self._threads.add(thread)
         view.inputs = ContinuedRound(answers, view.client_capabilities, continuation)
         thread.start()
@@ -195,10 +196,6 @@ class Continuations:
             return
         if thread is not threading.current_thread():
             thread.join(JOIN_TIMEOUT)
-        with self._lock:
-            self._threads.discard(thread)
-
-    def forget_thread(self, thread: threading.Thread) -> None:
         with self._lock:
             self._threads.discard(thread)
 
