@@ -221,8 +221,6 @@ class Context:
     # -- asking the client ---------------------------------------------------------
 
     def _require(self, what: str, *path: str) -> None:
-        if self._modern:  # checked per request by the input round (-32021)
-            return
         if path and not caps.has_capability(self.client_capabilities, *path):
             raise MissingClientCapability(_nested(path), what)  # -32021 in both eras
 

@@ -139,6 +139,34 @@ def build() -> Server:
             return "CapabilityError"
         return "sent"
 
+    @server.tool()
+    def context_calls(ctx: Context) -> dict:
+        """The Context calls that take no answer from the client, and what each gives."""
+        outcome: dict = {"request_id": ctx.request_id is not None, "meta": isinstance(ctx.meta, dict),
+                         "cancelled": ctx.cancelled.is_set(), "http": ctx.http is not None}
+        ctx.check_cancelled()
+        outcome["debug"] = ctx.debug("d")
+        outcome["error"] = ctx.error("e")
+        for name, call in (("complete_elicitation", lambda: ctx.complete_elicitation("some-id")),
+                           ("elicit_as_task", lambda: ctx.elicit_as_task("Name?", NAME_FORM)),
+                           ("sample_as_task", lambda: ctx.sample_as_task("hi", max_tokens=5))):
+            try:
+                call()
+                outcome[name] = "sent"
+            except CapabilityError as exc:
+                outcome[name] = type(exc).__name__
+        return outcome
+
+    @server.tool()
+    def url_it(ctx: Context) -> str:
+        """URL-mode elicitation."""
+        return ctx.elicit_url("Please sign in", "https://example.com/login").action
+
+    @server.tool()
+    def maybe_escalate(ctx: Context) -> str:
+        """Continues as a task when it can (2026-07-28 with the tasks extension)."""
+        return "task" if ctx.start_task() else "inline"
+
     @server.resource("test://greeting", mime_type="text/plain")
     def greeting() -> str:
         """A fixed text."""

@@ -28,7 +28,7 @@ from mcp_sync.types import (
 
 TOOLS = ["add", "count", "double", "greet_later", "fail_tool", "gate", "ask", "midway", "chatty", "facts",
          "sample_it", "roots_it", "gather_it", "toggle_tool", "touch", "ask_in_task", "chatty_task",
-         "raw_request"]
+         "raw_request", "context_calls", "url_it", "maybe_escalate"]
 
 
 def test_identity_and_ping(served):
@@ -153,9 +153,22 @@ def test_subscribe_to_resource_updates(served):
     assert subscription.active is False
 
 
+def test_raw_request_and_notify(served):
+    """``request()`` returns the raw result of the era's wire (2026-07-28 adds ``resultType`` and
+    ``_meta`` serverInfo, README era differences); its payload is the same."""
+    client = served.client()
+    raw = client.request("tools/call", {"name": "add", "arguments": {"a": 4, "b": 4}})
+    assert isinstance(raw, dict) and raw["structuredContent"] == {"result": 8}
+    assert ("resultType" in raw) == (served.era == "modern")
+    assert client.nowait.request("tools/list").result(timeout=20)["tools"][0]["name"] == "add"
+    assert client.notify("notifications/roots/list_changed") is None  # a notification the server ignores
+    assert client.call_tool("add", {"a": 1, "b": 1}).structured_content == {"result": 2}
+
+
 def test_roots_and_set_roots(served):
     client = served.client(roots=["file:///one"])
     assert client.call_tool("roots_it").structured_content == {"result": ["file:///one"]}
+    assert client.notify_roots_changed() is None
     client.set_roots(["file:///two", "file:///three"])
     assert [r.uri for r in client.roots()] == ["file:///two", "file:///three"]
     assert client.call_tool("roots_it").structured_content == {"result": ["file:///two", "file:///three"]}

@@ -41,7 +41,10 @@ def test_plain_call_of_a_task_tool_keeps_its_progress(served):
 def test_task_handle(served):
     client = served.client()
     task = client.call_tool_as_task("count", {"n": 2})
+    assert (task.method, task.poll_interval, isinstance(task.created_at, str)) == ("tools/call", 20, True)
+    assert task.wait(timeout=20, poll=True).status == "completed"
     assert task.wait(timeout=20).status == "completed"
+    assert task.last.status == "completed"
     assert task.done is True and task.status_value == "completed"
     assert [s.status for s in task.watch(timeout=20)] == ["completed"]
     assert task.result(timeout=20).structured_content == {"result": 2}
