@@ -158,6 +158,15 @@ def build() -> Server:
         return outcome
 
     @server.tool()
+    def elicit_task_it(ctx: Context) -> str:
+        """Asks the client to run an elicitation as a task (2025-11-25 client tasks)."""
+        try:
+            handle = ctx.elicit_as_task("Name?", NAME_FORM)
+        except CapabilityError as exc:
+            return type(exc).__name__
+        return handle.result(timeout=20).content["name"]
+
+    @server.tool()
     def url_it(ctx: Context) -> str:
         """URL-mode elicitation."""
         return ctx.elicit_url("Please sign in", "https://example.com/login").action

@@ -28,7 +28,7 @@ from mcp_sync.types import (
 
 TOOLS = ["add", "count", "double", "greet_later", "fail_tool", "gate", "ask", "midway", "chatty", "facts",
          "sample_it", "roots_it", "gather_it", "toggle_tool", "touch", "ask_in_task", "chatty_task",
-         "raw_request", "context_calls", "url_it", "maybe_escalate"]
+         "raw_request", "context_calls", "elicit_task_it", "url_it", "maybe_escalate"]
 
 
 def test_identity_and_ping(served):

@@ -133,3 +133,11 @@ def test_hook_stream_closes_with_the_client(served):
     hooked.close()
     if subscription is not None:
         assert subscription.active is False
+
+
+def test_row_client_tasks(served):
+    """A server asking the client to run an elicitation as a task (``ctx.elicit_as_task``) is a 2025-11-25
+    feature: on 2026-07-28 it raises ``CapabilityError`` (``ctx.elicit`` works in both eras)."""
+    client = served.client(tasks=True, elicitation=lambda params: {"action": "accept", "content": {"name": "Tao"}})
+    text = client.call_tool("elicit_task_it").content[0].text
+    assert text == {"legacy": "Tao", "modern": "CapabilityError"}[served.era]
