@@ -98,6 +98,8 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_PROBE_TIMEOUT = 2.0
 #: How many ``input_required`` rounds (2026-07-28 MRTR) one call may take.
 DEFAULT_MAX_INPUT_ROUNDS = 10
+#: Seconds ``open()`` waits for a 2026-07-28 server to acknowledge the list-changed hooks' subscription.
+HOOK_LISTEN_TIMEOUT = 10.0
 #: How long a call that found the connection broken waits for the reason (exit code, stderr).
 CLOSE_REASON_WAIT = 1.0
 _DEFAULT: Any = object()
@@ -379,7 +381,8 @@ class Client:
             if self.era == "modern":  # list changes come only on a subscription in 2026-07-28
                 from .subscriptions import listen_for_hooks
 
-                self._hook_subscription = listen_for_hooks(self, self.timeout)
+                wait = HOOK_LISTEN_TIMEOUT if self.timeout is None else min(self.timeout, HOOK_LISTEN_TIMEOUT)
+                self._hook_subscription = listen_for_hooks(self, wait)
         except BaseException:
             self.close()
             raise

@@ -78,6 +78,8 @@ R = TypeVar("R")
 DEFAULT_POLL_INTERVAL = 1.0
 #: Never poll faster than this (seconds), whatever the peer suggests.
 MIN_POLL_INTERVAL = 0.01
+#: 2026-07-28 tasks a client remembers for ``list_tasks()`` (the extension has no ``tasks/list``).
+MAX_TRACKED_TASKS = 1000
 
 
 class TaskPeer:
@@ -364,6 +366,8 @@ class ClientTaskPeer(TaskPeer):
         with self._lock:
             if not self.closed.is_set():
                 self._modern_tasks[task.task_id] = task
+                while len(self._modern_tasks) > MAX_TRACKED_TASKS:  # the oldest go first
+                    del self._modern_tasks[next(iter(self._modern_tasks))]
 
     def forget(self, task_id: str) -> None:
         with self._lock:
