@@ -1118,8 +1118,9 @@ def modern_get_task_result(client: Any, task_id: str, timeout: float | None) -> 
         inner = Future()
 
         def on_get(done: Future) -> None:
-            if done.cancelled() or done.exception() is not None:
-                _fail(inner, done.exception() or peer.close_error())
+            error = None if done.cancelled() else done.exception()
+            if done.cancelled() or error is not None:
+                _fail(inner, error if error is not None else peer.close_error())
                 return
             raw = done.result()
             try:
