@@ -1143,10 +1143,11 @@ def modern_get_task_result(client: Any, task_id: str, timeout: float | None) -> 
 
 
 def _copy(source: Future, target: Future) -> None:
+    error = None if source.cancelled() else source.exception()
     if source.cancelled():
         target.cancel()
-    elif source.exception() is not None:
-        _fail(target, source.exception())
+    elif error is not None:
+        _fail(target, error)
     else:
         try:
             target.set_result(source.result())
