@@ -176,6 +176,32 @@ def build() -> Server:
         """Continues as a task when it can (2026-07-28 with the tasks extension)."""
         return "task" if ctx.start_task() else "inline"
 
+    started_events: dict[str, threading.Event] = {}
+    cancel_events: dict[str, threading.Event] = {}
+
+    def event(table: dict[str, threading.Event], key: str) -> threading.Event:
+        with lock:
+            return table.setdefault(key, threading.Event())
+
+    @server.tool()
+    def wait_for_cancel(ctx: Context, key: str) -> str:
+        """Waits (at most 30 s) for this call to be cancelled; records that it was."""
+        event(started_events, key).set()
+        if ctx.cancelled.wait(30):
+            event(cancel_events, key).set()
+            return "cancelled"
+        return "timed out"
+
+    @server.tool()
+    def started(key: str) -> bool:
+        """Whether ``wait_for_cancel(key)`` started (waits up to 20 s)."""
+        return event(started_events, key).wait(20)
+
+    @server.tool()
+    def saw_cancel(key: str, wait: float = 20.0) -> bool:
+        """Whether ``wait_for_cancel(key)`` saw its cancellation (waits up to ``wait`` seconds)."""
+        return event(cancel_events, key).wait(wait)
+
     @server.resource("test://greeting", mime_type="text/plain")
     def greeting() -> str:
         """A fixed text."""
