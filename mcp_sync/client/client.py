@@ -719,6 +719,13 @@ class Client:
         finally:
             local.depth -= 1
 
+    def _task_log_hook(self) -> Callable[[dict], None] | None:
+        """What a 2026-07-28 task handle calls with each log message an mcp_sync server carries for the task
+        (as if it had come as ``notifications/message``); None without an ``on_log``/``on_notification`` hook."""
+        if self._hooks["log"] is None and self._hooks["any"] is None:
+            return None
+        return lambda params: self._as_callback(self._dispatch_notification, "notifications/message", params)
+
     def _progress_hook(self, callback: ProgressCallback) -> ProgressCallback:
         return lambda progress, total, message: self._as_callback(callback, progress, total, message)
 

@@ -767,12 +767,15 @@ class ModernTask(Task):
     """
 
     def __init__(self, peer: "ClientTaskPeer", created: Mapping[str, Any], convert: Callable[[Any], Any], *,
-                 support: Any, method: str = "tools/call", progress: Callable | None = None) -> None:
+                 support: Any, method: str = "tools/call", progress: Callable | None = None,
+                 log: Callable[[dict], None] | None = None) -> None:
         self._peer = peer
         self._support = support
         #: ``progress(progress, total, message)`` for the progress an mcp_sync server carries in ``_meta``.
         self._on_progress = progress
-        self._progress_seen = 0
+        #: ``log(params)`` for the log messages an mcp_sync server carries in ``_meta``.
+        self._on_log = log
+        self._seen_counts: dict[str, int] = {}
         self._convert = convert
         self.method = method
         self._lock = threading.Lock()
@@ -974,8 +977,12 @@ class ModernTask(Task):
         with self._lock:
             self._detail = dict(raw)
             events = self._new_progress(raw)
+            logs = self._new_carried(raw, extension.LOGS_META) if self._on_log is not None else []
         for event in events:  # before the status is seen: a result never overtakes its progress
             self._on_progress(*event)  # type: ignore[misc]
+        for params in logs:
+            if isinstance(params, Mapping):
+                self._on_log(dict(params))  # type: ignore[misc]
         if snapshot.poll_interval is not None:
             self.poll_interval = snapshot.poll_interval
         if "ttlMs" in raw:
@@ -987,20 +994,24 @@ class ModernTask(Task):
         """The progress events in ``raw``'s ``_meta`` not reported yet (under the lock)."""
         if self._on_progress is None:
             return []
-        meta = raw.get("_meta")
-        carried = meta.get(extension.PROGRESS_META) if isinstance(meta, Mapping) else None
-        if not isinstance(carried, Mapping):
-            return []
-        count, recent = carried.get("count"), carried.get("recent")
-        if not isinstance(count, int) or not isinstance(recent, list) or count <= self._progress_seen:
-            return []
-        fresh = recent[-(count - self._progress_seen):]
-        self._progress_seen = count
         events = []
-        for event in fresh:
+        for event in self._new_carried(raw, extension.PROGRESS_META):
             if isinstance(event, Mapping) and isinstance(event.get("progress"), (int, float)):
                 events.append((event["progress"], event.get("total"), event.get("message")))
         return events
+
+    def _new_carried(self, raw: Mapping[str, Any], key: str) -> list:
+        """The items of ``raw``'s ``_meta[key]`` (``{"count", "recent"}``) not seen yet (under the lock)."""
+        meta = raw.get("_meta")
+        carried = meta.get(key) if isinstance(meta, Mapping) else None
+        if not isinstance(carried, Mapping):
+            return []
+        count, recent = carried.get("count"), carried.get("recent")
+        seen = self._seen_counts.get(key, 0)
+        if not isinstance(count, int) or not isinstance(recent, list) or count <= seen:
+            return []
+        self._seen_counts[key] = count
+        return recent[-(count - seen):]
 
     @staticmethod
     def _terminal_detail(raw: Mapping[str, Any]) -> bool:
@@ -1051,18 +1062,19 @@ def modern_call_tool(client: Any, name: str, arguments: Mapping[str, Any] | None
     peer: ClientTaskPeer = client._task_peer
     state: dict[str, Any] = {}
     hook = client._progress_hook(progress) if progress is not None else None
+    log = client._task_log_hook()
 
     def convert(result: Any) -> Any:
         return client._tool_result(name, result)
 
     def on_raw(raw: Any) -> Any:
         if as_task:
-            task = ModernTask(peer, raw, convert, support=support, progress=hook)
+            task = ModernTask(peer, raw, convert, support=support, progress=hook, log=log)
             peer.remember(task)
             return task
         if not is_task_result(raw):
             return convert(raw)
-        task = ModernTask(peer, raw, convert, support=support, progress=hook)
+        task = ModernTask(peer, raw, convert, support=support, progress=hook, log=log)
         peer.remember(task)
         state["task"] = task
         outer.follow(task.result_future(), _identity)

@@ -182,8 +182,10 @@ class TaskView(ModernView):
 
     Same facts as the request's :class:`ModernView` (its ``_meta``), but the
     response stream is gone: the extension carries no progress or log
-    notifications for tasks, so nothing is sent. ``inputs`` is a
-    :class:`~mcp_sync.server.modern_inputs.TaskInputRound`.
+    notifications for tasks, so nothing is sent. Log messages the request's
+    level lets through are kept for ``tasks/get`` to carry in
+    ``_meta["dev.mcp-sync/logs"]`` (mcp_sync clients hand them to ``on_log``).
+    ``inputs`` is a :class:`~mcp_sync.server.modern_inputs.TaskInputRound`.
     """
 
     __slots__ = ()
@@ -196,7 +198,13 @@ class TaskView(ModernView):
 
     def send_log(self, level: str, data: Any, logger: str | None = None, *, related_id: Any = None,
                  threshold: str | None = None) -> bool:
-        return False
+        minimum = threshold if threshold is not None else self.log_level
+        if minimum is None or SEVERITY[level] < SEVERITY.get(minimum, 0) or not self.declared("logging"):
+            return False
+        params: dict[str, Any] = {"level": level, "data": data if isinstance(data, str) else to_jsonable(data)}
+        if logger is not None:
+            params["logger"] = logger
+        return self.server.tasks.record_log(getattr(self.request, "task_id", None), params)
 
 
 def _declares_tasks(capabilities: Any) -> bool:

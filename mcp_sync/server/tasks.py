@@ -355,8 +355,9 @@ class ServerTasks:
         self._live: dict[str, _Live] = {}
         self._task_conn: dict[str, _Connection] = {}  # bound task id -> its connection's state
         self._keys = itertools.count(1)
-        #: Extension tasks' progress (task id -> [count, recent reports]) for ``tasks/get`` to carry.
-        self._progress: dict[str, list] = {}
+        #: What extension tasks reported (task id -> _meta key -> [count, recent items]) for ``tasks/get``
+        #: to carry: progress reports and log messages (the extension has no notifications for tasks).
+        self._progress: dict[str, dict[str, list]] = {}
 
     # -- configuration -------------------------------------------------------
 
@@ -756,27 +757,38 @@ class ServerTasks:
         self._extension_check(view, "tasks/get")
         result = extension.get_task(self.store, self.extension_owner(request), request.params)
         with self._lock:
-            progress = self._progress.get(result["taskId"])
-            carried = None if progress is None else {"count": progress[0], "recent": list(progress[1])}
-        if carried is not None:
-            result["_meta"] = {**(result.get("_meta") or {}), extension.PROGRESS_META: carried}
+            entries = self._progress.get(result["taskId"]) or {}
+            carried = {key: {"count": count, "recent": list(recent)} for key, (count, recent) in entries.items()}
+        if carried:
+            result["_meta"] = {**(result.get("_meta") or {}), **carried}
         return result
+
+    def record_log(self, task_id: str | None, params: dict[str, Any]) -> bool:
+        """Keep an extension task's log message (``notifications/message`` params) for ``tasks/get`` to
+        carry in ``_meta["dev.mcp-sync/logs"]``; False once the task is gone."""
+        return self._carry(task_id, extension.LOGS_META, params)
 
     def record_progress(self, task_id: str | None, progress: float, total: float | None,
                         message: str | None) -> bool:
         """Keep an extension task's progress report for ``tasks/get`` (the last
         :data:`~mcp_sync.tasks.extension.PROGRESS_KEPT`); False once the task is gone."""
-        if task_id is None or self._finished_locked(task_id):
-            return False
         event: dict[str, Any] = {"progress": progress}
         if total is not None:
             event["total"] = total
         if message is not None:
             event["message"] = message
+        return self._carry(task_id, extension.PROGRESS_META, event)
+
+    def _carry(self, task_id: str | None, key: str, item: dict[str, Any]) -> bool:
+        if task_id is None or self._finished_locked(task_id):
+            return False
         with self._lock:
-            entry = self._progress.setdefault(task_id, [0, collections.deque(maxlen=extension.PROGRESS_KEPT)])
+            entries = self._progress.setdefault(task_id, {})
+            entry = entries.get(key)
+            if entry is None:
+                entry = entries[key] = [0, collections.deque(maxlen=extension.PROGRESS_KEPT)]
             entry[0] += 1
-            entry[1].append(event)
+            entry[1].append(item)
         return True
 
     def extension_update(self, view: Any, request: "IncomingRequest") -> dict:

@@ -31,6 +31,7 @@ from .store import TaskStore
 
 __all__ = [
     "EXTENSION_ID",
+    "LOGS_META",
     "PROGRESS_KEPT",
     "PROGRESS_META",
     "cancel_task",
@@ -47,7 +48,10 @@ EXTENSION_ID = "io.modelcontextprotocol/tasks"
 #: no progress notifications for tasks): ``{"count": n, "recent": [{"progress", "total"?, "message"?}, ...]}``,
 #: ``count`` reports so far and ``recent`` the last of them (at most :data:`PROGRESS_KEPT`).
 PROGRESS_META = "dev.mcp-sync/progress"
-#: How many of a task's latest progress reports ``tasks/get`` carries.
+#: ``_meta`` key under which an mcp_sync server carries a task's log messages on ``tasks/get``, in the same
+#: shape: ``{"count": n, "recent": [<notifications/message params>, ...]}``.
+LOGS_META = "dev.mcp-sync/logs"
+#: How many of a task's latest progress reports (and log messages) ``tasks/get`` carries.
 PROGRESS_KEPT = 64
 
 _COMPLETE = "complete"

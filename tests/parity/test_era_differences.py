@@ -72,12 +72,15 @@ def test_row_discover(served):
 
 
 def test_row_logs_of_a_task(served):
-    """2026-07-28 carries no log notifications for tasks: a task's ``ctx.log`` reaches ``on_log`` on
-    2025-11-25 only (the same tool called plainly logs in both eras)."""
+    """2026-07-28 carries no log notifications for tasks: an mcp_sync server carries a task's log messages
+    in ``tasks/get`` ``_meta["dev.mcp-sync/logs"]`` and the client hands them to ``on_log`` (and
+    ``on_notification``) while it polls, so ``on_log`` sees them in both eras."""
     logs: list = []
-    client = served.client(on_log=logs.append)
+    raw: list = []
+    client = served.client(on_log=logs.append, on_notification=lambda method, params: raw.append(method))
     assert client.call_tool_as_task("chatty_task").result(timeout=20).content[0].text == "ok"
-    assert [m.data for m in logs] == {"legacy": ["hello from a task"], "modern": []}[served.era]
+    assert [(m.level, m.data) for m in logs] == [("info", "hello from a task")]
+    assert raw.count("notifications/message") == 1
     logs.clear()
     client.call_tool("chatty_task")
     assert [m.data for m in logs] == ["hello from a task"]
