@@ -135,7 +135,7 @@ def test_list_changed_hook_fires_without_subscribe(served):
         client.call_tool("toggle_tool", {"present": False})
 
 
-def test_subscribe_to_resource_updates(served):
+def test_subscribe_to_resource_updates(served, request):
     updated: list[str] = []
     arrived = threading.Event()
 
@@ -143,12 +143,13 @@ def test_subscribe_to_resource_updates(served):
         updated.append(uri)
         arrived.set()
 
+    uri = f"test://items/{request.node.name}"  # this test's own: nobody else subscribes to it
     client = served.client(on_resource_updated=on_updated)
-    with client.subscribe(resource_uris=["test://greeting"]) as subscription:
+    with client.subscribe(resource_uris=[uri]) as subscription:
         assert isinstance(subscription, Subscription)
-        assert subscription.acknowledged == {"resourceSubscriptions": ["test://greeting"]}
-        assert client.call_tool("touch", {"uri": "test://greeting"}).structured_content == {"result": 1}
-        assert arrived.wait(20) and updated == ["test://greeting"]
+        assert subscription.acknowledged == {"resourceSubscriptions": [uri]}
+        assert client.call_tool("touch", {"uri": uri}).structured_content == {"result": 1}
+        assert arrived.wait(20) and updated == [uri]
         event = subscription.next(timeout=20)
         assert event is not None and event.method == "notifications/resources/updated"
     assert subscription.active is False
