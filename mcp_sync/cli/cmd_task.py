@@ -476,7 +476,9 @@ def result_command(args: argparse.Namespace) -> int:
 
             def fetch() -> Any:
                 try:
-                    return client.get_task_result(task_id, timeout=args.timeout)
+                    from ..types import to_wire
+
+                    return to_wire(client.get_task_result(task_id, timeout=args.timeout))
                 except RequestTimeout:
                     raise RequestTimeout(f"task {task_id} did not finish within {args.timeout:g} s "
                                          f"(it keeps running)") from None

@@ -74,9 +74,14 @@ from .tasks import (
     ClientTaskReceiver,
     Task,
     call_tool_as_task,
+    call_tool_learning_support,
     call_tool_via_task,
+    legacy_task_result,
     modern_call_tool,
+    modern_cancel_task,
     modern_get_task,
+    modern_get_task_result,
+    modern_list_tasks,
 )
 from .tasks import lenient as _lenient
 from .handlers import (
@@ -95,6 +100,8 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_PROBE_TIMEOUT = 2.0
 #: How many ``input_required`` rounds (2026-07-28 MRTR) one call may take.
 DEFAULT_MAX_INPUT_ROUNDS = 10
+#: Seconds ``open()`` waits for a 2026-07-28 server to acknowledge the list-changed hooks' subscription.
+HOOK_LISTEN_TIMEOUT = 10.0
 #: How long a call that found the connection broken waits for the reason (exit code, stderr).
 CLOSE_REASON_WAIT = 1.0
 _DEFAULT: Any = object()
@@ -169,8 +176,10 @@ class Client:
     * ``roots=[...]`` (roots, ``file://`` URIs or paths) or a callable returning
       them; change them with :meth:`set_roots` / :meth:`notify_roots_changed`.
 
-    Hooks for what the server tells (run in order on one notification thread):
-    ``on_log(LoggingMessageNotificationParams)``, ``on_tools_changed()``,
+    Hooks for what the server tells (run in order on one notification thread,
+    the same in both eras: on 2026-07-28 a list-changed hook makes the client
+    hold a ``subscriptions/listen`` stream, and ``on_log`` asks every request
+    for logs): ``on_log(LoggingMessageNotificationParams)``, ``on_tools_changed()``,
     ``on_prompts_changed()``, ``on_resources_changed()``,
     ``on_resource_updated(uri)``, ``on_elicitation_complete(elicitation_id)``,
     and ``on_notification(method, params)`` which sees every notification raw.
@@ -318,6 +327,8 @@ class Client:
 
         self._router = Router()
         self._middleware: Any = None  # a MiddlewareChain once add_middleware is used
+        #: The listen stream feeding the list-changed hooks on 2026-07-28 (None: no such hook, or legacy).
+        self._hook_subscription: Any = None
 
     # -- construction ----------------------------------------------------------
 
@@ -406,6 +417,11 @@ class Client:
             from .era import establish
 
             establish(self)
+            if self.era == "modern":  # list changes come only on a subscription in 2026-07-28
+                from .subscriptions import listen_for_hooks
+
+                wait = HOOK_LISTEN_TIMEOUT if self.timeout is None else min(self.timeout, HOOK_LISTEN_TIMEOUT)
+                self._hook_subscription = listen_for_hooks(self, wait)
         except BaseException:
             self.close()
             raise
@@ -470,6 +486,8 @@ class Client:
         Every pending call fails with :class:`~mcp_sync.errors.ConnectionClosed`;
         every thread the client started is joined.
         """
+        if self._hook_subscription is not None:
+            self._hook_subscription.close()
         for subscription in self._router.all():  # ends listen streams while the connection is up
             subscription.close()
         self.session.close("client closed")
@@ -587,22 +605,31 @@ class Client:
         """``tasks/get``."""
         return wait_for(self.nowait.get_task(task_id, timeout=timeout))
 
-    def get_task_result(self, task_id: str, *, timeout: float | None = None) -> dict:
-        """``tasks/result``: block until the task is terminal; its raw result (McpError for its error).
+    def get_task_result(self, task_id: str, *, timeout: float | None = None) -> CallToolResult:
+        """Block until the task is terminal; its :class:`~mcp_sync.types.CallToolResult` (McpError for
+        its error, -32602 for a cancelled task).
 
-        ``timeout`` defaults to None (no limit): tasks may run long.
+        2025-11-25: ``tasks/result``. 2026-07-28 (no ``tasks/result``): ``tasks/get``
+        polled at the server's interval. ``timeout`` defaults to None (no limit): tasks may run long.
         """
         return wait_for(self.nowait.get_task_result(task_id, timeout=timeout))
 
     def list_tasks(self, *, timeout: float | None = _DEFAULT) -> list[TaskInfo]:
-        """``tasks/list``, following all pages."""
+        """``tasks/list``, following all pages.
+
+        2026-07-28 has no ``tasks/list``: the tasks this client created (and the
+        server still knows), each refreshed with ``tasks/get``, oldest first.
+        """
         return wait_for(self.nowait.list_tasks(timeout=timeout))
 
     def list_tasks_page(self, cursor: str | None = None, *, timeout: float | None = _DEFAULT) -> ListTasksResult:
         return wait_for(self.nowait.list_tasks_page(cursor, timeout=timeout))
 
     def cancel_task(self, task_id: str, *, timeout: float | None = _DEFAULT) -> CancelTaskResult:
-        """``tasks/cancel`` (-32602 if the task already finished)."""
+        """``tasks/cancel`` (-32602 if the task already finished), in both eras.
+
+        2026-07-28 acknowledges with an empty result: the status comes from a ``tasks/get``.
+        """
         return wait_for(self.nowait.cancel_task(task_id, timeout=timeout))
 
     def list_resources(self, *, timeout: float | None = _DEFAULT) -> list[Resource]:
@@ -774,6 +801,13 @@ class Client:
             return fn(*args)
         finally:
             local.depth -= 1
+
+    def _task_log_hook(self) -> Callable[[dict], None] | None:
+        """What a 2026-07-28 task handle calls with each log message an mcp_sync server carries for the task
+        (as if it had come as ``notifications/message``); None without an ``on_log``/``on_notification`` hook."""
+        if self._hooks["log"] is None and self._hooks["any"] is None:
+            return None
+        return lambda params: self._as_callback(self._dispatch_notification, "notifications/message", params)
 
     def _progress_hook(self, callback: ProgressCallback) -> ProgressCallback:
         return lambda progress, total, message: self._as_callback(callback, progress, total, message)
@@ -993,6 +1027,9 @@ class Client:
         if self.cache is not None:
             self.cache.on_notification(self, method, params)
         self._router.route(method, params, self.session)  # subscriptions (queues only; no user code)
+        hooked = self._hook_subscription
+        if hooked is not None and hooked.duplicate(method, params):
+            return  # the same list change also comes on the hooks' own stream: the hooks run once
         self._as_callback(self._dispatch_notification, method, params)
 
     def _dispatch_notification(self, method: str, params: dict | None) -> None:
@@ -1156,6 +1193,9 @@ class NoWait:
             if not isinstance(arguments, Mapping):
                 raise TypeError(f"tool arguments must be a mapping, not {type(arguments).__name__}")
             params["arguments"] = dict(arguments)
+        if tool not in c._task_support and caps.has_capability(c._server_caps, "tasks", "requests", "tools", "call"):
+            c._require_open()  # not listed yet: a "required" tool's -32601 is retried as a task
+            return call_tool_learning_support(c, tool, params, timeout=timeout, progress=progress, meta=meta)
         return c._call("tools/call", params, lambda raw: c._tool_result(tool, raw), timeout, progress, meta)
 
     def call_tool_as_task(self, name: str | Tool, arguments: Mapping[str, Any] | None = None, *,
@@ -1180,22 +1220,36 @@ class NoWait:
             return modern_get_task(c, _task_id(task_id), timeout)
         return c._call("tasks/get", {"taskId": _task_id(task_id)}, _lenient(GetTaskResult), timeout)
 
-    def get_task_result(self, task_id: str, *, timeout: float | None = None) -> McpFuture[dict]:
-        return self._client._call("tasks/result", {"taskId": _task_id(task_id)}, _identity, timeout)
+    def get_task_result(self, task_id: str, *, timeout: float | None = None) -> McpFuture[CallToolResult]:
+        c = self._client
+        task_id = _task_id(task_id)
+        if c.era == "modern":  # no tasks/result: tasks/get polled to the end
+            c._require_open()
+            return modern_get_task_result(c, task_id, timeout)
+        return c._call("tasks/result", {"taskId": task_id}, legacy_task_result(task_id), timeout)
 
     def list_tasks(self, *, timeout: float | None = _DEFAULT) -> McpFuture[list[TaskInfo]]:
         c = self._client
+        if c.era == "modern":  # no tasks/list: the tasks this client created and still tracks
+            c._require_open()
+            return modern_list_tasks(c, timeout)
         return c._paginate("tasks/list", _lenient(ListTasksResult), "tasks", timeout)
 
     def list_tasks_page(self, cursor: str | None = None, *,
                         timeout: float | None = _DEFAULT) -> McpFuture[ListTasksResult]:
         c = self._client
+        if c.era == "modern":  # one page holding every tracked task
+            c._require_open()
+            page: McpFuture[ListTasksResult] = McpFuture("tasks/list")
+            page.follow(modern_list_tasks(c, timeout), lambda tasks: ListTasksResult(tasks=tasks))
+            return page
         return c._call("tasks/list", _cursor(cursor), _lenient(ListTasksResult), timeout)
 
     def cancel_task(self, task_id: str, *, timeout: float | None = _DEFAULT) -> McpFuture[CancelTaskResult]:
         c = self._client
-        if c.era == "modern":  # the extension acknowledges with an empty result: None
-            return c._call("tasks/cancel", {"taskId": _task_id(task_id)}, _none, timeout)
+        if c.era == "modern":  # an empty acknowledgement, then the status as in 2025-11-25
+            c._require_open()
+            return modern_cancel_task(c, _task_id(task_id), timeout)
         return c._call("tasks/cancel", {"taskId": _task_id(task_id)}, _lenient(CancelTaskResult), timeout)
 
     def list_resources(self, *, timeout: float | None = _DEFAULT) -> McpFuture[list[Resource]]:

@@ -40,6 +40,7 @@ from typing import Any, Callable, Mapping
 
 from ..errors import (
     HEADER_MISMATCH,
+    INTERNAL_ERROR,
     MISSING_CLIENT_CAPABILITY,
     UNSUPPORTED_PROTOCOL_VERSION,
     CapabilityError,
@@ -119,8 +120,9 @@ class ModernSupport:
         self.client = client
         self._lock = threading.Lock()
         self._version = version
-        #: Level recorded by ``set_log_level`` (sent as ``_meta`` logLevel on every request).
-        self.log_level: str | None = None
+        #: Level recorded by ``set_log_level`` (sent as ``_meta`` logLevel on every request). With an
+        #: ``on_log`` hook and no level set, "debug": every message, as a legacy session gets them.
+        self.log_level: str | None = "debug" if client._hooks.get("log") is not None else None
         self.http = http
         self.max_input_rounds = max_input_rounds
         #: What every request declares (the tasks extension only when configured with ``tasks=``).
@@ -260,7 +262,23 @@ class ModernSupport:
     # -- MRTR answers ------------------------------------------------------------------
 
     def answer(self, key: str, request: Any) -> dict[str, Any]:
-        """Answer one ``inputRequests`` entry with the client's handlers."""
+        """Answer one ``inputRequests`` entry with the client's handlers.
+
+        A handler that raises something other than :class:`McpError` gives the
+        McpError -32603 a legacy server would have relayed from the error answer
+        to its request (the handler's exception is its ``__cause__``).
+        """
+        try:
+            return self._answer(key, request)
+        except (McpError, McpProtocolError):
+            raise
+        except Exception as exc:
+            method = request.get("method") if isinstance(request, Mapping) else None
+            log.exception("handler for %r failed", method)
+            raise McpError(INTERNAL_ERROR, f"Internal error while handling {method!r}: {type(exc).__name__}") \
+                from exc
+
+    def _answer(self, key: str, request: Any) -> dict[str, Any]:
         client = self.client
         if not isinstance(request, Mapping):
             raise McpProtocolError(f"inputRequests[{key!r}] is not an object")

@@ -307,6 +307,15 @@ class ListenSubscription(Subscription):
         finally:
             self._finish()
 
+    def duplicate(self, method: str, params: Any) -> bool:
+        """A list change this subscription receives too, arriving on another stream (the client's hooks then
+        run once, for the copy on this one)."""
+        acknowledged = self.acknowledged
+        key = _LIST_CHANGED.get(method)
+        if key is None or not acknowledged or not acknowledged.get(key):
+            return False
+        return subscription_id_of(params) != self.id
+
     def _on_ack(self, params: Any) -> None:
         notifications = params.get("notifications") if isinstance(params, Mapping) else None
         self.acknowledged = dict(notifications) if isinstance(notifications, Mapping) else {}
@@ -386,3 +395,31 @@ class Router:
             subscription._on_ack(params)
         elif matches(subscription.acknowledged or subscription.requested, method, params):
             subscription._push(method, params)
+
+
+def listen_for_hooks(client: Any, timeout: float | None) -> ListenSubscription | None:
+    """The ``subscriptions/listen`` stream that feeds the client's list-changed hooks on 2026-07-28.
+
+    A legacy session gets ``notifications/*/list_changed`` without asking; a
+    2026-07-28 server sends them only on a subscription. So a client given
+    ``on_tools_changed``, ``on_prompts_changed`` or ``on_resources_changed``
+    listens for the kinds it has hooks for and the server declares
+    ``listChanged`` for (none: no stream, no thread). The client closes it
+    with itself. A server that refuses the subscription is logged and the
+    client goes on without it (None).
+    """
+    hooks = client._hooks
+    caps = client._server_caps
+    kinds = [hooks[kind] is not None and has_capability(caps, kind, "listChanged")
+             for kind in ("tools", "prompts", "resources")]
+    if not any(kinds):
+        return None
+    wanted = build_filter(kinds[0], kinds[1], kinds[2], ())
+    subscription = ListenSubscription(client, wanted)
+    try:
+        subscription._open(timeout)
+    except Exception as exc:
+        log.warning("the server refused the subscription for the list-changed hooks (%s); they will not fire",
+                    exc)
+        return None
+    return subscription

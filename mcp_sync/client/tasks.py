@@ -55,7 +55,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Mapping, TypeVar
 
 from ..errors import INTERNAL_ERROR, INVALID_PARAMS, McpError, RequestTimeout
-from ..tasks import legacy
+from ..tasks import extension, legacy
 from ..tasks.errors import TaskWaitCancelled
 from ..tasks.limits import TaskLimits
 from ..tasks.memory import InMemoryTaskStore
@@ -78,6 +78,8 @@ R = TypeVar("R")
 DEFAULT_POLL_INTERVAL = 1.0
 #: Never poll faster than this (seconds), whatever the peer suggests.
 MIN_POLL_INTERVAL = 0.01
+#: 2026-07-28 tasks a client remembers for ``list_tasks()`` (the extension has no ``tasks/list``).
+MAX_TRACKED_TASKS = 1000
 
 
 class TaskPeer:
@@ -345,6 +347,8 @@ class ClientTaskPeer(TaskPeer):
         #: Result futures of modern tasks being polled (failed when the connection ends).
         self._pending: set[Future] = set()
         self._progress: dict[str, tuple[str | None, Callable]] = {}  # token -> (task id, callback)
+        #: 2026-07-28 tasks this client created, oldest first (``list_tasks()`` answers from them).
+        self._modern_tasks: dict[str, "ModernTask"] = {}
         self._tokens = itertools.count(1)
         client.session.on_close(self._closed)
 
@@ -352,12 +356,34 @@ class ClientTaskPeer(TaskPeer):
         with self._lock:
             callbacks = [c for cs in self._watchers.values() for c in cs]
             self._progress.clear()
+            self._modern_tasks.clear()
             pending, self._pending = self._pending, set()
         for callback in callbacks:  # wake every watch() now
             callback({})
         error = self.close_error()
         for future in pending:  # modern tasks being polled: no more answers will come
             _fail(future, error)
+
+    def remember(self, task: "ModernTask") -> None:
+        """Track a 2026-07-28 task this client created (the extension has no ``tasks/list``)."""
+        if task.task_id is None:
+            return
+        with self._lock:
+            if not self.closed.is_set():
+                self._modern_tasks[task.task_id] = task
+                while len(self._modern_tasks) > MAX_TRACKED_TASKS:  # the oldest go first
+                    del self._modern_tasks[next(iter(self._modern_tasks))]
+
+    def forget(self, task_id: str) -> None:
+        with self._lock:
+            self._modern_tasks.pop(task_id, None)
+
+    def tracked(self, task_id: str | None = None) -> Any:
+        """Every tracked 2026-07-28 task (oldest first), or the one with ``task_id`` (None if unknown)."""
+        with self._lock:
+            if task_id is None:
+                return list(self._modern_tasks.values())
+            return self._modern_tasks.get(task_id)
 
     def close_error(self) -> BaseException:
         from ..errors import ConnectionClosed
@@ -621,6 +647,65 @@ def call_tool_via_task(client: Any, name: str, arguments: Mapping[str, Any] | No
     return outer
 
 
+def call_tool_learning_support(client: Any, name: str, params: dict, *, timeout: Any, progress: Callable | None,
+                               meta: dict | None) -> Any:
+    """A legacy ``tools/call`` of a tool no listing has described yet, on a server with task tools.
+
+    Sent plainly; if the server refuses it with -32601 (what 2025-11-25 answers
+    for a ``taskSupport: "required"`` tool called without ``task``), the tools
+    are listed once and a ``required`` tool is run as a task
+    (:func:`call_tool_via_task`), as it would have been after a ``list_tools()``.
+    Any other error is raised as it came.
+    """
+    from ..errors import METHOD_NOT_FOUND
+    from .futures import McpFuture
+
+    outer: McpFuture = McpFuture("tools/call")
+    first = client._call("tools/call", params, _identity, timeout, progress, meta)
+
+    def on_outer(done: Future) -> None:
+        if done.cancelled() and not first.done():
+            first.cancel()
+
+    def on_first(done: Future) -> None:
+        if outer.done():
+            return
+        if done.cancelled():
+            outer.cancel()
+            return
+        exc = done.exception()
+        if exc is None:
+            try:
+                outer.set_result(client._tool_result(name, done.result()))
+            except BaseException as error:
+                outer.fail(error)
+            return
+        if not isinstance(exc, McpError) or exc.code != METHOD_NOT_FOUND or name in client._task_support:
+            outer.fail(exc)
+            return
+        try:
+            listing = client.nowait.list_tools(timeout=timeout)
+        except BaseException:
+            outer.fail(exc)
+            return
+
+        def on_listing(listed: Future) -> None:
+            if outer.done():
+                return
+            if listed.cancelled() or listed.exception() is not None or \
+                    client._task_support.get(name) != "required":
+                outer.fail(exc)
+                return
+            outer.follow(call_tool_via_task(client, name, params.get("arguments"), timeout=timeout,
+                                            progress=progress, meta=meta), _identity)
+
+        listing.add_done_callback(on_listing)
+
+    outer.add_done_callback(on_outer)
+    first.add_done_callback(on_first)
+    return outer
+
+
 # -- 2026-07-28: the io.modelcontextprotocol/tasks extension (SEP-2663) -------------------------------
 
 
@@ -635,6 +720,14 @@ def modern_snapshot(raw: Mapping[str, Any]) -> GetTaskResult:
     milliseconds, as in 2025-11-25); what the status carries (``result``,
     ``error``, ``inputRequests``) stays in the raw object.
     """
+    task = _legacy_shape(raw)
+    if isinstance(raw.get("_meta"), Mapping):
+        task["_meta"] = dict(raw["_meta"])
+    return from_wire(GetTaskResult, task)
+
+
+def _legacy_shape(raw: Any) -> dict[str, Any]:
+    """The Task fields of an extension task, named as on the 2025-11-25 wire (``ttlMs`` -> ``ttl``...)."""
     if not isinstance(raw, Mapping) or not isinstance(raw.get("taskId"), str):
         raise McpError(INTERNAL_ERROR, f"the server sent a task without a taskId: {raw!r}")
     task: dict[str, Any] = {k: raw[k] for k in ("taskId", "status", "statusMessage", "createdAt", "lastUpdatedAt")
@@ -644,9 +737,7 @@ def modern_snapshot(raw: Mapping[str, Any]) -> GetTaskResult:
     poll = raw.get("pollIntervalMs")
     if isinstance(poll, int) and not isinstance(poll, bool):
         task["pollInterval"] = poll
-    if isinstance(raw.get("_meta"), Mapping):
-        task["_meta"] = dict(raw["_meta"])
-    return from_wire(GetTaskResult, task)
+    return task
 
 
 def is_task_result(raw: Any) -> bool:
@@ -681,9 +772,15 @@ class ModernTask(Task):
     """
 
     def __init__(self, peer: "ClientTaskPeer", created: Mapping[str, Any], convert: Callable[[Any], Any], *,
-                 support: Any, method: str = "tools/call") -> None:
+                 support: Any, method: str = "tools/call", progress: Callable | None = None,
+                 log: Callable[[dict], None] | None = None) -> None:
         self._peer = peer
         self._support = support
+        #: ``progress(progress, total, message)`` for the progress an mcp_sync server carries in ``_meta``.
+        self._on_progress = progress
+        #: ``log(params)`` for the log messages an mcp_sync server carries in ``_meta``.
+        self._on_log = log
+        self._seen_counts: dict[str, int] = {}
         self._convert = convert
         self.method = method
         self._lock = threading.Lock()
@@ -732,12 +829,18 @@ class ModernTask(Task):
         if self.task_id is None:
             return self.last
         wait = self._timeout(timeout)
+        finished = self.last.status in TERMINAL_STATUSES and self.last.status != "cancelled"
         self._wait(self._send("tasks/cancel", wait))
         try:
-            return self.status(timeout=wait)
+            snapshot = self.status(timeout=wait)
         except McpError as exc:
             if exc.code != INVALID_PARAMS:
                 raise
+        else:
+            if finished or snapshot.status in ("completed", "failed"):  # what 2025-11-25 answers
+                raise McpError(INVALID_PARAMS, f"Cannot cancel task: already in terminal status "
+                                               f"'{snapshot.status}'")
+            return snapshot
         snapshot = from_wire(GetTaskResult, {**task_wire(_wire_of(self.last)), "status": "cancelled"})
         self._seen(snapshot)  # the server dropped it already
         return snapshot
@@ -878,12 +981,42 @@ class ModernTask(Task):
         snapshot = modern_snapshot(raw)
         with self._lock:
             self._detail = dict(raw)
+            events = self._new_progress(raw)
+            logs = self._new_carried(raw, extension.LOGS_META) if self._on_log is not None else []
+        for event in events:  # before the status is seen: a result never overtakes its progress
+            self._on_progress(*event)  # type: ignore[misc]
+        for params in logs:
+            if isinstance(params, Mapping):
+                self._on_log(dict(params))  # type: ignore[misc]
         if snapshot.poll_interval is not None:
             self.poll_interval = snapshot.poll_interval
         if "ttlMs" in raw:
             self.ttl = snapshot.ttl
         self._seen(snapshot)
         return snapshot
+
+    def _new_progress(self, raw: Mapping[str, Any]) -> list[tuple]:
+        """The progress events in ``raw``'s ``_meta`` not reported yet (under the lock)."""
+        if self._on_progress is None:
+            return []
+        events = []
+        for event in self._new_carried(raw, extension.PROGRESS_META):
+            if isinstance(event, Mapping) and isinstance(event.get("progress"), (int, float)):
+                events.append((event["progress"], event.get("total"), event.get("message")))
+        return events
+
+    def _new_carried(self, raw: Mapping[str, Any], key: str) -> list:
+        """The items of ``raw``'s ``_meta[key]`` (``{"count", "recent"}``) not seen yet (under the lock)."""
+        meta = raw.get("_meta")
+        carried = meta.get(key) if isinstance(meta, Mapping) else None
+        if not isinstance(carried, Mapping):
+            return []
+        count, recent = carried.get("count"), carried.get("recent")
+        seen = self._seen_counts.get(key, 0)
+        if not isinstance(count, int) or not isinstance(recent, list) or count <= seen:
+            return []
+        self._seen_counts[key] = count
+        return recent[-(count - seen):]
 
     @staticmethod
     def _terminal_detail(raw: Mapping[str, Any]) -> bool:
@@ -933,16 +1066,21 @@ def modern_call_tool(client: Any, name: str, arguments: Mapping[str, Any] | None
         params["arguments"] = dict(arguments)
     peer: ClientTaskPeer = client._task_peer
     state: dict[str, Any] = {}
+    hook = client._progress_hook(progress) if progress is not None else None
+    log = client._task_log_hook()
 
     def convert(result: Any) -> Any:
         return client._tool_result(name, result)
 
     def on_raw(raw: Any) -> Any:
         if as_task:
-            return ModernTask(peer, raw, convert, support=support)
+            task = ModernTask(peer, raw, convert, support=support, progress=hook, log=log)
+            peer.remember(task)
+            return task
         if not is_task_result(raw):
             return convert(raw)
-        task = ModernTask(peer, raw, convert, support=support)
+        task = ModernTask(peer, raw, convert, support=support, progress=hook, log=log)
+        peer.remember(task)
         state["task"] = task
         outer.follow(task.result_future(), _identity)
         return MORE
@@ -964,3 +1102,148 @@ def modern_call_tool(client: Any, name: str, arguments: Mapping[str, Any] | None
 def modern_get_task(client: Any, task_id: str, timeout: Any) -> Any:
     """``tasks/get`` of the extension as a :class:`GetTaskResult` (``ttlMs`` -> ``ttl``...)."""
     return client._call("tasks/get", {"taskId": task_id}, modern_snapshot, timeout, with_tasks=True)
+
+
+def _call_tool_result(raw: Any) -> Any:
+    from ..types import CallToolResult
+
+    return from_wire(CallToolResult, raw)
+
+
+def legacy_task_result(task_id: str) -> Callable[[Any], Any]:
+    """The converter of a 2025-11-25 ``tasks/result`` of a tool call: a CallToolResult
+    (-32602 when the receiver sent no result, i.e. the task was cancelled)."""
+    def convert(raw: Any) -> Any:
+        if isinstance(raw, Mapping) and not (set(raw) - {"_meta"}):
+            raise McpError(INVALID_PARAMS, f"the receiver sent no result for task {task_id} "
+                                           f"(it was probably cancelled)")
+        return _call_tool_result(raw)
+    return convert
+
+
+def modern_get_task_result(client: Any, task_id: str, timeout: float | None) -> Any:
+    """``get_task_result`` on 2026-07-28 (no ``tasks/result``): poll ``tasks/get`` to the end, as
+    :meth:`ModernTask.result` does; a CallToolResult, as in 2025-11-25."""
+    from .futures import McpFuture
+
+    peer: ClientTaskPeer = client._task_peer
+    outer: McpFuture = McpFuture("tasks/get")
+    task = peer.tracked(task_id)
+    if task is not None:
+        inner = task.result_future()
+    else:  # a task this client did not create (or forgot): its handle from a first tasks/get
+        inner = Future()
+
+        def on_get(done: Future) -> None:
+            error = None if done.cancelled() else done.exception()
+            if done.cancelled() or error is not None:
+                _fail(inner, error if error is not None else peer.close_error())
+                return
+            raw = done.result()
+            try:
+                handle = ModernTask(peer, {**raw, "resultType": "task"}, _call_tool_result,
+                                    support=client._modern)
+                handle.result_future().add_done_callback(lambda f: _copy(f, inner))
+            except BaseException as exc:
+                _fail(inner, exc)
+
+        client._call("tasks/get", {"taskId": task_id}, _identity, client.timeout,
+                     with_tasks=True).add_done_callback(on_get)
+    outer.follow(inner, _identity)
+    if timeout is not None:
+        def expire() -> None:
+            if not outer.done():
+                outer.fail(RequestTimeout(f"task {task_id} did not finish within {timeout} s"))
+        if not client._modern.after(timeout, expire):
+            outer.fail(peer.close_error())
+    return outer
+
+
+def _copy(source: Future, target: Future) -> None:
+    error = None if source.cancelled() else source.exception()
+    if source.cancelled():
+        target.cancel()
+    elif error is not None:
+        _fail(target, error)
+    else:
+        try:
+            target.set_result(source.result())
+        except Exception:
+            pass
+
+
+def modern_list_tasks(client: Any, timeout: Any) -> Any:
+    """``list_tasks`` on 2026-07-28 (the extension has no ``tasks/list``): the tasks this client created
+    and still tracks, each refreshed with ``tasks/get``; a task the server no longer knows (-32602) is
+    dropped. The same ``list[Task]`` as in 2025-11-25, oldest first."""
+    from ..types import Task as TaskInfo
+    from .futures import McpFuture
+
+    peer: ClientTaskPeer = client._task_peer
+    outer: McpFuture = McpFuture("tasks/list")
+    tasks = peer.tracked()
+    if not tasks:
+        outer.set_result([])
+        return outer
+    lock = threading.Lock()
+    answers: dict[str, Any] = {}
+
+    def on_get(task_id: str, done: Future) -> None:
+        if done.cancelled():
+            outer.cancel()
+            return
+        exc = done.exception()
+        if exc is not None and not (isinstance(exc, McpError) and exc.code == INVALID_PARAMS):
+            outer.fail(exc)
+            return
+        if exc is not None:
+            peer.forget(task_id)
+        with lock:
+            answers[task_id] = None if exc is not None else done.result()
+            complete = len(answers) == len(tasks)
+        if complete and not outer.done():
+            try:
+                listing = [from_wire(TaskInfo, _legacy_shape(answers[t.task_id])) for t in tasks
+                           if answers[t.task_id] is not None]
+            except BaseException as error:
+                outer.fail(error)
+                return
+            try:
+                outer.set_result(listing)
+            except Exception:
+                pass
+
+    for task in tasks:
+        task_id = task.task_id
+        inner = client._call("tasks/get", {"taskId": task_id}, _identity, timeout, with_tasks=True)
+        inner.add_done_callback(lambda done, task_id=task_id: on_get(task_id, done))
+    return outer
+
+
+def modern_cancel_task(client: Any, task_id: str, timeout: Any) -> Any:
+    """``cancel_task`` on 2026-07-28: ``tasks/cancel`` (an empty acknowledgement), then ``tasks/get``;
+    a ``CancelTaskResult`` as in 2025-11-25, and its -32602 for a task that had already finished."""
+    from ..types import CancelTaskResult
+    from .futures import MORE, McpFuture
+
+    outer: McpFuture = McpFuture("tasks/cancel")
+    state: dict[str, Any] = {}
+
+    def before(raw: Any) -> Any:  # the status before cancelling: a finished task is an error, as in 2025-11-25
+        state["before"] = raw.get("status") if isinstance(raw, Mapping) else None
+        if state["before"] in ("completed", "failed"):
+            raise McpError(INVALID_PARAMS, f"Cannot cancel task: already in terminal status '{state['before']}'")
+        outer.follow(client._call("tasks/cancel", {"taskId": task_id}, _identity, timeout, with_tasks=True),
+                     after_cancel)
+        return MORE
+
+    def after_cancel(_raw: Any) -> Any:
+        outer.follow(client._call("tasks/get", {"taskId": task_id}, _identity, timeout, with_tasks=True),
+                     final)
+        return MORE
+
+    def final(raw: Any) -> Any:
+        return from_wire(CancelTaskResult, _legacy_shape(raw))
+
+    outer.follow(client._call("tasks/get", {"taskId": task_id}, _identity, timeout, with_tasks=True), before)
+    return outer

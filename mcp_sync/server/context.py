@@ -13,12 +13,14 @@ Calls that ask the client something (``elicit``, ``sample``, ``list_roots``,
 ``gather``) work in both eras. In a legacy session they send a request and
 block the handler's own worker thread until the answer arrives; the session
 keeps serving other requests meanwhile. In a 2026-07-28 request they use
-multi round-trip requests: the request is answered ``input_required`` and the
-handler runs again, from the start, when the client retries with the answers
-(see :mod:`mcp_sync.server.modern_inputs`; handlers must be idempotent up to
-their input calls). They raise :class:`~mcp_sync.errors.CapabilityError`,
-before sending anything, when the client did not declare the capability they
-need (in a modern request, its subclass answering -32021).
+multi round-trip requests: the request is answered ``input_required`` and a
+tool waits at the call until the client retries with the answers (see
+:mod:`mcp_sync.server.continuations`; other handlers, and a retry reaching
+another worker, run again from the start: see
+:mod:`mcp_sync.server.modern_inputs`). They raise
+:class:`~mcp_sync.errors.CapabilityError`, before sending anything, when the
+client did not declare the capability they need: its subclass answering
+-32021, in both eras.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from ..errors import CapabilityError, RequestCancelled
 from ..protocol import capabilities as caps
 from ..protocol.versions import V2024_11_05, is_modern
 from .elicitation import ElicitationResult, form, read_answer
-from .modern_inputs import InputAsk, InputRound, ask_client
+from .modern_inputs import InputAsk, InputRound, MissingClientCapability, ask_client
 from .logs import check_level
 from .sampling import SamplingResult, messages as sampling_messages, tool_choice as make_tool_choice, tool_spec
 
@@ -236,17 +238,13 @@ class Context:
     # -- asking the client ---------------------------------------------------------
 
     def _require(self, what: str, *path: str) -> None:
-        if self._modern:  # checked per request by the input round (-32021)
-            return
         if path and not caps.has_capability(self.client_capabilities, *path):
-            raise CapabilityError(f"the client did not declare the {'.'.join(path)!r} capability, so {what} "
-                                  f"cannot be requested")
+            raise MissingClientCapability(_nested(path), what)  # -32021 in both eras
 
     def _require_elicitation(self, mode: str) -> None:
         self._require(f"{mode} elicitation")
         if mode not in caps.elicitation_modes(self.client_capabilities):
-            raise CapabilityError(f"the client did not declare {mode}-mode elicitation (capability "
-                                  f"'elicitation.{mode}'), so it cannot be requested")
+            raise MissingClientCapability({"elicitation": {mode: {}}}, f"{mode} elicitation")
 
     def send_request(self, method: str, params: dict | None = None, *, timeout: float | None = None) -> Any:
         """Send a request to the client and block for its raw result (McpError on an error answer).
@@ -441,6 +439,14 @@ class Context:
     def client_supports(self, *path: str) -> bool:
         """Whether the client declared the capability at ``path`` (for this request, in 2026-07-28)."""
         return caps.has_capability(self.client_capabilities, *path)
+
+
+def _nested(path: Sequence[str]) -> dict[str, Any]:
+    """``("sampling", "tools")`` -> ``{"sampling": {"tools": {}}}`` (a ``requiredCapabilities`` object)."""
+    out: dict[str, Any] = {}
+    for name in reversed(path):
+        out = {name: out}
+    return out
 
 
 def _read_roots(result: Any) -> list[dict]:

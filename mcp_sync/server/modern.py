@@ -36,9 +36,12 @@ and, for ``server/discover``, the lists and ``resources/read``, ``ttlMs`` and
 ``cacheScope`` (``Server(cache_ttl_ms=..., cache_scope=...)``; retried MRTR
 results get 0/private).
 
-**MRTR** (``tools/call``, ``prompts/get``, ``resources/read``): the handler is
-re-executed on every retry with the answers the client sent plus those of
-earlier rounds, which travel in ``requestState`` sealed with
+**MRTR** (``tools/call``, ``prompts/get``, ``resources/read``): a tool taking a
+Context runs on a continuation thread that waits at its input call and is
+resumed by the retry (:mod:`mcp_sync.server.continuations`); otherwise (and
+when the retry finds no continuation here) the handler is re-executed on
+every retry with the answers the client sent plus those of earlier rounds,
+which travel in ``requestState`` sealed with
 :class:`~mcp_sync.protocol.request_state.RequestStateSealer`
 (``Server(request_state_secret=...)``: give every worker behind one endpoint
 the same secret). The token is bound to the method, the tool/prompt name or
@@ -80,6 +83,7 @@ from ..protocol import modern as mp
 from ..protocol.caching import CachePolicy, apply_cache_hints
 from ..protocol.request_state import RequestStateSealer, request_binding
 from ..protocol.versions import MODERN_VERSIONS
+from .continuations import Continuation, Continuations
 from .logs import SEVERITY
 from .middleware import Call, identity_of
 from .modern_inputs import InputRequired, InputRound, MissingClientCapability, StartTask
@@ -179,8 +183,10 @@ class TaskView(ModernView):
 
     Same facts as the request's :class:`ModernView` (its ``_meta``), but the
     response stream is gone: the extension carries no progress or log
-    notifications for tasks, so nothing is sent. ``inputs`` is a
-    :class:`~mcp_sync.server.modern_inputs.TaskInputRound`.
+    notifications for tasks, so nothing is sent. Log messages the request's
+    level lets through are kept for ``tasks/get`` to carry in
+    ``_meta["dev.mcp-sync/logs"]`` (mcp_sync clients hand them to ``on_log``).
+    ``inputs`` is a :class:`~mcp_sync.server.modern_inputs.TaskInputRound`.
     """
 
     __slots__ = ()
@@ -193,7 +199,13 @@ class TaskView(ModernView):
 
     def send_log(self, level: str, data: Any, logger: str | None = None, *, related_id: Any = None,
                  threshold: str | None = None) -> bool:
-        return False
+        minimum = threshold if threshold is not None else self.log_level
+        if minimum is None or SEVERITY[level] < SEVERITY.get(minimum, 0) or not self.declared("logging"):
+            return False
+        params: dict[str, Any] = {"level": level, "data": data if isinstance(data, str) else to_jsonable(data)}
+        if logger is not None:
+            params["logger"] = logger
+        return self.server.tasks.record_log(getattr(self.request, "task_id", None), params)
 
 
 def _declares_tasks(capabilities: Any) -> bool:
@@ -293,6 +305,8 @@ class ModernDispatcher:
         self._subscriptions: set[Subscription] = set()
         # Extension methods (the tasks extension's tasks/get, tasks/update, tasks/cancel...) are
         # registered here by Server.add_extension (see mcp_sync.server.tasks_extension).
+        #: Tools that ask for input run across their rounds (:mod:`mcp_sync.server.continuations`).
+        self.continuations = Continuations()
 
     # -- configuration ------------------------------------------------------------
 
@@ -422,10 +436,17 @@ class ModernDispatcher:
         retry = mp.read_retry(request.params)
         bind = request_binding(request.method, request.params, self._principal(request))
         answers = dict(retry.input_responses)
+        sealed: Any = {}
         if retry.request_state is not None:
-            sealed = self.sealer.open(retry.request_state, bind=bind).get("answers")
-            if isinstance(sealed, dict):
-                answers.update(sealed)  # answers accepted in earlier rounds stand
+            sealed = self.sealer.open(retry.request_state, bind=bind)
+            if isinstance(sealed.get("answers"), dict):
+                answers.update(sealed["answers"])  # answers accepted in earlier rounds stand
+        continuation = self.continuations.claim(sealed.get("continuation"))
+        if continuation is not None:  # the tool is parked at its input call: carry on there
+            continuation.resume(request, view, retry.input_responses)
+            return self._follow(continuation, request, bind)
+        if request.method == "tools/call" and self._takes_context(request.params.get("name")):
+            return self._follow(self.continuations.start(view, request, handler, answers), request, bind)
         view.inputs = InputRound(answers, view.client_capabilities)
         try:
             return handler(view, request)
@@ -434,6 +455,32 @@ class ModernDispatcher:
             return mp.input_required_result(needed.requests, state, check_capabilities=False)
         except StartTask:  # ctx.start_task(): the rest runs as a task (the answers so far go with it)
             return self.server.tasks.escalate(view, request)
+
+    def _takes_context(self, name: Any) -> bool:
+        """Whether tool ``name`` takes a Context (only those can ask for input: they run as continuations)."""
+        tool = self.server.find_tool(name) if isinstance(name, str) else None
+        return getattr(tool, "context_param", None) is not None
+
+    def _follow(self, continuation: Continuation, request: "IncomingRequest", bind: Mapping[str, Any]) -> Any:
+        """Wait for a continued tool to return or to need input (then answer ``input_required``)."""
+        kind, value = continuation.outcome()
+        view = continuation.view
+        if kind == "input":  # parked: the retry names it in the sealed state
+            state = self.sealer.seal({"answers": view.inputs.used, "continuation": continuation.id}, bind=bind)
+            return mp.input_required_result(value, state, check_capabilities=False)
+        self.continuations.finished(continuation)
+        if kind == "done":
+            return value
+        if isinstance(value, InputRequired):  # could not park: the retry re-runs the tool
+            state = self.sealer.seal({"answers": view.inputs.used}, bind=bind)
+            return mp.input_required_result(value.requests, state, check_capabilities=False)
+        if isinstance(value, StartTask):
+            return self.server.tasks.escalate(view, request)
+        raise value
+
+    def close(self) -> None:
+        """Abandon the tools parked at an input call and join their threads (the dispatcher stays usable)."""
+        self.continuations.close()
 
     def finish(self, request: "IncomingRequest", result: dict[str, Any], meta: mp.RequestMeta) -> dict[str, Any]:
         """``resultType``, caching hints and ``serverInfo`` on a result."""

@@ -16,10 +16,14 @@ or ``ctx.gather(...)`` the same way whatever the client speaks:
   ``InputRequiredResult`` (every still-missing ask of that call, plus all
   answers used so far sealed in ``requestState``).
 
-So in the modern era a handler must be **idempotent up to its input calls**:
-whatever it does before its last ``elicit``/``sample``/``list_roots`` runs
-again on every round. Do side effects after the input calls, or make them
-repeatable. ``gather`` asks several things in one round.
+A ``tools/call`` of a tool that takes a Context is not re-run, though: it runs
+on a continuation thread that waits at its input call, and the retry resumes
+it there (:mod:`mcp_sync.server.continuations`). Re-running from the start
+remains the fallback (a retry reaching another worker, an abandoned
+continuation) and the rule for prompts and resources, so a handler should be
+**idempotent up to its input calls** when several workers serve one endpoint:
+do side effects after the input calls, or make them repeatable. ``gather``
+asks several things in one round.
 
 Keys: an ask's ``key`` names its entry in ``inputRequests``/``inputResponses``.
 Without one, keys are ``elicit-<n>``, ``sample-<n>``, ``roots-<n>`` with ``n``
@@ -44,15 +48,20 @@ class MissingClientCapability(mp.RejectedRequest, CapabilityError):
 
     Also a :class:`~mcp_sync.errors.CapabilityError`, so handler code that
     catches that works in both eras; it is an :class:`~mcp_sync.errors.McpError`,
-    so it passes through a tool's error handling and answers the request.
+    so it passes through a tool's error handling and answers the request. A
+    legacy session's input calls raise it too, so the client sees the same
+    -32021 error in both eras. ``what`` (e.g. "form elicitation") is added to
+    the message.
     """
 
-    def __init__(self, required: Mapping[str, Any]) -> None:
+    def __init__(self, required: Mapping[str, Any], what: str | None = None) -> None:
         base = mp.missing_capability_error(required)
-        mp.RejectedRequest.__init__(self, base.code, base.message, base.data, http_status=400)
+        message = base.message if not what else f"{base.message} (needed for {what})"
+        mp.RejectedRequest.__init__(self, base.code, message, base.data, http_status=400)
+        self.what = what
 
     def __reduce__(self):
-        return (type(self), (self.data["requiredCapabilities"],))
+        return (type(self), (self.data["requiredCapabilities"], self.what))
 
 
 class StartTask(BaseException):
@@ -135,10 +144,8 @@ def ask_client(request: Any, capabilities: Mapping[str, Any] | None, asks: Seque
     for ask in asks:
         _check_key(ask.key)
     missing, what = _missing(asks, capabilities)
-    if missing:
-        names = ", ".join(sorted(".".join([k, *v]) for k, v in missing.items()))
-        raise CapabilityError(f"the client did not declare the capabilities {what} needs ({names}), so "
-                              f"{' and '.join(what)} cannot be requested")
+    if missing:  # the same -32021 (and CapabilityError) as in a 2026-07-28 request
+        raise MissingClientCapability(missing, " and ".join(what))
     futures = []
     try:
         for ask in asks:
@@ -182,9 +189,9 @@ class InputRound:
                 raise ValueError(f"the input key {key!r} is used twice in one request")
             self._keys.add(key)
             keyed.append((key, ask, ask.input_request()))
-        missing, _ = _missing(asks, self.client_capabilities)
+        missing, what = _missing(asks, self.client_capabilities)
         if missing:
-            raise MissingClientCapability(missing)
+            raise MissingClientCapability(missing, " and ".join(what))
         pending: dict[str, dict[str, Any]] = {}
         for key, _ask, request in keyed:
             answer = self.answers.get(key)

@@ -344,6 +344,10 @@ class Server:
         """Remove a tool (KeyError if there is none); clients are told the list changed."""
         self._tools.registry.remove(name)
 
+    def find_tool(self, name: str) -> Any:
+        """The registered tool ``name`` (a :class:`~mcp_sync.server.tools.ToolDef`), or None."""
+        return self._tools.registry.get(name)
+
     def _tool_wire(self, name: str) -> dict | None:
         tool = self._tools.registry.get(name)
         return tool.wire if tool is not None else None
@@ -711,6 +715,7 @@ class Server:
     def close(self) -> None:
         """Cancel unfinished tasks and stop the task threads (joined); the server stays usable."""
         self.tasks.close()
+        self._modern.close()  # tools parked at an input call of a 2026-07-28 request
 
     def __enter__(self) -> "Server":
         return self

@@ -87,6 +87,7 @@ Note: each pending ``tasks/result`` holds one of the session's worker threads
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import os
@@ -239,7 +240,12 @@ class TaskRequest:
         return progress_token_of(self.params)
 
     def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> bool:
-        """Progress with the original token, while the task is not terminal."""
+        """Progress with the original token, while the task is not terminal.
+
+        A ``message`` also becomes the task's ``statusMessage`` (as on the 2026-07-28 wire).
+        """
+        if message is not None and not self._finished and not self.cancelled.is_set():
+            self.set_status_message(message)
         token = self.progress_token
         if token is None or self._finished or self.cancelled.is_set():
             return False
@@ -271,15 +277,18 @@ class ExtensionTaskRequest:
     Duck-types :class:`~mcp_sync.session.IncomingRequest` for
     :class:`~mcp_sync.server.Context`: same id, params and extra; ``cancelled``
     is the task's cancel signal. The response stream is gone, and the extension
-    carries no progress or log notifications for tasks: ``notify`` drops them,
-    ``report_progress`` is False. Input calls go through the task
+    carries no progress or log notifications for tasks: ``notify`` drops them;
+    ``report_progress`` records the report for ``tasks/get`` to carry in
+    ``_meta["dev.mcp-sync/progress"]`` (read by mcp_sync clients) and makes its
+    message the task's ``statusMessage``. Input calls go through the task
     (:class:`~mcp_sync.server.modern_inputs.TaskInputRound`).
     """
 
     __slots__ = ("session", "id", "method", "params", "cancelled", "cancel_reason", "in_batch", "extra",
-                 "task_id", "_context")
+                 "task_id", "_context", "_tasks")
 
-    def __init__(self, original: "IncomingRequest", context: TaskContext) -> None:
+    def __init__(self, original: "IncomingRequest", context: TaskContext, tasks: "ServerTasks | None" = None) -> None:
+        self._tasks = tasks
         self.session = None
         self.id = original.id
         self.method = original.method
@@ -304,7 +313,11 @@ class ExtensionTaskRequest:
         return None
 
     def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> bool:
-        return False
+        if self._tasks is None or self.cancelled.is_set():
+            return False
+        if message is not None:
+            self._context.set_status_message(message)
+        return self._tasks.record_progress(self.task_id, progress, total, message)
 
     def notify(self, method: str, params: dict | None = None) -> None:
         return None
@@ -343,6 +356,9 @@ class ServerTasks:
         self._live: dict[str, _Live] = {}
         self._task_conn: dict[str, _Connection] = {}  # bound task id -> its connection's state
         self._keys = itertools.count(1)
+        #: What extension tasks reported (task id -> _meta key -> [count, recent items]) for ``tasks/get``
+        #: to carry: progress reports and log messages (the extension has no notifications for tasks).
+        self._progress: dict[str, dict[str, list]] = {}
 
     # -- configuration -------------------------------------------------------
 
@@ -398,6 +414,7 @@ class ServerTasks:
             live = list(self._live.values())
             self._live.clear()
             self._task_conn.clear()
+            self._progress.clear()
         if runner is None:
             return
         runner.close(cancel_running=True)
@@ -520,7 +537,7 @@ class ServerTasks:
                                     lambda task_id: self._track(task_id, connection, False),
                                     progress_token_of(params),
                                     lambda task_id, method, p: self.notify_for(task_id, connection, method, p))
-            return legacy.create_task_result(record, self._immediate(tool, arguments))
+            return legacy.create_task_result(record, _immediate_response(tool, arguments))
         task_request = TaskRequest(self, connection, request)
 
         def work(context: TaskContext) -> dict:
@@ -540,18 +557,7 @@ class ServerTasks:
         record = runner.submit(work, owner=owner, method="tools/call", ttl_ms=ttl, wire=LEGACY_WIRE,
                                run_after=getattr(request, "after_response", None))
         self._track(record.task_id, connection, bound)
-        return legacy.create_task_result(record, self._immediate(tool, arguments))
-
-    @staticmethod
-    def _immediate(tool: "ToolDef", arguments: dict) -> str | None:
-        immediate = getattr(tool, "immediate_response", None)
-        if callable(immediate):
-            try:
-                immediate = immediate(arguments)
-            except Exception:
-                log.exception("the immediate_response of tool %r failed", tool.name)
-                immediate = None
-        return immediate if isinstance(immediate, str) else None
+        return legacy.create_task_result(record, _immediate_response(tool, arguments))
 
     def _hand_off(self, handoff: Callable[[TaskHandoff], None], tool: "ToolDef", arguments: dict, owner: Any,
                   ttl: int | None, wire: str, version: str | None, track: Callable[[str], None] | None,
@@ -744,7 +750,7 @@ class ServerTasks:
         known = dict(answers)
 
         def work(context: TaskContext) -> dict:
-            task_request = ExtensionTaskRequest(request, context)
+            task_request = ExtensionTaskRequest(request, context, self)
             task_view = TaskView(server, task_request, meta)  # type: ignore[arg-type]
             task_view.inputs = TaskInputRound(known, capabilities, context)
             result = adapt(tool.run(server, task_view, task_request, arguments), version)  # type: ignore[arg-type]
@@ -763,7 +769,7 @@ class ServerTasks:
         record = runner.submit(work, owner=owner, method="tools/call", wire=EXTENSION_WIRE)
         if connection is not None and isinstance(owner, str) and owner.startswith("conn:"):
             self._bind(record.task_id, connection)
-        return extension.create_task_result(record)
+        return extension.create_task_result(record, _immediate_response(tool, arguments))
 
     def _bind(self, task_id: str, connection: "ServerConnection") -> None:
         """Tie a task to its connection: cancelled and deleted when the connection ends."""
@@ -788,7 +794,41 @@ class ServerTasks:
     def extension_get(self, view: Any, request: "IncomingRequest") -> dict:
         """``tasks/get`` (extension): the DetailedTask, result/error/inputRequests inlined."""
         self._extension_check(view, "tasks/get")
-        return extension.get_task(self.store, self.extension_owner(request), request.params)
+        result = extension.get_task(self.store, self.extension_owner(request), request.params)
+        with self._lock:
+            entries = self._progress.get(result["taskId"]) or {}
+            carried = {key: {"count": count, "recent": list(recent)} for key, (count, recent) in entries.items()}
+        if carried:
+            result["_meta"] = {**(result.get("_meta") or {}), **carried}
+        return result
+
+    def record_log(self, task_id: str | None, params: dict[str, Any]) -> bool:
+        """Keep an extension task's log message (``notifications/message`` params) for ``tasks/get`` to
+        carry in ``_meta["dev.mcp-sync/logs"]``; False once the task is gone."""
+        return self._carry(task_id, extension.LOGS_META, params)
+
+    def record_progress(self, task_id: str | None, progress: float, total: float | None,
+                        message: str | None) -> bool:
+        """Keep an extension task's progress report for ``tasks/get`` (the last
+        :data:`~mcp_sync.tasks.extension.PROGRESS_KEPT`); False once the task is gone."""
+        event: dict[str, Any] = {"progress": progress}
+        if total is not None:
+            event["total"] = total
+        if message is not None:
+            event["message"] = message
+        return self._carry(task_id, extension.PROGRESS_META, event)
+
+    def _carry(self, task_id: str | None, key: str, item: dict[str, Any]) -> bool:
+        if task_id is None or self._finished_locked(task_id):
+            return False
+        with self._lock:
+            entries = self._progress.setdefault(task_id, {})
+            entry = entries.get(key)
+            if entry is None:
+                entry = entries[key] = [0, collections.deque(maxlen=extension.PROGRESS_KEPT)]
+            entry[0] += 1
+            entry[1].append(item)
+        return True
 
     def extension_update(self, view: Any, request: "IncomingRequest") -> dict:
         """``tasks/update`` (extension): deliver ``inputResponses``; an empty ack."""
@@ -984,6 +1024,7 @@ class ServerTasks:
             live, task_conn = self._live, self._task_conn
             entries = [entry for record in records if (entry := live.pop(record.task_id, None)) is not None]
             for record in records:
+                self._progress.pop(record.task_id, None)
                 state = task_conn.pop(record.task_id, None)
                 if state is not None:
                     state.tasks.discard(record.task_id)
@@ -997,6 +1038,7 @@ class ServerTasks:
             with self._lock:
                 entry = self._live.pop(task_id, None)
                 if event == TaskEvent.REMOVED:
+                    self._progress.pop(task_id, None)
                     state = self._task_conn.pop(task_id, None)
                     if state is not None:
                         state.tasks.discard(task_id)
@@ -1018,6 +1060,18 @@ class ServerTasks:
                                                     legacy.status_notification_params(record))
                 except ConnectionClosed:
                     pass
+
+
+def _immediate_response(tool: "ToolDef", arguments: dict) -> str | None:
+    """The tool's ``immediate_response`` for these arguments (sent with its task handle in both eras)."""
+    immediate = getattr(tool, "immediate_response", None)
+    if callable(immediate):
+        try:
+            immediate = immediate(arguments)
+        except Exception:
+            log.exception("the immediate_response of tool %r failed", tool.name)
+            immediate = None
+    return immediate if isinstance(immediate, str) else None
 
 
 def _can_push(connection: "ServerConnection", task_id: str | None = None) -> bool:

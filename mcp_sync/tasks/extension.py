@@ -24,12 +24,16 @@ from typing import Any, Mapping
 
 from ..errors import INTERNAL_ERROR, INVALID_PARAMS, McpError
 from .errors import InvalidTransition
+from .legacy import MODEL_IMMEDIATE_RESPONSE_META
 from .model import Owner, TaskRecord, iso_utc
 from .status import COMPLETED, FAILED, INPUT_REQUIRED
 from .store import TaskStore
 
 __all__ = [
     "EXTENSION_ID",
+    "LOGS_META",
+    "PROGRESS_KEPT",
+    "PROGRESS_META",
     "cancel_task",
     "create_task_result",
     "detailed_task",
@@ -40,6 +44,15 @@ __all__ = [
 ]
 
 EXTENSION_ID = "io.modelcontextprotocol/tasks"
+#: ``_meta`` key under which an mcp_sync server carries a task's progress on ``tasks/get`` (the extension has
+#: no progress notifications for tasks): ``{"count": n, "recent": [{"progress", "total"?, "message"?}, ...]}``,
+#: ``count`` reports so far and ``recent`` the last of them (at most :data:`PROGRESS_KEPT`).
+PROGRESS_META = "dev.mcp-sync/progress"
+#: ``_meta`` key under which an mcp_sync server carries a task's log messages on ``tasks/get``, in the same
+#: shape: ``{"count": n, "recent": [<notifications/message params>, ...]}``.
+LOGS_META = "dev.mcp-sync/logs"
+#: How many of a task's latest progress reports (and log messages) ``tasks/get`` carries.
+PROGRESS_KEPT = 64
 
 _COMPLETE = "complete"
 
@@ -77,10 +90,16 @@ def detailed_task(record: TaskRecord) -> dict[str, Any]:
     return task
 
 
-def create_task_result(record: TaskRecord) -> dict[str, Any]:
-    """The task handle returned in place of the request's result."""
+def create_task_result(record: TaskRecord, model_immediate_response: str | None = None) -> dict[str, Any]:
+    """The task handle returned in place of the request's result.
+
+    ``model_immediate_response`` goes in ``_meta["io.modelcontextprotocol/model-immediate-response"]``,
+    as on the 2025-11-25 wire (a ``Result`` may carry any ``_meta``).
+    """
     result = task_to_wire(record)
     result["resultType"] = "task"
+    if model_immediate_response is not None:
+        result["_meta"] = {MODEL_IMMEDIATE_RESPONSE_META: model_immediate_response}
     return result
 
 

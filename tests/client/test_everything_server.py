@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from mcp_sync.client import Client
+from mcp_sync.errors import McpError
 from mcp_sync.types import (
     AudioContent,
     BlobResourceContents,
@@ -134,8 +135,9 @@ def test_sep1034_defaults_reach_the_server(everything):
 
 def test_without_handlers_the_server_is_told_no(everything):
     client = everything()
-    result = client.call_tool("test_sampling", {"prompt": "x"})
-    assert result.is_error  # the server's Context refuses before asking: no sampling capability
+    with pytest.raises(McpError) as info:  # the server's Context refuses before asking: -32021, as in 2026-07-28
+        client.call_tool("test_sampling", {"prompt": "x"})
+    assert info.value.code == -32021 and info.value.data == {"requiredCapabilities": {"sampling": {}}}
 
 
 def test_resources_prompts_completion(everything):

@@ -81,9 +81,9 @@ def test_one_client_every_era_mode(mode, kind):
             assert not answer.is_error, answer
             name, seen_version, runs = answer.content[0].text.split("|")
             assert (name, seen_version) == ("Grace", version)
-            # legacy: one run that waited for the elicitation/create answer;
-            # modern: input_required, then a second run with the inputResponses (MRTR)
-            assert runs == ("run 1" if era == "legacy" else "run 2")
+            # legacy: one run that waited for the elicitation/create answer; modern: input_required, and
+            # the retry with the inputResponses resumes the same run, parked at its question (one process here)
+            assert runs == "run 1"
             assert handler.messages == ["Your name?"]
     finally:
         for step in cleanup:

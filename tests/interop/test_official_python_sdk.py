@@ -76,7 +76,7 @@ def test_our_client_runs_their_tools_as_tasks(official_server):
     assert task.result(timeout=30).content[0].text == "across SDKs"
     assert task.status().status == "completed"
     assert task.task_id in [t.task_id for t in client.list_tasks()]
-    assert client.get_task_result(task.task_id, timeout=30)["_meta"]["io.modelcontextprotocol/related-task"] == \
+    assert client.get_task_result(task.task_id, timeout=30).meta["io.modelcontextprotocol/related-task"] == \
         {"taskId": task.task_id}
 
 

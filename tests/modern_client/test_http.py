@@ -191,7 +191,9 @@ def test_progress_and_log_notifications_of_a_request(http_fake):
     client = http_fake.connect(fake.url, on_log=lambda params: (logs.append(params.data), done.set()))
     progress = []
     text = client.call_tool("log_and_progress", progress=lambda p, t, m: progress.append((p, t))).content[0].text
-    assert text == "logLevel=None" and logs == [] and progress == [(1, 2)]
-    client.set_log_level("debug")
-    assert client.call_tool("log_and_progress").content[0].text == "logLevel=debug"
-    assert logs == ["logged at debug"]
+    # on_log alone asks every request for every level (as a legacy session gets logs without logging/setLevel)
+    assert text == "logLevel=debug" and logs == ["logged at debug"] and progress == [(1, 2)]
+    client.set_log_level("warning")
+    assert client.call_tool("log_and_progress").content[0].text == "logLevel=warning"
+    plain = http_fake.connect(fake.url)  # no on_log: no logs asked for
+    assert plain.call_tool("log_and_progress").content[0].text == "logLevel=None"

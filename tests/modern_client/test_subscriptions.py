@@ -51,13 +51,14 @@ def test_subscribe_delivers_to_hooks_and_iterator_and_close_ends_it(setup):
     sub = client.subscribe(tools=True, resource_uris=["file:///a.txt"])
     assert sub.acknowledged == {"toolsListChanged": True, "resourceSubscriptions": ["file:///a.txt"]}
     assert sub.active and sub.id is not None
-    listen = info.listens()[0]
+    hooks_listen, listen = info.listens()  # on_tools_changed made the client listen for tool changes at open
+    assert hooks_listen["params"]["notifications"] == {"toolsListChanged": True}
     assert listen["params"]["notifications"] == {"toolsListChanged": True, "resourceSubscriptions": ["file:///a.txt"]}
     assert listen["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] == "2026-07-28"
     client.call_tool("trigger", {"what": "tools"})
     client.call_tool("trigger", {"what": "updated", "uri": "file:///a.txt"})
     client.call_tool("trigger", {"what": "prompts"})  # not asked for: the server sends nothing
-    assert tools.wait(1) == ["tools"]
+    assert tools.wait(1) == ["tools"]  # once, though both streams carry it
     assert updated.wait(1) == ["file:///a.txt"]
     first, second = sub.next(timeout=5), sub.next(timeout=5)
     assert first.method == "notifications/tools/list_changed"

@@ -71,13 +71,13 @@ def test_stdio_serves_both_eras_in_one_process(stdio_peer):
     assert survey["result"]["content"][0]["text"] == "accept:{'name': 'Bob', 'ok': True} / hey / 1"
 
 
-def test_stdio_legacy_capability_errors_stay_tool_errors(stdio_peer):
+def test_stdio_legacy_capability_errors_are_the_modern_error(stdio_peer):
     init = dict(INIT, capabilities={})
     legacy_call(stdio_peer, "initialize", init)
     stdio_peer.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
     reply, asked = legacy_call(stdio_peer, "tools/call", {"name": "needs_elicitation", "arguments": {}})
-    assert asked == [] and reply["result"]["isError"] is True
-    assert "CapabilityError" in reply["result"]["content"][0]["text"]
+    assert asked == [] and reply["error"]["code"] == -32021  # the same error as a 2026-07-28 request gets
+    assert reply["error"]["data"] == {"requiredCapabilities": {"elicitation": {"form": {}}}}
     # a modern request with the capability in its _meta is not affected by the session's capabilities
     modern = stdio_peer.request("tools/call", {"name": "needs_elicitation", "arguments": {}}).result
     assert modern["resultType"] == "input_required"

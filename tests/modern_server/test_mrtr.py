@@ -1,7 +1,8 @@
 """Multi round-trip requests: ctx.elicit / ctx.sample / ctx.list_roots / ctx.gather in 2026-07-28.
 
-The handler re-runs on every retry with the answers so far; answers of earlier
-rounds travel sealed in requestState.
+A tool taking a Context waits at its input call and the retry resumes it
+(server/continuations.py); the answers so far also travel sealed in
+requestState, for a retry that finds no continuation (then the handler re-runs).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def test_elicit_then_sample_then_roots(wire):
     wire.status(final, 200)
     assert final.result["resultType"] == "complete"
     assert final.text() == "Alice / Hello Alice / ['file:///work']"
-    assert probe(wire)["runs"]["interview"] == 4  # re-executed from the start on every round
+    assert probe(wire)["runs"]["interview"] == 1  # resumed at each input call (a continuation), not re-run
 
 
 def test_gather_asks_everything_in_one_round(wire):

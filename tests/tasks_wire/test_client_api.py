@@ -80,8 +80,9 @@ def test_cancel_and_failed_outcomes(harness):
 def test_raw_task_methods(harness):
     client = harness().client()
     task = client.call_tool_as_task("echo", {"text": "raw"})
-    raw = client.get_task_result(task.task_id, timeout=30)
-    assert raw["content"][0]["text"] == "raw" and raw["_meta"]["io.modelcontextprotocol/related-task"]
+    typed = client.get_task_result(task.task_id, timeout=30)
+    assert isinstance(typed, CallToolResult)
+    assert typed.content[0].text == "raw" and typed.meta["io.modelcontextprotocol/related-task"]
     got = client.get_task(task.task_id)
     assert isinstance(got, GetTaskResult) and got.status == "completed"
     page = client.list_tasks_page()
@@ -94,20 +95,20 @@ def test_raw_task_methods(harness):
                client.nowait.get_task_result(task.task_id)]
     assert futures[0].result(timeout=30).status == "completed"
     assert len(futures[1].result(timeout=30)) == 2
-    assert futures[2].result(timeout=30)["content"][0]["text"] == "raw"
+    assert futures[2].result(timeout=30).content[0].text == "raw"
 
 
 def test_plain_call_of_a_required_tool_runs_it_as_a_task(harness):
     client = harness().client()
-    with pytest.raises(McpError) as info:  # not listed yet: the client cannot know, the server refuses
-        client.call_tool("double", {"x": 4})
-    assert info.value.code == -32601
+    # not listed yet: the server refuses the plain call (-32601), the client lists the tools and runs it as a task
+    assert client.call_tool("double", {"x": 4}).structured_content == {"result": 8}
+    assert [t.status for t in client.list_tasks()] == ["completed"]
     client.list_tools()
     result = client.call_tool("double", {"x": 4})
     assert result.structured_content == {"result": 8}
-    assert [t.status for t in client.list_tasks()] == ["completed"]
+    assert [t.status for t in client.list_tasks()] == ["completed", "completed"]
     assert client.call_tool("echo", {"text": "plain"}).content[0].text == "plain"  # optional: no task
-    assert len(client.list_tasks()) == 1
+    assert len(client.list_tasks()) == 2
 
 
 def test_nowait_call_of_a_required_tool_cancels_its_task(harness):

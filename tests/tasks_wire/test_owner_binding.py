@@ -126,7 +126,7 @@ def test_authenticated_subjects_own_their_tasks(protected_server):
     assert task.task_id in [t.task_id for t in laptop.list_tasks()]
     pending = laptop.nowait.get_task_result(task.task_id)
     alice.call_tool("release", {"name": "auth-gate"})
-    assert pending.result(timeout=30)["content"][0]["text"] == "released auth-gate"
+    assert pending.result(timeout=30).content[0].text == "released auth-gate"
     # bound to the subject, not the session: alice's first session ending changes nothing
     task2 = alice.call_tool_as_task("echo", {"text": "kept"})
     task2.result(timeout=30)
@@ -144,7 +144,7 @@ def test_subject_bound_input_request_reaches_another_session(protected_server):
                      elicitation=lambda params: {"action": "accept", "content": {"name": "laptop"}})
     laptop.call_tool("release", {"name": "subject-gate"})
     # the question waits for a tasks/result of the same subject, and goes on its stream
-    assert laptop.get_task_result(task_id, timeout=30)["content"][0]["text"] == "after subject-gate: laptop"
+    assert laptop.get_task_result(task_id, timeout=30).content[0].text == "after subject-gate: laptop"
 
 
 def test_stateless_http_needs_an_authenticated_owner():
