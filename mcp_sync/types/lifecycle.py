@@ -21,6 +21,28 @@ class Implementation(WireType):
     website_url: str | None = None
     icons: list[Icon] | None = None
 
+    # ``ctx.client_info`` was a plain dict before it became an Implementation: dict-style reads keep
+    # working (by wire name), with a DeprecationWarning pointing at the attribute to use.
+    def get(self, key: str, default: Any = None) -> Any:
+        """Deprecated dict-style read by wire name (``info.get("name")``): use the attribute."""
+        _dict_style(key)
+        from .converter import to_wire
+
+        return to_wire(self).get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        _dict_style(key)
+        from .converter import to_wire
+
+        return to_wire(self)[key]
+
+
+def _dict_style(key: str) -> None:
+    import warnings
+
+    warnings.warn(f"client_info/server_info are Implementation objects: read .{key} (or the snake_case "
+                  f"attribute) instead of ['{key}'] / .get('{key}')", DeprecationWarning, stacklevel=3)
+
 
 # -- client capabilities -------------------------------------------------------
 

@@ -85,7 +85,7 @@ def build() -> Server:
     @server.tool()
     def facts(ctx: Context) -> dict:
         """What the tool sees of its client."""
-        return {"client": (ctx.client_info or {}).get("name"), "capabilities": sorted(ctx.client_capabilities),
+        return {"client": ctx.client_info.name if ctx.client_info else None, "capabilities": sorted(ctx.client_capabilities),
                 "sampling": ctx.client_supports("sampling"), "version": ctx.protocol_version}
 
     @server.tool()

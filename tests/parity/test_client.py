@@ -71,7 +71,7 @@ def test_call_tool_read_resource_get_prompt_complete(served):
     client = served.client()
     result = client.call_tool("add", {"a": 2, "b": 3})
     assert isinstance(result, CallToolResult)
-    assert (result.is_error, result.structured_content, result.content[0].text) == (None, {"result": 5}, '{"result":5}')
+    assert (result.is_error, result.structured_content, result.content[0].text) == (False, {"result": 5}, '{"result":5}')
     failed = client.call_tool("fail_tool")
     assert failed.is_error is True and failed.content[0].text == "RuntimeError: boom"
     with pytest.raises(McpError) as unknown:

@@ -27,7 +27,7 @@ def test_row_requested_ttl(served):
     """``ttl=`` is sent on 2025-11-25 (the server may lower it); 2026-07-28 has no requested TTL: the task
     gets the server's default (here 300000 ms)."""
     client = served.client()
-    task = client.call_tool_as_task("count", {"n": 1}, ttl=60_000)
+    task = client.call_tool_as_task("count", {"n": 1}, ttl_ms=60_000)
     assert task.ttl == {"legacy": 60_000, "modern": 300_000}[served.era]
     assert task.result(timeout=20).structured_content == {"result": 1}
 
