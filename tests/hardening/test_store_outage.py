@@ -193,3 +193,25 @@ def test_the_guard_summarises_a_long_outage():
     assert GuardedEventStore(guard).inner is store  # never wrapped twice
     with pytest.raises(ValueError):
         GuardedEventStore(store, summary_interval=0)
+
+
+def test_events_the_store_lost_are_resumed_from_memory():
+    """Pushed while the store was down, then the store recovered without them: the backlog still has them."""
+    from mcp_sync.http.streams import Stream
+
+    store = FlakyStore()
+    guard = GuardedEventStore(store, logger=logging.getLogger("test.store_guard.quiet"))
+    stream = Stream("s1", kind="request", store=guard)
+    first = stream.attach()
+    assert first is not None
+    assert stream.push('{"n": 1}', False)
+    assert stream.close_connection(retry_ms=100)  # the server lets the client go: it will resume
+    store.down.set()
+    assert stream.push('{"n": 2}', False) and stream.push('{"n": 3}', True)
+    store.down.clear()  # back, but events 2 and 3 were never stored
+    assert store.events_after("s1", 1) == []
+    resumed = stream.attach(resume_after=1)
+    assert resumed is not None
+    assert [(item.seq, item.data, item.final) for item in resumed.initial] == [(2, '{"n": 2}', False),
+                                                                               (3, '{"n": 3}', True)]
+    assert resumed.end_after_initial
