@@ -44,11 +44,11 @@ class GuardedEventStore(EventStore):
     def __init__(self, store: EventStore, *, summary_interval: float = SUMMARY_INTERVAL,
                  logger: logging.Logger | None = None) -> None:
         if isinstance(store, GuardedEventStore):
-            store = store.inner
+            store = store.__dict__["inner"]
         if summary_interval <= 0:
             raise ValueError("summary_interval must be positive")
         #: The wrapped store.
-        self.inner = store
+        self.inner: EventStore = store
         self.summary_interval = summary_interval
         self._log = logger or log
         self._lock = threading.Lock()
