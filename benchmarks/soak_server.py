@@ -25,6 +25,8 @@ from mcp_sync.http import serve_http  # noqa: E402
 from mcp_sync.http.shared_sessions import RedisEventStore  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "everything_server.py"
+#: Connections the event store's Redis client keeps open at most.
+REDIS_POOL = 4
 
 
 def load_example_server():
@@ -44,12 +46,16 @@ def main(argv: list[str] | None = None) -> None:
     import redis
 
     # Short socket timeouts: a Redis that stopped answering fails an operation in a second, not never.
-    client = redis.Redis.from_url(args.redis, socket_timeout=1.0, socket_connect_timeout=1.0)
+    # A pool of REDIS_POOL connections at most (soak.py allows the server that many more descriptors).
+    pool = redis.BlockingConnectionPool.from_url(args.redis, max_connections=REDIS_POOL, timeout=5.0,
+                                                 socket_timeout=1.0, socket_connect_timeout=1.0)
+    client = redis.Redis(connection_pool=pool)
     store = RedisEventStore(client, prefix="soak", ttl_s=600)
     try:
         serve_http(load_example_server(), host="127.0.0.1", port=args.port, event_store=store)
     finally:
         client.close()
+        pool.disconnect()
 
 
 if __name__ == "__main__":
