@@ -680,7 +680,8 @@ class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
         accepted_at, address = self._silent.pop(sock)
         selector.unregister(sock)
         try:
-            peek = sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            sock.setblocking(False)
+            peek = sock.recv(1, socket.MSG_PEEK)
         except (BlockingIOError, InterruptedError):
             peek = b"?"  # spurious wake-up: let the thread wait for the data
         except OSError:
