@@ -97,6 +97,8 @@ class HttpServerHandle:
                 if thread.is_alive():
                     self._shutdown_socket(sock, socket.SHUT_RDWR)
                     thread.join(JOIN_TIMEOUT)
+            for thread in self._httpd.connection_threads():  # those that were just finishing
+                thread.join(JOIN_TIMEOUT)
             self._httpd.server_close()
             self._wake_r.close()
             self._wake_w.close()

@@ -209,7 +209,7 @@ FIRST_HEAD_GRACE = 1.0
 class _ConnState:
     """One connection being served on its thread (see ``ThreadedWsgiServer.live_connections``)."""
 
-    __slots__ = ("sock", "accepted_at", "first", "idle", "shed")
+    __slots__ = ("sock", "accepted_at", "first", "idle", "shed", "ended")
 
     def __init__(self, sock: socket.socket, accepted_at: float) -> None:
         self.sock = sock
@@ -219,6 +219,8 @@ class _ConnState:
         self.idle = False
         #: Shut down by the accept loop to make room (its thread is ending).
         self.shed = False
+        #: Its thread is finishing.
+        self.ended = False
 
     def busy(self) -> None:
         self.idle = False
@@ -450,6 +452,8 @@ class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
         self._conn_ids = itertools.count(1)
         self._conn_lock = threading.Lock()
         self._conns: dict[threading.Thread, _ConnState] = {}
+        #: Every connection thread started and maybe not ended yet (stop() joins them all).
+        self._conn_threads: set[threading.Thread] = set()
         #: Accepted connections that sent nothing yet: socket -> (accept time, address), oldest first.
         #: Only the accept loop's thread touches it.
         self._silent: dict[socket.socket, tuple[float, Any]] = {}
@@ -480,23 +484,32 @@ class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
                                   name=f"{self._thread_prefix}-{next(self._conn_ids)}", daemon=True)
         with self._conn_lock:
             self._conns[thread] = state
+            if len(self._conn_threads) >= 64:  # forget the threads that have ended
+                self._conn_threads = {t for t in self._conn_threads if t.is_alive()}
+            self._conn_threads.add(thread)
         try:
             thread.start()
         except BaseException:
             with self._conn_lock:
                 self._conns.pop(thread, None)
+                self._conn_threads.discard(thread)
             raise
 
     def _serve_one(self, request: socket.socket, client_address: Any) -> None:
         try:
             self.process_request_thread(request, client_address)
         finally:
+            me = threading.current_thread()
             with self._conn_lock:
-                self._conns.pop(threading.current_thread(), None)
+                state = self._conns.get(me)  # type: ignore[call-overload]
+                if state is not None:
+                    state.ended = True  # no longer counted against the cap
             try:
                 self._ended_w.send(b"x")  # the accept loop may be waiting for room
             except OSError:
                 pass  # the pipe is full (the loop will look anyway) or closed (the server stopped)
+            with self._conn_lock:  # last: stop() joins every thread still listed
+                self._conns.pop(me, None)  # type: ignore[call-overload]
 
     def connection_state(self) -> _ConnState | None:
         """The state of the connection served on the calling thread (None off a connection thread)."""
@@ -510,6 +523,11 @@ class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
         """The connections being served on a thread now (not the silent ones waiting for a first byte)."""
         with self._conn_lock:
             return [(thread, state.sock) for thread, state in self._conns.items()]
+
+    def connection_threads(self) -> list[threading.Thread]:
+        """Every connection thread still alive, including those finishing (to join on stop)."""
+        with self._conn_lock:
+            return [t for t in self._conn_threads if t.is_alive()]
 
     def silent_connections(self) -> int:
         """Accepted connections that have sent nothing yet (no thread for them)."""
@@ -580,7 +598,7 @@ class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
 
     def _open_count(self) -> int:
         with self._conn_lock:
-            busy = sum(1 for state in self._conns.values() if not state.shed)
+            busy = sum(1 for state in self._conns.values() if not (state.shed or state.ended))
         return busy + len(self._silent)
 
     def _accept_some(self, selector: selectors.BaseSelector) -> float | None:
@@ -653,7 +671,7 @@ class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
             log.debug("shed a silent connection (%s)", why)
             return "silent"
         with self._conn_lock:
-            idle = [state for state in self._conns.values() if state.idle and not state.shed]
+            idle = [state for state in self._conns.values() if state.idle and not (state.shed or state.ended)]
             victim = min(idle, key=lambda state: state.accepted_at) if idle else None
             if victim is not None:
                 victim.shed = True
