@@ -13,6 +13,15 @@ resource and prompt reads, cancellations, tool errors, SSE stream resumption
 extra server process, which must exit cleanly), and tasks when the server
 offers a task-capable tool (detected from its capabilities and tool list).
 
+    python benchmarks/soak.py --transport http --seconds 600 --clients 8 --store-outage 30
+
+``--store-outage SECONDS`` (HTTP) keeps the server's SSE events in a private
+``redis-server`` (``benchmarks/soak_server.py``) and kills that Redis for
+SECONDS in the middle of the run, then starts it again on the same port: the
+calls made meanwhile must still be answered exactly once, the server must say
+once that events are not being stored and once that storing recovered, and its
+log about the store must stay short (``--max-store-log-lines``).
+
 Checks (any failure makes the exit status 1):
 
 * **No lost or duplicated results.** Every client's transport is tapped: each
@@ -31,6 +40,10 @@ Everything is bounded: the run stops by itself after ``--seconds`` (at most one
 hour), every call has a 30 s timeout, and a watchdog kills the server if the
 run overstays by a minute. No performance figure is asserted; throughput is
 only reported.
+
+The last line on stderr sums the run up: operations, requests lost and
+duplicated, and the server's RSS and threads at the start (idle) and at the end
+(every client gone).
 """
 
 from __future__ import annotations
@@ -41,10 +54,13 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import tempfile
 import time
 from concurrent.futures import CancelledError
 from pathlib import Path
@@ -59,6 +75,9 @@ from mcp_sync.errors import McpError  # noqa: E402
 from mcp_sync.tasks.runner import DEFAULT_TASK_WORKERS  # noqa: E402
 
 SERVER = ROOT / "examples" / "everything_server.py"
+REDIS_SERVER = ROOT / "benchmarks" / "soak_server.py"
+#: soak_server.py's Redis connection pool (descriptors the server may keep once events were stored).
+REDIS_POOL = 4
 CALL_TIMEOUT = 30.0
 MAX_SECONDS = 3600
 MAX_CLIENTS = 64
@@ -80,13 +99,67 @@ def proc_stats(pid: int) -> dict[str, int] | None:
     return {"threads": int(fields["Threads"]), "fds": fds, "rss": int(fields["VmRSS"].split()[0]) * 1024}
 
 
-class HttpServerProcess:
-    """``everything_server.py --port 0``: started, its URL read from stderr, stopped with SIGTERM."""
+class RedisProcess:
+    """A private ``redis-server`` on 127.0.0.1 (no persistence), which can be killed and started again."""
 
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, str(SERVER), "--port", "0"], stdin=subprocess.DEVNULL,
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.directory = tempfile.mkdtemp(prefix="mcp-sync-soak-redis-")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.proc: subprocess.Popen[str] | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        proc = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
+                                 self.directory, "--save", "", "--appendonly", "no", "--logfile", ""],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:  # until redis says it is ready (or exits)
+            lines.append(line)
+            if "Ready to accept connections" in line:
+                break
+        else:
+            proc.wait()
+            raise RuntimeError("redis-server did not start:\n" + "".join(lines[-5:]))
+        self.proc = proc
+        self._drain = threading.Thread(target=proc.stdout.read, name="soak-redis-stdout", daemon=True)
+        self._drain.start()
+
+    def kill(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+            self._drain.join(10)
+            proc.stdout.close()  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        self.kill()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class HttpServerProcess:
+    """``everything_server.py --port 0``: started, its URL read from stderr, stopped with SIGTERM.
+
+    With ``redis_url``, ``soak_server.py`` serves the same server with its SSE events in that Redis.
+    """
+
+    def __init__(self, redis_url: str | None = None) -> None:
+        command = ([sys.executable, str(SERVER), "--port", "0"] if redis_url is None
+                   else [sys.executable, str(REDIS_SERVER), "--port", "0", "--redis", redis_url])
+        self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
         self.tail: collections.deque[str] = collections.deque(maxlen=50)
+        #: Lines of the server's stderr about its event store, and all lines.
+        self.store_lines: list[str] = []
+        self.lines = 0
         self.url: str | None = None
         self._ready = threading.Event()
         self._pump = threading.Thread(target=self._read_stderr, name="soak-server-stderr", daemon=True)
@@ -100,6 +173,9 @@ class HttpServerProcess:
         for raw in iter(self.proc.stderr.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip()
             self.tail.append(line)
+            self.lines += 1
+            if "event store" in line and len(self.store_lines) < 1000:
+                self.store_lines.append(line)
             match = re.search(r"listening on (\S+)", line)
             if match and self.url is None:
                 self.url = match.group(1)
@@ -160,6 +236,8 @@ class Ledger:
         self.answers: collections.Counter[Any] = collections.Counter()
         self.cancelled: set[Any] = set()
         self.problems: list[str] = []
+        #: Responses beyond the first for one request id.
+        self.duplicated = 0
 
     def tap(self, transport: Any) -> None:
         send, receive = transport.send, transport.receive
@@ -206,6 +284,7 @@ class Ledger:
                 if sent is None:
                     self.problems.append(f"{self.name}: a response for id {rid!r}, which was never sent")
                 elif self.answers[rid] > 1:
+                    self.duplicated += 1
                     self.problems.append(f"{self.name}: request {rid!r} ({sent[0]}) answered twice")
                 elif sent[1] is not None and "result" in item:
                     if not any(sent[1] in s for s in _strings(item["result"])):
@@ -227,6 +306,12 @@ class Ledger:
     @property
     def requests(self) -> int:
         return len(self.sent)
+
+    @property
+    def lost(self) -> int:
+        """Requests (not cancelled) never answered: call once the client is closed."""
+        with self._lock:
+            return sum(1 for rid in self.sent if rid not in self.cancelled and not self.answers[rid])
 
 
 # -- the load ------------------------------------------------------------------------------------------
@@ -415,9 +500,14 @@ OPS = {"echo": 4, "progress": 1, "logging": 1, "sampling": 1, "resource": 1, "pr
 class Soak:
     def __init__(self, transport: str, seconds: float, clients: int, *, seed: int = 1, protocol: str = "legacy",
                  max_rss_growth_mb: float = 32.0, thread_slack: int = 3, fd_slack: int = 4,
+                 store_outage: float = 0.0, max_store_log_lines: int = 40,
                  log: Callable[[str], None] = lambda line: None) -> None:
         if transport not in ("stdio", "http"):
             raise ValueError("transport must be 'stdio' or 'http'")
+        if store_outage and (transport != "http" or not 0 < store_outage <= seconds / 2):
+            raise ValueError("store_outage needs the http transport and must be at most half the run")
+        self.store_outage = store_outage
+        self.max_store_log_lines = max_store_log_lines
         if not 0 < seconds <= MAX_SECONDS or not 0 < clients <= MAX_CLIENTS:
             raise ValueError(f"seconds must be in (0, {MAX_SECONDS}] and clients in [1, {MAX_CLIENTS}]")
         self.transport = transport
@@ -438,8 +528,21 @@ class Soak:
     def run(self) -> dict[str, Any]:
         report: dict[str, Any] = {"transport": self.transport, "seconds": self.seconds, "clients": self.clients,
                                   "seed": self.seed}
-        server = HttpServerProcess() if self.transport == "http" else None
+        redis = None
+        if self.store_outage:
+            binary = shutil.which("redis-server")
+            if binary is None:
+                raise RuntimeError("--store-outage needs redis-server on PATH")
+            redis = RedisProcess(binary)
+        try:
+            server = HttpServerProcess(redis.url if redis is not None else None) if self.transport == "http" else None
+        except BaseException:
+            if redis is not None:
+                redis.close()
+            raise
         watchdog_stop = threading.Event()
+        outage = threading.Thread(target=self._outage, args=(redis, watchdog_stop, report), name="soak-outage",
+                                  daemon=True)
         watchdog = threading.Thread(target=self._watchdog, args=(server, watchdog_stop), name="soak-watchdog",
                                     daemon=True)
         workers: list[Worker] = []
@@ -454,6 +557,8 @@ class Soak:
             workers = [Worker(i, self) for i in range(self.clients)]
             for worker in workers:
                 worker.thread.start()
+            if redis is not None:
+                outage.start()
             warm_at = started + min(5.0, self.seconds / 4)
             time.sleep(max(0.0, warm_at - time.monotonic()))
             if server is not None:
@@ -474,8 +579,12 @@ class Soak:
         finally:
             watchdog_stop.set()
             watchdog.join()
+            if outage.is_alive() or outage.ident is not None:
+                outage.join()
             if server is not None:
                 server.stop()
+            if redis is not None:
+                redis.close()
         elapsed = time.monotonic() - started
         problems = [p for w in workers for ledger in w.ledgers for p in ledger.verify()]
         report["requests"] = sum(ledger.requests for w in workers for ledger in w.ledgers)
@@ -484,11 +593,48 @@ class Soak:
         report["outcomes"] = dict(self.stats.outcomes)
         report["tasks"] = "exercised" if any(w.task_tool for w in workers) else "not offered by the server"
         report["wire_problems"] = problems[:50]
+        report["operations"] = sum(self.stats.ops.values())
+        report["lost"] = sum(ledger.lost for w in workers for ledger in w.ledgers)
+        report["duplicated"] = sum(ledger.duplicated for w in workers for ledger in w.ledgers)
         failures = list(self.stats.failures) + problems
+        if server is not None and redis is not None:
+            failures += self._store_log(report, server)
         failures += self._leaks(report, workers)
         report["failures"] = failures
         report["ok"] = not failures and sum(self.stats.ops.values()) > 0
         return report
+
+    def _outage(self, redis: RedisProcess | None, stop: threading.Event, report: dict[str, Any]) -> None:
+        """Kill the event store's Redis for ``store_outage`` seconds around the middle of the run."""
+        if redis is None:
+            return
+        begin = self.seconds / 2 - self.store_outage / 2
+        if stop.wait(max(0.0, self.deadline - self.seconds + begin - time.monotonic())):
+            return
+        redis.kill()
+        self.log(f"event store down for {self.store_outage} s")
+        stopped = stop.wait(self.store_outage)
+        redis.start()
+        report["store_outage"] = {"began_at_s": round(begin, 1), "seconds": self.store_outage,
+                                  "cut_short": stopped}
+
+    def _store_log(self, report: dict[str, Any], server: HttpServerProcess) -> list[str]:
+        """The server said once that events were not stored, once that they were again, and little else."""
+        lines = server.store_lines
+        report["store_log_lines"] = len(lines)
+        report["server_log_lines"] = server.lines
+        failures = []
+        if "store_outage" not in report:
+            return ["the event-store outage did not happen (the run ended first)"]
+        if sum("NOT being stored" in line for line in lines) != 1:
+            failures.append("the server did not say exactly once that events were not being stored: "
+                            f"{lines[:5]}")
+        if sum("recovered" in line for line in lines) < 1:
+            failures.append(f"the server did not say that storing events recovered: {lines[-5:]}")
+        if len(lines) > self.max_store_log_lines:
+            failures.append(f"the server logged {len(lines)} lines about its event store "
+                            f"(at most {self.max_store_log_lines} expected)")
+        return failures
 
     def _watchdog(self, server: HttpServerProcess | None, stop: threading.Event) -> None:
         if not stop.wait(self.seconds + CALL_TIMEOUT + WATCHDOG_GRACE):
@@ -502,6 +648,7 @@ class Soak:
         return DEFAULT_TASK_WORKERS if any(w.task_tool for w in workers) else 0
 
     def _settle(self, pid: int, idle: dict[str, int] | None, pool: int = 0) -> dict[str, int] | None:
+        fd_pool = REDIS_POOL if self.store_outage else 0
         """The server's figures once every client has gone (waiting up to 15 s for threads to wind down)."""
         deadline = time.monotonic() + 15.0
         while True:
@@ -509,7 +656,7 @@ class Soak:
             if stats is None or idle is None or time.monotonic() > deadline:
                 return stats
             if (stats["threads"] <= idle["threads"] + self.thread_slack + pool
-                    and stats["fds"] <= idle["fds"] + self.fd_slack):
+                    and stats["fds"] <= idle["fds"] + self.fd_slack + fd_pool):
                 return stats
             time.sleep(0.25)
 
@@ -526,8 +673,11 @@ class Soak:
             if end["threads"] > idle["threads"] + self.thread_slack + pool:
                 failures.append(f"server threads: {idle['threads']} idle before the run, {end['threads']} after it"
                                 + (f" (at most {pool} of them the task runner's pool)" if pool else ""))
-            if end["fds"] > idle["fds"] + self.fd_slack:
-                failures.append(f"server file descriptors: {idle['fds']} idle before the run, {end['fds']} after it")
+            redis_pool = REDIS_POOL if self.store_outage else 0  # the event store's Redis connections
+            if end["fds"] > idle["fds"] + self.fd_slack + redis_pool:
+                failures.append(f"server file descriptors: {idle['fds']} idle before the run, {end['fds']} after it"
+                                + (f" (at most {redis_pool} of them the event store's Redis pool)"
+                                   if redis_pool else ""))
             growth = end["rss"] - warm["rss"]
             report["rss_growth_mb"] = round(growth / 2**20, 1)
             if growth > self.max_rss_growth:
@@ -555,6 +705,20 @@ class Soak:
         return failures
 
 
+def summary(report: dict[str, Any]) -> str:
+    """One line: operations, lost, duplicated, and the server's RSS and threads at start and end."""
+    line = (f"soak: {report.get('operations', 0)} operations ({report.get('requests', 0)} requests) in "
+            f"{report['seconds']:g} s, lost {report.get('lost', '?')}, duplicated {report.get('duplicated', '?')}")
+    start, end = report.get("server_idle"), report.get("server_end")
+    if start and end:
+        line += (f"; server RSS {start['rss'] / 2**20:.1f} -> {end['rss'] / 2**20:.1f} MiB, threads "
+                 f"{start['threads']} -> {end['threads']}")
+    if "store_outage" in report:
+        line += (f"; event store down {report['store_outage']['seconds']:g} s, "
+                 f"{report.get('store_log_lines', '?')} log lines about it")
+    return line
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--transport", choices=["stdio", "http"], required=True)
@@ -565,15 +729,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rss-growth-mb", type=float, default=32.0)
     parser.add_argument("--thread-slack", type=int, default=3)
     parser.add_argument("--fd-slack", type=int, default=4)
+    parser.add_argument("--store-outage", type=float, default=0.0, metavar="SECONDS",
+                        help="http: events in a private Redis, killed for SECONDS in the middle of the run")
+    parser.add_argument("--max-store-log-lines", type=int, default=40,
+                        help="the most lines the server may log about its event store during the run")
     parser.add_argument("--json-out", help="also write the report here")
     args = parser.parse_args(argv)
     soak = Soak(args.transport, args.seconds, args.clients, seed=args.seed, protocol=args.protocol,
-                max_rss_growth_mb=args.max_rss_growth_mb, thread_slack=args.thread_slack, fd_slack=args.fd_slack)
+                max_rss_growth_mb=args.max_rss_growth_mb, thread_slack=args.thread_slack, fd_slack=args.fd_slack,
+                store_outage=args.store_outage, max_store_log_lines=args.max_store_log_lines)
     report = soak.run()
     text = json.dumps(report, indent=2, sort_keys=True)
     print(text)
     if args.json_out:
         Path(args.json_out).write_text(text + "\n")
+    print(summary(report), file=sys.stderr)
     print("soak: " + ("PASS" if report["ok"] else "FAIL"), file=sys.stderr)
     return 0 if report["ok"] else 1
 

@@ -25,7 +25,8 @@ Streamable HTTP servers add their own limits, options of
 responses, HTTP 429), ``max_streams`` (1000 SSE responses, HTTP 503) and
 ``rate_limit`` (off; HTTP 429), each answered with a JSON-RPC error body; the
 built-in HTTP server bounds how long a client may take to send a request
-(``mcp_sync.http.wsgi_server``: ``HEADER_TIMEOUT``, ``BODY_TIMEOUT``).
+(``mcp_sync.http.wsgi_server``: ``HEADER_TIMEOUT``, ``BODY_TIMEOUT``) and how
+many connections it holds (``MAX_CONNECTIONS``, the ``max_connections`` option).
 """
 
 from __future__ import annotations

@@ -5,9 +5,12 @@ SIGTERM); ``server.start_http(port=0)`` starts the same in the background and
 returns an :class:`HttpServerHandle` (``.url``, ``.stop()``).
 
 It is :class:`~mcp_sync.http.wsgi_server.ThreadedWsgiServer` (HTTP/1.1,
-persistent connections, chunked SSE) with one named thread per connection. The
-accept loop waits on a selector together with a wake-up socket, so ``stop()``
-takes effect at once. ``stop()`` stops
+persistent connections, chunked SSE) with one named thread per connection once
+that connection has sent something: at most ``max_connections`` connections
+(1024), a silent one closed ``HEADER_TIMEOUT`` seconds after its accept, the
+oldest silent ones shed when the cap or the process's descriptors run out (see
+:mod:`mcp_sync.http.wsgi_server`). The accept loop waits on a selector together
+with a wake-up socket, so ``stop()`` takes effect at once. ``stop()`` stops
 accepting, closes the app (ending every session and stream), shuts down the
 sockets of connections still open, and joins every thread it started.
 """
@@ -16,14 +19,13 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import selectors
 import signal
 import socket
 import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from .wsgi_server import ThreadedWsgiServer
+from .wsgi_server import MAX_CONNECTIONS, ThreadedWsgiServer
 
 if TYPE_CHECKING:
     from ..server.server import Server
@@ -48,11 +50,15 @@ class HttpServerHandle:
     """A running built-in HTTP server. ``url`` is the MCP endpoint; ``stop()`` ends it."""
 
     def __init__(self, app: "McpWsgiApp", host: str = "127.0.0.1", port: int = 0, *, owns_app: bool = True,
-                 name: str = "mcp-http") -> None:
+                 name: str = "mcp-http", max_connections: int = MAX_CONNECTIONS) -> None:
+        if type(max_connections) is not int or max_connections < 1:
+            raise ValueError(f"max_connections must be a positive integer, not {max_connections!r}")
         self.app = app
         self._owns_app = owns_app
         family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
         self._httpd = ThreadedWsgiServer((host.strip("[]"), port), app, family=family)
+        #: Connections open at once (see :data:`~mcp_sync.http.wsgi_server.MAX_CONNECTIONS`).
+        self._httpd.max_connections = self.max_connections = max_connections
         self.host = host
         self.port: int = self._httpd.server_address[1]
         url_host = f"[{host.strip('[]')}]" if family == socket.AF_INET6 else host
@@ -67,26 +73,7 @@ class HttpServerHandle:
         self._thread.start()
 
     def _serve(self) -> None:
-        httpd = self._httpd
-        with selectors.DefaultSelector() as selector:
-            selector.register(httpd.socket, selectors.EVENT_READ)
-            selector.register(self._wake_r, selectors.EVENT_READ)
-            while True:
-                ready = selector.select()
-                if any(key.fileobj is self._wake_r for key, _ in ready):
-                    return
-                try:
-                    request, client_address = httpd.get_request()
-                except OSError:
-                    continue
-                if httpd.verify_request(request, client_address):
-                    try:
-                        httpd.process_request(request, client_address)
-                    except Exception:
-                        httpd.handle_error(request, client_address)
-                        httpd.shutdown_request(request)
-                else:
-                    httpd.shutdown_request(request)
+        self._httpd.serve_connections(self._wake_r)
 
     def stop(self) -> None:
         """Stop accepting, end every session, and join every thread (idempotent)."""
@@ -110,6 +97,8 @@ class HttpServerHandle:
                 if thread.is_alive():
                     self._shutdown_socket(sock, socket.SHUT_RDWR)
                     thread.join(JOIN_TIMEOUT)
+            for thread in self._httpd.connection_threads():  # those that were just finishing
+                thread.join(JOIN_TIMEOUT)
             self._httpd.server_close()
             self._wake_r.close()
             self._wake_w.close()
@@ -140,7 +129,8 @@ class HttpServerHandle:
 def start_http(server: "Server", host: str = "127.0.0.1", port: int = 0, **app_options: Any) -> HttpServerHandle:
     """Serve ``server`` over Streamable HTTP in the background; return the handle.
 
-    ``app_options`` go to :class:`~mcp_sync.http.McpWsgiApp`. On a host that
+    ``app_options`` go to :class:`~mcp_sync.http.McpWsgiApp`, except
+    ``max_connections`` (the built-in server's connection cap, default 1024). On a host that
     is not loopback, Host checking is off unless ``allowed_hosts`` is given
     (Origin checking stays on: same-origin or ``allowed_origins``).
     """
@@ -152,9 +142,10 @@ def start_http(server: "Server", host: str = "127.0.0.1", port: int = 0, **app_o
             # A rebound page's Origin matches its Host, so without a Host list nothing stops it.
             log.warning("serving MCP on %s without allowed_hosts: the Host header is not checked, so DNS "
                         "rebinding protection is off; pass allowed_hosts=[your public names]", host)
+    server_options = {"max_connections": app_options.pop("max_connections")} if "max_connections" in app_options else {}
     app = McpWsgiApp(server, **app_options)
     try:
-        return HttpServerHandle(app, host, port)
+        return HttpServerHandle(app, host, port, **server_options)
     except BaseException:
         app.close()
         raise

@@ -141,7 +141,7 @@ class HttpSession(Transport):
         self.app = app
         self.id = session_id
         self.stateless = stateless
-        self.store = None if stateless else app.event_store
+        self.store = None if stateless else app.stream_store  # failures logged, never raised
         #: The app's RedisSessionStore when sessions are shared by several workers, else None.
         self.shared = None if stateless else getattr(app, "shared_sessions", None)
         #: Shared sessions: the worker holding the client's GET stream, if another one.
@@ -695,7 +695,12 @@ def resume_elsewhere(app: "McpWsgiApp", start_response: Any, session: HttpSessio
         session.release()
 
     if stream_id[0] == "r":
-        if after > 0 and not store.known(stream_id):  # forgotten or expired: nothing to follow
+        try:
+            known = after <= 0 or store.known(stream_id)
+        except BaseException:
+            closed()  # the slot goes back whatever the store did
+            raise
+        if not known:  # forgotten or expired: nothing to follow
             closed()
             return None
         events = store.follow(stream_id, after, is_final=response_ends_stream, block_s=app.keepalive,

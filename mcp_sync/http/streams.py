@@ -196,8 +196,14 @@ class Stream:
                 except Exception:
                     log.exception("event store failed to replay stream %s", self.id)
             if stored is not None:
-                initial = [_Item(seq, self.event_id(seq), data, seq == final_seq)
-                           for seq, data in stored if seq < attach_seq]
+                # The store's events, and the undelivered ones waiting here: an event the store failed to
+                # keep (an outage; a store restarted empty) is still in the backlog.
+                items = {seq: _Item(seq, self.event_id(seq), data, seq == final_seq)
+                         for seq, data in stored if resume_after < seq < attach_seq}
+                for item in backlog:
+                    if item.seq > resume_after:
+                        items.setdefault(item.seq, item)
+                initial = [items[seq] for seq in sorted(items)]
             else:
                 initial = [item for item in backlog if item.seq > resume_after]
         priming_seq = initial[0].seq - 1 if initial else attach_seq - 1

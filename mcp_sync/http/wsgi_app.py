@@ -50,6 +50,7 @@ from ..protocol.jsonrpc import Batch, Invalid, Notification, Request
 from ..protocol.versions import HTTP_DEFAULT_VERSION, LEGACY_VERSIONS, allows_batches
 from ..server.connection import refuse_legacy, refuse_modern
 from .event_store import EventStore, InMemoryEventStore
+from .store_guard import GuardedEventStore
 from .legacy_sse import LegacySseBody, LegacySseSession
 from .modern import ModernHttp, is_modern_client
 from .security import CorsPolicy, HostPolicy, RateLimiter, default_rate_key
@@ -177,6 +178,9 @@ class McpWsgiApp:
             event_store = (shared_sessions.event_store(session_idle_timeout) if shared_sessions is not None
                            else InMemoryEventStore())
         self.event_store: EventStore | None = event_store
+        #: What the sessions' streams store events through: the event store, its failures logged (rate-limited)
+        #: and never raised, so a store outage cannot fail a request or leak its stream slot.
+        self.stream_store = GuardedEventStore(event_store) if event_store is not None else None
         self.sse_retry_ms = sse_retry_ms
         self.keepalive = keepalive
         self.session_idle_timeout = session_idle_timeout
@@ -655,13 +659,23 @@ class McpWsgiApp:
             if on_done is not None:
                 on_done()
             return self._busy(start_response, refusal, session, request_ids)
-        stream = session.open_request_stream(request_ids, json_mode)
+        try:
+            stream = session.open_request_stream(request_ids, json_mode)
+        except Exception:
+            log.exception("opening the stream of request(s) %r failed", request_ids)
+            stream, failed = None, True
+        else:
+            failed = False
         if stream is None:
             if not json_mode:
                 self.streams.release(session)
             if on_done is not None:
                 on_done()
             rid = request_ids[0] if len(request_ids) == 1 else None
+            if failed:
+                return self._error(start_response, 500, INTERNAL_ERROR, "Internal error: the server could not "
+                                   "open the request's stream (see its log); retry", version=session.protocol_version,
+                                   request_id=rid)
             return self._error(start_response, 409 if not session.closed else 404, INVALID_REQUEST,
                                "Invalid request: a request with this id is already in flight"
                                if not session.closed else "Session not found: it ended",

@@ -7,16 +7,29 @@ bodies of unknown length (the SSE streams), each chunk written as soon as the
 application yields it, chunked request bodies, and ``Expect: 100-continue``.
 HTTP/1.0 clients get close-delimited bodies as before.
 
-Every connection runs on its own named thread (``mcp-http-conn-N``), tracked so
-the owner can shut the sockets down and join the threads.
+Connections are bounded: at most ``max_connections`` (:data:`MAX_CONNECTIONS`)
+at once. A connection that has sent nothing yet costs a descriptor, not a
+thread: :meth:`ThreadedWsgiServer.serve_connections` keeps accepted sockets in
+a selector until their first byte arrives, and only then runs the connection on
+its own named thread (``mcp-http-conn-N``), tracked so the owner can shut the
+sockets down and join the threads. A silent connection is closed
+``header_timeout`` seconds after it was accepted (or ``socket_timeout``, if
+shorter), and a connection must send its whole first request head by then.
+When the cap is reached, or the process runs out of descriptors (EMFILE), the
+oldest silent connection is shed (then the oldest one idle between two
+requests) so that new clients are still served; with nothing to shed,
+accepting pauses until a connection ends (new clients wait in the listen
+queue) and the accept loop never spins.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import itertools
 import logging
 import re
+import selectors
 import socket
 import socketserver
 import sys
@@ -30,9 +43,17 @@ log = logging.getLogger("mcp_sync.http.server")
 
 #: Seconds an idle persistent connection stays open, and the longest a single read or write may block.
 SOCKET_TIMEOUT = 60.0
-#: Seconds a client has to send a whole request head (request line and headers) once its first byte
-#: arrived. A client trickling bytes (slowloris) is disconnected then, whatever its pace.
+#: Seconds a client has to send a whole request head (request line and headers): counted from the
+#: accept for a new connection, from the first byte for the next request on a kept-alive one. A
+#: client sending nothing, or trickling bytes (slowloris), is disconnected then, whatever its pace.
 HEADER_TIMEOUT = 10.0
+#: Connections open at once (silent, idle between requests, or being served), for each server.
+MAX_CONNECTIONS = 1024
+#: How long accepting pauses when the process is out of descriptors and no connection can be shed.
+EMFILE_PAUSE = 0.5
+#: Connections accepted per wake-up of the accept loop (then readiness of the silent ones is handled).
+ACCEPT_BATCH = 32
+_OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 #: Seconds a client has to send a request body, plus one second per ``BODY_MIN_RATE`` bytes received.
 BODY_TIMEOUT = 30.0
 BODY_MIN_RATE = 64 * 1024
@@ -146,11 +167,15 @@ class _TimedReader(socket.SocketIO):
         self.deadline: float | None = None
         self.head_timeout: float | None = None
         self.per_byte = 0.0
+        self.on_data: Callable[[], None] | None = None
 
-    def arm(self, seconds: float | None, *, head_timeout: float | None = None, per_byte: float = 0.0) -> None:
+    def arm(self, seconds: float | None, *, head_timeout: float | None = None, per_byte: float = 0.0,
+            on_data: Callable[[], None] | None = None) -> None:
+        """Deadline in ``seconds``; ``on_data`` is called once, when the first bytes arrive."""
         self.deadline = None if seconds is None else time.monotonic() + seconds
         self.head_timeout = head_timeout
         self.per_byte = per_byte
+        self.on_data = on_data
 
     def readinto(self, b: Any) -> int:  # type: ignore[override]
         deadline = self.deadline
@@ -167,11 +192,38 @@ class _TimedReader(socket.SocketIO):
         finally:
             sock.settimeout(base)
         if n:
+            on_data, self.on_data = self.on_data, None
+            if on_data is not None:
+                on_data()
             if self.head_timeout is not None:
                 self.deadline, self.head_timeout = time.monotonic() + self.head_timeout, None
             elif self.per_byte:
                 self.deadline = deadline + n * self.per_byte
         return n
+
+
+#: Seconds a first request whose first byte arrived in time always has for the rest of its head.
+FIRST_HEAD_GRACE = 1.0
+
+
+class _ConnState:
+    """One connection being served on its thread (see ``ThreadedWsgiServer.live_connections``)."""
+
+    __slots__ = ("sock", "accepted_at", "first", "idle", "shed", "ended")
+
+    def __init__(self, sock: socket.socket, accepted_at: float) -> None:
+        self.sock = sock
+        self.accepted_at = accepted_at
+        self.first = True
+        #: Waiting for the next request on a kept-alive connection (may be shed).
+        self.idle = False
+        #: Shut down by the accept loop to make room (its thread is ending).
+        self.shed = False
+        #: Its thread is finishing.
+        self.ended = False
+
+    def busy(self) -> None:
+        self.idle = False
 
 
 _QUERY = re.compile(r"\?[^ ]*")
@@ -202,8 +254,19 @@ class _Handler(BaseHTTPRequestHandler):
     def handle_one_request(self) -> None:
         try:
             server = self.server
-            # Up to socket_timeout for the first byte (idle keep-alive), then header_timeout for the head.
-            self._reader.arm(server.socket_timeout, head_timeout=server.header_timeout)
+            state = server.connection_state()
+            if state is not None and state.first:
+                # The first request: its head is due header_timeout after the accept (its first byte is here).
+                state.first = False
+                left = state.accepted_at + min(server.header_timeout, server.socket_timeout) - time.monotonic()
+                self._reader.arm(max(left, FIRST_HEAD_GRACE))
+            else:
+                # Up to socket_timeout for the first byte (idle keep-alive), then header_timeout for the head.
+                if state is not None:
+                    state.idle = True
+                    server.note_idle()
+                self._reader.arm(server.socket_timeout, head_timeout=server.header_timeout,
+                                 on_data=None if state is None else state.busy)
             self.raw_requestline = self.rfile.readline(65537)
             if len(self.raw_requestline) > 65536:
                 self.requestline = self.request_version = self.command = ""
@@ -363,7 +426,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
-    """Serves ``app`` with one named thread per connection (see :meth:`live_connections`)."""
+    """Serves ``app`` with one named thread per connection that has sent something (see :meth:`live_connections`).
+
+    :meth:`serve_connections` is the accept loop (see the module's docstring for
+    the connection cap and the shedding of silent connections).
+    """
 
     daemon_threads = True
     block_on_close = False
@@ -374,6 +441,8 @@ class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
     header_timeout: float = HEADER_TIMEOUT
     body_timeout: float = BODY_TIMEOUT
     body_min_rate: float = BODY_MIN_RATE
+    #: Connections open at once; past it the oldest silent one is shed (see the module docstring).
+    max_connections: int = MAX_CONNECTIONS
 
     def __init__(self, address: tuple[str, int], app: Callable, *, family: int = socket.AF_INET,
                  thread_prefix: str = "mcp-http-conn") -> None:
@@ -382,7 +451,22 @@ class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
         self._thread_prefix = thread_prefix
         self._conn_ids = itertools.count(1)
         self._conn_lock = threading.Lock()
-        self._conns: dict[threading.Thread, socket.socket] = {}
+        self._conns: dict[threading.Thread, _ConnState] = {}
+        #: Every connection thread started and maybe not ended yet (stop() joins them all).
+        self._conn_threads: set[threading.Thread] = set()
+        #: Accepted connections that sent nothing yet: socket -> (accept time, address), oldest first.
+        #: Only the accept loop's thread touches it.
+        self._silent: dict[socket.socket, tuple[float, Any]] = {}
+        #: A silent connection accepted past the cap with nothing to shed: not read until a connection ends.
+        self._parked: socket.socket | None = None
+        #: Written to by a connection thread that ends, read by the accept loop (to resume accepting).
+        self._ended_r, self._ended_w = socket.socketpair()
+        self._ended_r.setblocking(False)
+        self._ended_w.setblocking(False)
+        #: Connections shed to make room, and times accepting paused (for logs and tests).
+        self.shed_count = 0
+        self.pause_count = 0
+        self._last_warning = -1e9
         super().__init__(address, _Handler)
 
     def server_bind(self) -> None:
@@ -392,23 +476,260 @@ class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
         self.server_name = host
         self.server_port = port
 
-    def process_request(self, request: socket.socket, client_address: Any) -> None:  # type: ignore[override]
+    def process_request(self, request: socket.socket, client_address: Any,  # type: ignore[override]
+                        accepted_at: float | None = None) -> None:
+        """Serve one connection on a new named thread (``accepted_at``: when it was accepted; now if None)."""
+        state = _ConnState(request, time.monotonic() if accepted_at is None else accepted_at)
         thread = threading.Thread(target=self._serve_one, args=(request, client_address),
                                   name=f"{self._thread_prefix}-{next(self._conn_ids)}", daemon=True)
         with self._conn_lock:
-            self._conns[thread] = request
-        thread.start()
+            self._conns[thread] = state
+            if len(self._conn_threads) >= 64:  # forget the threads that have ended
+                self._conn_threads = {t for t in self._conn_threads if t.is_alive()}
+            self._conn_threads.add(thread)
+        try:
+            thread.start()
+        except BaseException:
+            with self._conn_lock:
+                self._conns.pop(thread, None)
+                self._conn_threads.discard(thread)
+            raise
 
     def _serve_one(self, request: socket.socket, client_address: Any) -> None:
         try:
             self.process_request_thread(request, client_address)
         finally:
+            me = threading.current_thread()
             with self._conn_lock:
-                self._conns.pop(threading.current_thread(), None)
+                state = self._conns.get(me)  # type: ignore[call-overload]
+                if state is not None:
+                    state.ended = True  # no longer counted against the cap
+            try:
+                self._ended_w.send(b"x")  # the accept loop may be waiting for room
+            except OSError:
+                pass  # the pipe is full (the loop will look anyway) or closed (the server stopped)
+            with self._conn_lock:  # last: stop() joins every thread still listed
+                self._conns.pop(me, None)  # type: ignore[call-overload]
+
+    def connection_state(self) -> _ConnState | None:
+        """The state of the connection served on the calling thread (None off a connection thread)."""
+        with self._conn_lock:
+            return self._conns.get(threading.current_thread())  # type: ignore[arg-type]
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("connection from %s failed", client_address, exc_info=True)
 
     def live_connections(self) -> list[tuple[threading.Thread, socket.socket]]:
+        """The connections being served on a thread now (not the silent ones waiting for a first byte)."""
         with self._conn_lock:
-            return list(self._conns.items())
+            return [(thread, state.sock) for thread, state in self._conns.items()]
+
+    def connection_threads(self) -> list[threading.Thread]:
+        """Every connection thread still alive, including those finishing (to join on stop)."""
+        with self._conn_lock:
+            return [t for t in self._conn_threads if t.is_alive()]
+
+    def silent_connections(self) -> int:
+        """Accepted connections that have sent nothing yet (no thread for them)."""
+        return len(self._silent)
+
+    # -- the accept loop -------------------------------------------------------------------
+
+    def serve_connections(self, stop: socket.socket) -> None:
+        """Accept and dispatch connections until ``stop`` is readable; then close the silent ones.
+
+        Runs on one thread (the owner's accept thread). Silent connections wait
+        in the selector; the first byte (or EOF) hands one to a thread.
+        """
+        self.socket.setblocking(False)
+        selector = selectors.DefaultSelector()
+        selector.register(stop, selectors.EVENT_READ, "stop")
+        selector.register(self._ended_r, selectors.EVENT_READ, "ended")
+        selector.register(self.socket, selectors.EVENT_READ, "listen")
+        listening, resume_at = True, None
+        try:
+            while True:
+                now = time.monotonic()
+                timeout = None
+                if self._silent:
+                    oldest = next(iter(self._silent.values()))[0]
+                    timeout = max(0.0, oldest + self._silent_timeout() - now)
+                if resume_at is not None:
+                    timeout = max(0.0, min(timeout if timeout is not None else resume_at, resume_at) - now)
+                ready = selector.select(timeout)
+                accept = False
+                for key, _ in ready:
+                    if key.data == "stop":
+                        return
+                    if key.data == "ended":  # a connection ended, or went idle while one is parked
+                        self._drain_ended()
+                        if not listening and self._room_for_parked(selector):
+                            listening, resume_at = True, None
+                            selector.register(self.socket, selectors.EVENT_READ, "listen")
+                    elif key.data == "listen":
+                        accept = True
+                    else:
+                        self._first_byte(selector, key.fileobj)  # type: ignore[arg-type]
+                if not listening and resume_at is not None and time.monotonic() >= resume_at:
+                    listening, resume_at = True, None
+                    selector.register(self.socket, selectors.EVENT_READ, "listen")
+                if accept and listening:
+                    pause = self._accept_some(selector)
+                    if pause is not None:  # no room and nothing to shed: stop watching the socket for now
+                        listening = False
+                        resume_at = None if pause == 0 else time.monotonic() + pause
+                        selector.unregister(self.socket)
+                        self.pause_count += 1
+                self._expire_silent(selector)
+        finally:
+            for sock in list(self._silent):
+                self._close_silent(selector, sock)
+            selector.close()
+
+    def _silent_timeout(self) -> float:
+        return min(self.header_timeout, self.socket_timeout)
+
+    def _drain_ended(self) -> None:
+        try:
+            while self._ended_r.recv(4096):
+                pass
+        except OSError:
+            pass
+
+    def _open_count(self) -> int:
+        with self._conn_lock:
+            busy = sum(1 for state in self._conns.values() if not (state.shed or state.ended))
+        return busy + len(self._silent)
+
+    def _accept_some(self, selector: selectors.BaseSelector) -> float | None:
+        """Accept up to ACCEPT_BATCH connections; a pause (0: until a connection ends) when there is no room."""
+        for _ in range(ACCEPT_BATCH):
+            try:
+                sock, address = self.socket.accept()
+            except (BlockingIOError, InterruptedError):
+                return None
+            except OSError as exc:
+                if exc.errno not in _OUT_OF_DESCRIPTORS:
+                    log.debug("accept failed: %r", exc)  # ECONNABORTED and the like: that client left
+                    continue
+                if self._shed_one(selector, "descriptors") == "silent":  # a descriptor is free again: retry
+                    continue
+                self._warn(f"out of file descriptors ({exc.strerror}): accepting pauses until a connection ends")
+                return EMFILE_PAUSE
+            if not self.verify_request(sock, address):  # type: ignore[arg-type]
+                self.shutdown_request(sock)
+                continue
+            try:
+                selector.register(sock, selectors.EVENT_READ, "conn")
+            except (OSError, ValueError):
+                self.shutdown_request(sock)
+                continue
+            self._silent[sock] = (time.monotonic(), address)
+            if self._open_count() <= self.max_connections:
+                continue
+            self._parked = sock  # first: a connection going idle from now on wakes the loop (note_idle)
+            if self._shed_one(selector, "the connection cap", sock) is not None:
+                self._parked = None
+            else:
+                # Every other connection is busy: this one waits, parked (not read), until a connection ends
+                # or goes idle; so do the next ones, in the listen queue.
+                selector.unregister(sock)
+                self._warn(f"{self.max_connections} connections are busy (the server's max_connections): new "
+                           f"connections wait until one ends")
+                return 0
+        return None
+
+    def _room_for_parked(self, selector: selectors.BaseSelector) -> bool:
+        """Serve the parked connection if there is room now (shedding an idle one if need be)."""
+        sock = self._parked
+        if sock is not None and sock in self._silent:
+            if (self._open_count() > self.max_connections
+                    and self._shed_one(selector, "the connection cap", sock) is None):
+                return False
+            selector.register(sock, selectors.EVENT_READ, "conn")
+        self._parked = None
+        return True
+
+    def note_idle(self) -> None:
+        """A connection thread now waits for its next request: wake the loop if a connection is parked."""
+        if self._parked is not None:
+            try:
+                self._ended_w.send(b"i")
+            except OSError:
+                pass
+
+    def _shed_one(self, selector: selectors.BaseSelector, why: str, spare: socket.socket | None = None
+                  ) -> str | None:
+        """Make room: close the oldest silent connection ("silent"), else shut down the oldest idle
+        kept-alive one ("idle": its thread closes it soon); None when there is nothing to shed.
+        ``spare``: a connection just accepted, never shed for itself."""
+        oldest = next(iter(self._silent), None)
+        if oldest is not None and oldest is not spare:
+            sock = oldest
+            self._close_silent(selector, sock)
+            self.shed_count += 1
+            log.debug("shed a silent connection (%s)", why)
+            return "silent"
+        with self._conn_lock:
+            idle = [state for state in self._conns.values() if state.idle and not (state.shed or state.ended)]
+            victim = min(idle, key=lambda state: state.accepted_at) if idle else None
+            if victim is not None:
+                victim.shed = True
+        if victim is None:
+            return None
+        try:
+            victim.sock.shutdown(socket.SHUT_RDWR)  # its thread sees EOF and ends
+        except OSError:
+            pass
+        self.shed_count += 1
+        log.debug("shed an idle kept-alive connection (%s)", why)
+        return "idle"
+
+    def _close_silent(self, selector: selectors.BaseSelector, sock: socket.socket) -> None:
+        self._silent.pop(sock, None)
+        try:
+            selector.unregister(sock)
+        except (KeyError, ValueError):
+            pass
+        self.shutdown_request(sock)
+
+    def _first_byte(self, selector: selectors.BaseSelector, sock: socket.socket) -> None:
+        """A silent connection became readable: data (serve it on a thread) or EOF (close it)."""
+        accepted_at, address = self._silent.pop(sock)
+        selector.unregister(sock)
+        try:
+            sock.setblocking(False)
+            peek = sock.recv(1, socket.MSG_PEEK)
+        except (BlockingIOError, InterruptedError):
+            peek = b"?"  # spurious wake-up: let the thread wait for the data
+        except OSError:
+            peek = b""
+        if not peek:
+            self.shutdown_request(sock)
+            return
+        sock.setblocking(True)
+        try:
+            self.process_request(sock, address, accepted_at)
+        except Exception:  # no thread could be started (out of memory, too many threads)
+            log.warning("could not start a thread for a connection from %s; closing it", address[0], exc_info=True)
+            self.shutdown_request(sock)
+
+    def _expire_silent(self, selector: selectors.BaseSelector) -> None:
+        """Close the silent connections accepted more than ``header_timeout`` ago (oldest first)."""
+        limit = time.monotonic() - self._silent_timeout()
+        while self._silent:
+            sock, (accepted_at, _) = next(iter(self._silent.items()))
+            if accepted_at > limit:
+                return
+            self._close_silent(selector, sock)
+
+    def _warn(self, message: str) -> None:
+        now = time.monotonic()
+        if now - self._last_warning >= 60.0:  # at most one such line a minute
+            self._last_warning = now
+            log.warning("HTTP server: %s", message)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._ended_r.close()
+        self._ended_w.close()

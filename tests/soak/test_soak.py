@@ -1,7 +1,7 @@
 """A short soak run of ``benchmarks/soak.py`` on each transport, and the checks it relies on.
 
 Each run is about 10 s against ``examples/everything_server.py``: no lost or
-duplicated results, no leaked threads or file descriptors in the server, memory
+duplicated results (also across an event-store outage: Redis killed mid-run), no leaked threads or file descriptors in the server, memory
 growth under the stated bound. The long version is the same command with more
 ``--seconds`` and ``--clients``.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +52,30 @@ def test_short_soak(transport, tmp_path):
         assert report["rss_growth_mb"] < 32
 
 
+def test_short_soak_with_an_event_store_outage(tmp_path):
+    """Events in a real redis-server, killed for 5 s mid-run: nothing lost or duplicated, a short server log."""
+    if shutil.which("redis-server") is None:
+        if os.environ.get("MCP_SYNC_REQUIRE_REDIS"):
+            pytest.fail("redis-server is not on PATH")
+        pytest.skip("redis-server is not on PATH")
+    seconds, outage = 16, 5
+    out = tmp_path / "soak.json"
+    done = subprocess.run([sys.executable, str(SOAK), "--transport", "http", "--seconds", str(seconds),
+                           "--clients", str(CLIENTS), "--store-outage", str(outage), "--max-store-log-lines", "10",
+                           "--json-out", str(out)],
+                          capture_output=True, text=True, timeout=seconds + 150, cwd=ROOT)
+    assert out.exists(), done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["failures"] == [] and report["ok"], json.dumps(report, indent=2)
+    assert done.returncode == 0
+    assert report["lost"] == 0 and report["duplicated"] == 0
+    assert report["store_outage"] == {"began_at_s": 5.5, "seconds": 5.0, "cut_short": False}
+    assert 2 <= report["store_log_lines"] <= 10  # "NOT being stored" once, "recovered" once, few summaries
+    assert {"echo", "cancel", "reconnect", "resume", "task"} <= set(report["ops"]), report["ops"]
+    last = done.stderr.strip().splitlines()[-2]  # the summary line, then PASS
+    assert last.startswith("soak: ") and "lost 0, duplicated 0" in last and "threads" in last, last
+
+
 def test_the_ledger_catches_lost_duplicated_and_wrong_results():
     soak = _load()
     ledger = soak.Ledger("t")
@@ -77,6 +103,7 @@ def test_the_ledger_catches_lost_duplicated_and_wrong_results():
     assert any("request 5" in p and "wrong value" in p for p in problems)
     assert not any("request 1 " in p or "request 4" in p for p in problems)
     assert len(problems) == 4
+    assert (ledger.lost, ledger.duplicated) == (1, 1)  # the figures the summary line prints
 
 
 def test_the_run_is_bounded():
@@ -87,3 +114,7 @@ def test_the_run_is_bounded():
         soak.Soak("http", seconds=10, clients=soak.MAX_CLIENTS + 1)
     with pytest.raises(ValueError):
         soak.Soak("carrier-pigeon", seconds=10, clients=1)
+    with pytest.raises(ValueError):
+        soak.Soak("stdio", seconds=10, clients=1, store_outage=2)
+    with pytest.raises(ValueError):
+        soak.Soak("http", seconds=10, clients=1, store_outage=6)  # more than half the run
