@@ -50,7 +50,7 @@ import itertools
 from typing import Any, Callable, Mapping, Sequence
 
 from .client import Client
-from .errors import INTERNAL_ERROR, METHOD_NOT_FOUND, CapabilityError, McpError
+from .errors import INTERNAL_ERROR, METHOD_NOT_FOUND, MISSING_CLIENT_CAPABILITY, CapabilityError, McpError
 from .server import Context, Server
 from .server.modern_inputs import InputAsk
 from .types import to_wire
@@ -183,11 +183,11 @@ def _ask_downstream(ctx: Context, method: str, params: dict[str, Any]) -> Any:
     """``ctx.gather`` of one raw request; errors become the McpError the upstream is answered with."""
     try:
         return ctx.gather(InputAsk(method, params, _raw, None, method))[0]
+    except CapabilityError as exc:  # -32021 in both eras, as a server of our own answers it
+        raise McpError(MISSING_CLIENT_CAPABILITY, f"Missing required client capability: the client behind "
+                                                  f"this proxy cannot answer {method} ({exc})") from None
     except McpError:
         raise
-    except CapabilityError as exc:
-        raise McpError(METHOD_NOT_FOUND, f"Method not found: {method} (the client behind this proxy cannot "
-                                         f"answer it: {exc})") from None
     except Exception as exc:
         raise McpError(INTERNAL_ERROR, f"the proxy could not ask its client ({method}): {exc}") from None
 
