@@ -88,7 +88,7 @@ class Apps(Extension):
 
         ``visibility``: where the tool is offered, ``["model"]``, ``["app"]``
         (only the UI calls it) or both (the default when omitted). ``meta``:
-        more ``_meta`` keys; ``options`` are those of :meth:`Server.tool`.
+        more ``_meta`` keys; ``options`` are those of :meth:`Server.tool <mcp_sync.Server.tool>`.
         """
         _require_ui(resource_uri)
         ui: dict[str, Any] = {"resourceUri": resource_uri}

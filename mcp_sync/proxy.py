@@ -614,7 +614,7 @@ class ProxyServer(Server):
     # -- lifecycle ----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close every upstream client and stop the refresh thread (joined); then :meth:`Server.close`."""
+        """Close every upstream client and stop the refresh thread (joined); then :meth:`Server.close <mcp_sync.Server.close>`."""
         with self._refresh_cond:
             self._stopping = True
             self._refresh_cond.notify_all()

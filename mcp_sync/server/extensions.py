@@ -27,7 +27,7 @@ What it can do:
   sent, so they may change);
 - **add request methods** (:meth:`ExtensionSetup.method`): handlers
   ``fn(connection, request) -> result dict`` (the same shape as
-  :meth:`Server.method`; ``connection`` is the legacy session's
+  :meth:`Server.method <mcp_sync.Server.method>`; ``connection`` is the legacy session's
   :class:`~mcp_sync.server.ServerConnection` or the 2026-07-28 request's
   view, both with ``protocol_version`` and ``client_capabilities``);
   raise :class:`~mcp_sync.errors.McpError` for a JSON-RPC error;

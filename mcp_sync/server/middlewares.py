@@ -2,7 +2,7 @@
 response-size limiting and response caching.
 
 Each is a callable object ``(call, call_next) -> result`` for
-:meth:`Server.add_middleware <mcp_sync.server.Server.add_middleware>`, so it
+:meth:`Server.add_middleware <mcp_sync.Server.add_middleware>`, so it
 runs in both protocol eras and on every transport::
 
     from mcp_sync.server.middlewares import ErrorMasking, RateLimiting, StructuredLogging
@@ -191,7 +191,7 @@ class RateLimiting:
     (``call.identity``), with every unauthenticated caller sharing one bucket
     (pass ``key=`` to count per client name, per session...). Notifications
     are never limited (they cannot be answered). ``methods=`` of
-    :meth:`~mcp_sync.server.Server.add_middleware` narrows what is counted,
+    :meth:`~mcp_sync.Server.add_middleware` narrows what is counted,
     e.g. ``methods=["tools/call"]``.
 
     This sits beside the HTTP layer's ``rate_limit`` option (HTTP 429 before
@@ -399,7 +399,7 @@ class ResponseCaching:
     Keys include the era, protocol version, method and the params that change
     the result (``cursor``, ``uri``). Entries for a list are dropped when it
     changes, those of a resource on ``server.notify_resource_updated(uri)``
-    (:meth:`Server.on_list_changed`); :meth:`invalidate` drops more.
+    (:meth:`Server.on_list_changed <mcp_sync.Server.on_list_changed>`); :meth:`invalidate` drops more.
     MRTR retries and ``input_required`` results are never cached. ``clock``
     returns seconds.
     """

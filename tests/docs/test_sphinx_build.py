@@ -19,9 +19,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
-GUIDES = ["quickstart", "servers", "clients", "eras", "tasks", "deployment", "security", "cli", "integrations",
-          "development"]
-API_PAGES = ["mcp_sync", "server", "client", "errors", "types", "tasks", "http", "testing", "integrations"]
+GUIDES = ["quickstart", "servers", "clients", "middleware", "extensions", "composition", "eras", "tasks",
+          "deployment", "security", "cli", "integrations", "development"]
+API_PAGES = ["mcp_sync", "server", "client", "errors", "types", "tasks", "otel", "skills", "proxy", "http", "testing",
+             "integrations"]
 
 
 def sphinx_build(source: Path, out: Path) -> subprocess.CompletedProcess[str]:
@@ -66,6 +67,46 @@ def test_the_api_reference_is_generated_from_the_docstrings(site):
     assert 'id="mcp_sync.http.McpWsgiApp"' in ids("http")
     assert 'id="mcp_sync.server.Middleware"' in ids("server") or 'id="mcp_sync.server.Call"' in ids("server")
     assert 'id="mcp_sync.integrations.django.mcp_view"' in ids("integrations")
+
+
+def test_the_features_merged_after_the_first_site_have_api_entries(site):
+    """Middleware, tracing, extensions, Skills, Apps, composition, client group and cache, Celery."""
+    expected = {
+        "mcp_sync": ["mcp_sync.Server.add_middleware", "mcp_sync.Server.add_extension", "mcp_sync.Server.mount",
+                     "mcp_sync.Client.add_middleware", "mcp_sync.Client.server_extension", "mcp_sync.Client.skills"],
+        "server": ["mcp_sync.server.Call", "mcp_sync.server.middlewares.ErrorMasking",
+                   "mcp_sync.server.middlewares.RateLimiting", "mcp_sync.server.middlewares.ResponseCaching",
+                   "mcp_sync.server.extensions.Extension", "mcp_sync.server.extensions.ExtensionSetup.method",
+                   "mcp_sync.server.extensions.client_extension", "mcp_sync.server.mount.Mount"],
+        "client": ["mcp_sync.client.group.ClientGroup", "mcp_sync.client.group.NameCollision",
+                   "mcp_sync.client.cache.ClientCache"],
+        "otel": ["mcp_sync.otel.instrument"],
+        "skills": ["mcp_sync.skills.Skills", "mcp_sync.skills.SkillsClient", "mcp_sync.skills.SkillVerificationError",
+                   "mcp_sync.apps.Apps", "mcp_sync.apps.tool_ui", "mcp_sync.apps.read_app"],
+        "proxy": ["mcp_sync.proxy.ProxyServer"],
+        "integrations": ["mcp_sync.integrations.celery.CeleryTasks", "mcp_sync.integrations.celery.report_progress"],
+    }
+    pages = {page: (site / "api" / f"{page}.html").read_text(encoding="utf-8") for page in expected}
+    for page, anchors in expected.items():
+        for anchor in anchors:
+            assert f'id="{anchor}"' in pages[page], f"{anchor} is not documented on api/{page}"
+    # Each object once: the re-exported names are not documented a second time under their defining module.
+    everything = "".join((site / "api" / f"{page}.html").read_text(encoding="utf-8") for page in API_PAGES)
+    for anchor in ["mcp_sync.skills.Skills", "mcp_sync.proxy.ProxyServer", "mcp_sync.server.Call"]:
+        assert everything.count(f'id="{anchor}"') == 1, anchor
+    for duplicate in ["mcp_sync.skills.server.Skills", "mcp_sync.server.middleware.Call"]:
+        assert f'id="{duplicate}"' not in everything, duplicate
+
+
+def test_the_guides_link_the_new_pages(site):
+    index = (site / "index.html").read_text(encoding="utf-8")
+    for page in ["middleware", "extensions", "composition"]:
+        assert f'href="{page}.html"' in index, page
+    cli = (site / "cli.html").read_text(encoding="utf-8")
+    assert "mcp-sync skills list" in cli and "mcp-sync proxy --http 8000" in cli
+    assert "answers no questions" not in cli and "asks each field of the form" in cli
+    integrations = (site / "integrations.html").read_text(encoding="utf-8")
+    assert "Tasks on Celery" in integrations
 
 
 def test_the_eras_page_has_the_difference_table(site):
