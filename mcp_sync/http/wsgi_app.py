@@ -632,8 +632,8 @@ class McpWsgiApp:
         if session.incoming(message):  # shared sessions: the answer to another worker's request
             start_response("202 Accepted", [("Content-Length", "0")])
             return [b""]
+        self._note_cancels(session, [message])  # before the engine: see the end of _serve_requests
         engine.feed(message)
-        self._note_cancels(session, [message])
         start_response("202 Accepted", [("Content-Length", "0")])
         return [b""]
 
@@ -674,6 +674,10 @@ class McpWsgiApp:
         for request_id, cancel in session.take_early_cancels(request_ids):  # they overtook the request
             engine.feed(cancel)
             session.cancel_request(request_id)
+        if len(request_ids) == 1 and stream.ended == "cancelled":
+            # A cancellation ended the stream between open_request_stream and the feed above, and reached
+            # the engine before the request did: hand it to the request now, or its handler never learns.
+            engine.feed(Notification("notifications/cancelled", {"requestId": request_ids[0]}))
         if json_mode:
             try:
                 item = self._await_answer(session, stream)

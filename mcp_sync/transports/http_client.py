@@ -109,6 +109,10 @@ class _ConnectionTracker:
         self._lock = threading.Lock()
         self._conns: "weakref.WeakKeyDictionary[threading.Thread, list[Any]]" = weakref.WeakKeyDictionary()
         self._responses: "weakref.WeakKeyDictionary[threading.Thread, list[Any]]" = weakref.WeakKeyDictionary()
+        #: Threads whose request went out whole (they are waiting for, or reading, the answer).
+        self._sent: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+        #: Threads to abort as soon as their request has gone out whole (see abort_when_sent).
+        self._deferred: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
         self.closed = False
 
     def bind(self, conn: Any) -> None:
@@ -137,6 +141,29 @@ class _ConnectionTracker:
     def close(self) -> None:
         with self._lock:
             self.closed = True
+
+    def request_sent(self, conn: Any) -> None:
+        """Called on the sending thread once ``conn`` wrote a whole request (before reading the answer)."""
+        thread = threading.current_thread()
+        with self._lock:
+            self._sent.add(thread)
+            deferred = thread in self._deferred
+            self._deferred.discard(thread)
+        if deferred:
+            _shutdown(getattr(conn, "sock", None))
+
+    def abort_when_sent(self, thread: threading.Thread) -> None:
+        """Abort what ``thread`` is blocked on, but never a request it is still writing.
+
+        Cutting a request short loses it (the server never sees it, so a
+        cancellation could not reach its handler): a thread that has not yet
+        written its whole request is aborted right after it has.
+        """
+        with self._lock:
+            if thread not in self._sent:
+                self._deferred.add(thread)
+                return
+        self.abort(thread)
 
     def abort(self, thread: threading.Thread) -> None:
         with self._lock:
@@ -185,6 +212,12 @@ def _tracking_pool(base: type, tracker: _ConnectionTracker) -> type:
             tracker.unbind(conn)
             super()._put_conn(conn)
 
+    class TrackingConnection(base.ConnectionCls):  # type: ignore[misc, name-defined]
+        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+            tracker.request_sent(self)  # the request is out whole: an abort may cut the answer now
+            return super().getresponse(*args, **kwargs)
+
+    TrackingPool.ConnectionCls = TrackingConnection
     TrackingPool.__name__ = f"Tracking{base.__name__}"
     return TrackingPool
 
@@ -598,18 +631,26 @@ class HttpClientTransport(Transport):
             with self._lock:
                 self._exchanges.pop(request_id, None)
             raise self.closed_error()
-        exchange.thread = thread
 
     def _abandon(self, request_id: Any) -> None:
         """The session gave up on ``request_id`` (cancelled, timed out): stop reading its stream."""
         with self._lock:
             exchange = self._exchanges.get(request_id) if type(request_id) in (str, int) else None
-        if exchange is not None:
+            if exchange is None:
+                return
             exchange.cancelled = True
-            if exchange.thread is not None:
-                self._tracker.abort(exchange.thread)
+            thread = exchange.thread
+        if thread is not None:  # else the thread, starting, sees ``cancelled``
+            # Not before the request went out whole: the server must see it to see it cancelled.
+            self._tracker.abort_when_sent(thread)
 
     def _exchange(self, exchange: _Exchange, data: bytes, is_init: bool) -> None:
+        me = threading.current_thread()
+        with self._lock:
+            exchange.thread = me
+            cancelled = exchange.cancelled
+        if cancelled:  # abandoned before this thread started: send it, then stop reading
+            self._tracker.abort_when_sent(me)
         try:
             self._run_exchange(exchange, data, is_init)
         finally:
