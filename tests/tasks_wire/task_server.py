@@ -19,7 +19,9 @@ Tools (``task_support`` in brackets):
 * ``status_msg(text)`` [optional]: sets the task's statusMessage, waits for
   ``release("status")``;
 * ``client_elicit_task(mode)`` / ``client_sample_task(mode)`` [none]: ask the
-  client to run an elicitation / sampling as a task and report what happened.
+  client to run an elicitation / sampling as a task and report what happened;
+* ``nested_elicit_task()`` / ``nested_sample_task()`` [optional]: the same from
+  inside a task (the requests carry the task's related-task tag).
 """
 
 from __future__ import annotations
@@ -203,6 +205,20 @@ def build_server(*, notify: bool = False, limits: TaskLimits | None = LIMITS, ta
         task = ctx.sample_as_task(prompt, max_tokens=10, ttl=30_000)
         final = task.wait(timeout=30)
         return {"task_id": task.task_id, "text": task.result().text, "final": final.status}
+
+    @server.tool(task_support="optional")
+    def nested_elicit_task(ctx: Context) -> dict:
+        "From inside a task: ask the client to elicit as a task; report both task ids and the answer."
+        task = ctx.elicit_as_task("Your name, from inside a task?", Name, ttl=30_000)
+        answer = task.result(timeout=30)
+        return {"task_id": ctx.task_id, "client_task_id": task.task_id, "action": answer.action,
+                "name": answer.content.name if answer.content is not None else None}
+
+    @server.tool(task_support="optional")
+    def nested_sample_task(prompt: str, ctx: Context) -> dict:
+        "From inside a task: ask the client to sample as a task; report both task ids and the text."
+        task = ctx.sample_as_task(prompt, max_tokens=10, ttl=30_000)
+        return {"task_id": ctx.task_id, "client_task_id": task.task_id, "text": task.result(timeout=30).text}
 
     @server.tool()
     def raw_task_elicit() -> dict:
