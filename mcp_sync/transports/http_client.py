@@ -129,8 +129,14 @@ class _ConnectionTracker:
                 held[:] = [c for c in held if c is not conn]
 
     def hold(self, response: requests.Response) -> None:
+        thread = threading.current_thread()
         with self._lock:
-            self._responses.setdefault(threading.current_thread(), []).append(response)
+            self._responses.setdefault(thread, []).append(response)
+            self._sent.add(thread)  # an answer is here, so the request went out (also with a caller's session)
+            deferred = thread in self._deferred
+            self._deferred.discard(thread)
+        if deferred:
+            _shutdown_response(response)
 
     def release(self, response: requests.Response) -> None:
         with self._lock:

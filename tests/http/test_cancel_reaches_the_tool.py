@@ -74,3 +74,22 @@ def test_cancel_after_the_tool_started_reaches_it(serve, version):
         assert server.event("started-late").wait(10)
         assert future.cancel("enough")
         assert server.event("cancelled-late").wait(10)
+
+
+def test_cancel_reaches_the_tool_with_a_callers_requests_session(serve):
+    """With ``http=`` (a requests.Session of the caller's) the stream is still cut once the answer started."""
+    import requests
+
+    from mcp_sync.transports.http_client import HttpClientTransport
+
+    server = slow_server()
+    served = serve(server, keepalive=0.2)  # the server starts the SSE answer soon: the stream can be cut
+    session = requests.Session()
+    try:
+        with Client(HttpClientTransport(served.url, http=session), protocol="2026-07-28") as client:
+            future = client.nowait.call_tool("slow", {"tag": "own-session"})
+            assert server.event("started-own-session").wait(10)
+            assert future.cancel()
+            assert server.event("cancelled-own-session").wait(10)
+    finally:
+        session.close()
