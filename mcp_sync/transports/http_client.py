@@ -25,6 +25,10 @@ the session's reader thread pops with :meth:`~HttpClientTransport.receive`.
   goes on with that.
 
 ``close()`` aborts the connections its threads are blocked on and joins them.
+Giving up on one request (cancelled, timed out) stops its thread reading, but
+never cuts a POST still being written: a request cancelled right after it was
+issued still reaches the server whole, and only then is its stream closed, so
+the server always sees the request and its cancellation.
 
 2026-07-28 (modern) requests -- those whose ``params._meta`` carries
 ``io.modelcontextprotocol/protocolVersion`` -- are sent statelessly: no
