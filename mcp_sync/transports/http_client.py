@@ -107,6 +107,13 @@ class _ConnectionTracker:
     response (held by the transport). A thread may hold several at once (the
     HTTP+SSE reader POSTs while its GET stream stays open). Once ``closed``,
     no new connection is handed out.
+
+    With our own pool (``pooled``), aborting a thread shuts down the sockets of
+    the connections it holds, and only those: a connection it already gave
+    back (a response read to its end returns it) may be another thread's by
+    then. An aborted connection is never handed out again (``doomed``: the
+    pool closes it when it comes back). With a caller's ``requests.Session``
+    (not pooled here), the responses the thread reads are shut down instead.
     """
 
     def __init__(self) -> None:
@@ -117,6 +124,10 @@ class _ConnectionTracker:
         self._sent: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
         #: Threads to abort as soon as their request has gone out whole (see abort_when_sent).
         self._deferred: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+        #: Connections an abort shut down: closed instead of going back to the pool.
+        self._doomed: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        #: The connections go through our tracking pool (False with a caller's requests.Session).
+        self.pooled = False
         self.closed = False
 
     def bind(self, conn: Any) -> None:
@@ -125,12 +136,16 @@ class _ConnectionTracker:
             if not any(c is conn for c in held):
                 held.append(conn)
 
-    def unbind(self, conn: Any) -> None:
+    def unbind(self, conn: Any) -> bool:
+        """``conn`` goes back to the pool; True when an abort doomed it (close it instead)."""
         if conn is None:
-            return
+            return False
         with self._lock:
             for held in self._conns.values():
                 held[:] = [c for c in held if c is not conn]
+            doomed = conn in self._doomed
+            self._doomed.discard(conn)
+        return doomed
 
     def hold(self, response: requests.Response) -> None:
         thread = threading.current_thread()
@@ -160,6 +175,8 @@ class _ConnectionTracker:
             deferred = thread in self._deferred
             self._deferred.discard(thread)
         if deferred:
+            with self._lock:
+                self._doomed.add(conn)
             _shutdown(getattr(conn, "sock", None))
 
     def abort_when_sent(self, thread: threading.Thread) -> None:
@@ -178,9 +195,13 @@ class _ConnectionTracker:
     def abort(self, thread: threading.Thread) -> None:
         with self._lock:
             conns = list(self._conns.get(thread, ()))
-            responses = list(self._responses.get(thread, ()))
-        for conn in conns:
-            _shutdown(getattr(conn, "sock", None))
+            socks = []
+            for conn in conns:  # still ``thread``'s: doomed before anyone else can take it
+                self._doomed.add(conn)
+                socks.append(getattr(conn, "sock", None))
+            responses = [] if self.pooled else list(self._responses.get(thread, ()))
+        for sock in socks:
+            _shutdown(sock)
         for response in responses:
             _shutdown_response(response)
 
@@ -219,7 +240,9 @@ def _tracking_pool(base: type, tracker: _ConnectionTracker) -> type:
             return conn
 
         def _put_conn(self, conn: Any) -> None:
-            tracker.unbind(conn)
+            if tracker.unbind(conn):  # an abort shut it down: never hand it out again
+                conn.close()
+                conn = None
             super()._put_conn(conn)
 
     class TrackingConnection(base.ConnectionCls):  # type: ignore[misc, name-defined]
@@ -350,6 +373,7 @@ class HttpClientTransport(Transport):
             # Connection failures (nothing was sent) are retried twice; nothing else is.
             retries = Retry(total=2, connect=2, read=0, redirect=0, status=0, other=0, raise_on_status=False)
             adapter = _TrackingAdapter(self._tracker, pool_maxsize=32, max_retries=retries)
+            self._tracker.pooled = True
             http.mount("http://", adapter)
             http.mount("https://", adapter)
         if auth is not None:
