@@ -431,9 +431,9 @@ class TaskRunner:
         except (TaskNotFound, InvalidTransition):
             return  # finished, cancelled or removed meanwhile
         except Exception:  # e.g. the store is down: still stop the work
-            log.warning("could not record the timeout of task %s", task_id, exc_info=True)
-        log.info("task %s (%s) ran past its execution time limit of %g s: it failed as timed out and its "
-                 "work was cancelled", task_id, running.context.method, running.time_limit)
+            log.warning("could not record the timeout of task %s...", str(task_id)[:8], exc_info=True)
+        log.info("task %s... (%s) ran past its execution time limit of %g s: it failed as timed out and its "
+                 "work was cancelled", str(task_id)[:8], running.context.method, running.time_limit)
         self._stop(running)
 
     @staticmethod
@@ -614,14 +614,17 @@ class TaskRunner:
 
 
 def _warn_cut_short(record: TaskRecord) -> None:
-    """A task was removed while its work still ran: say so (its requestor only gets "Task not found")."""
+    """A task was removed while its work still ran: say so (its requestor only gets "Task not found").
+
+    Like every log line, it shows only the first 8 characters of the task id (a bearer handle).
+    """
     if record.is_terminal:
         return  # cancelled or finished first (e.g. its session ended): nothing was cut short unannounced
     ttl = record.ttl_ms
     if ttl is not None and time.time() - record.created_at >= ttl / 1000.0 - 0.001:
-        log.warning("task %s (%s) expired (TTL %d ms) while its work was still running: the work is cancelled "
-                    "and its outcome will not be kept; give it a longer TTL or an execution time limit "
-                    "(task_timeout) shorter than the TTL", record.task_id, record.method, ttl)
+        log.warning("task %s... (%s) expired (TTL %d ms) while its work was still running: the work is "
+                    "cancelled and its outcome will not be kept; give it a longer TTL or an execution time "
+                    "limit (task_timeout) shorter than the TTL", record.task_id[:8], record.method, ttl)
     else:
-        log.warning("task %s (%s) was deleted while its work was still running: the work is cancelled",
-                    record.task_id, record.method)
+        log.warning("task %s... (%s) was deleted while its work was still running: the work is cancelled",
+                    record.task_id[:8], record.method)
