@@ -674,10 +674,12 @@ class McpWsgiApp:
         for request_id, cancel in session.take_early_cancels(request_ids):  # they overtook the request
             engine.feed(cancel)
             session.cancel_request(request_id)
-        if len(request_ids) == 1 and stream.ended == "cancelled":
-            # A cancellation ended the stream between open_request_stream and the feed above, and reached
-            # the engine before the request did: hand it to the request now, or its handler never learns.
-            engine.feed(Notification("notifications/cancelled", {"requestId": request_ids[0]}))
+        notice = stream.cancel_notice
+        if notice is not None:
+            # A cancellation ended the stream between open_request_stream and the feed above, and may have
+            # reached the engine before the request did: hand it over again, or the handler may never learn
+            # (in that narrow race the engine can see it twice; it only sets the same signal again).
+            engine.feed(notice)
         if json_mode:
             try:
                 item = self._await_answer(session, stream)
