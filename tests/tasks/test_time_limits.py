@@ -81,8 +81,15 @@ def test_bad_limits_are_refused_before_any_task_exists(runner, store):
 
 def test_close_cancels_instead_of_timing_out(store):
     runner = TaskRunner(store, max_workers=2)
-    seen = threading.Event()
-    record = runner.submit(_waits_for_cancel(seen), time_limit=60)
+    seen, started = threading.Event(), threading.Event()
+    waits = _waits_for_cancel(seen)
+
+    def work(ctx):
+        started.set()
+        return waits(ctx)
+
+    record = runner.submit(work, time_limit=60)
+    assert started.wait(WAIT)  # running (work still queued at close() would never start)
     runner.close()
     assert store.get(record.task_id, ANY_OWNER).status == "cancelled"
     assert seen.is_set()
@@ -91,11 +98,11 @@ def test_close_cancels_instead_of_timing_out(store):
 def test_ttl_expiry_of_running_work_logs_a_warning(runner, store, caplog):
     caplog.set_level(logging.WARNING, logger="mcp_sync.tasks")
     seen = threading.Event()
-    record = runner.submit(_waits_for_cancel(seen), ttl_ms=200)
+    record = runner.submit(_waits_for_cancel(seen), ttl_ms=1000)  # ample time to start before it expires
     assert seen.wait(WAIT)
     [warning] = [r for r in caplog.records if record.task_id[:8] in r.getMessage()]
     assert record.task_id not in warning.getMessage()  # only the first 8 characters of a bearer handle
-    assert warning.levelno == logging.WARNING and "expired (TTL 200 ms)" in warning.getMessage()
+    assert warning.levelno == logging.WARNING and "expired (TTL 1000 ms)" in warning.getMessage()
 
 
 def test_deadlines_fire_in_order_once_and_can_be_disarmed():

@@ -66,12 +66,12 @@ def test_a_ttl_cutting_running_work_short_is_logged(http_harness, caplog):
     harness = http_harness()
     client = harness.client()
     caplog.set_level(logging.WARNING, logger="mcp_sync.tasks")
-    task = client.call_tool_as_task("block", {"name": "outlived"}, ttl=300)
+    task = client.call_tool_as_task("block", {"name": "outlived"}, ttl=1000)  # ample time to start first
     # the reaper removes it at its TTL and the work is cancelled: it records that it saw the cancellation
     assert task.task_id in client.call_tool("cancels_seen", {"wait_for": task.task_id}).structured_content["result"]
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and task.task_id[:8] in r.getMessage()]
     assert all(task.task_id not in r.getMessage() for r in caplog.records)  # never the whole id (a bearer handle)
-    assert len(warnings) == 1 and "expired (TTL 300 ms) while its work was still running" in warnings[0].getMessage()
+    assert len(warnings) == 1 and "expired (TTL 1000 ms) while its work was still running" in warnings[0].getMessage()
     with pytest.raises(McpError) as info:
         task.status()
     assert info.value.code == -32602  # gone: what the requestor sees, hence the log line
