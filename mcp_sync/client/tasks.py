@@ -14,6 +14,8 @@ same kind of handle for a task running on the client::
 * ``result(timeout)``: ``tasks/result``, blocking until the task is terminal;
   the original result, or the original JSON-RPC error raised as
   :class:`~mcp_sync.errors.McpError` (a cancelled task has no result: -32602).
+  A receiver answering -32602 at once for a task still running (FastMCP 3.x)
+  is polled with ``tasks/get`` until terminal, then asked again.
 * ``wait(timeout, poll=False)``: block until terminal (in ``tasks/result``, or
   with ``poll=True`` by ``tasks/get`` every ``pollInterval``) and return the
   final status.
@@ -184,12 +186,45 @@ class RemoteTask(Generic[R]):
         Raises the original :class:`~mcp_sync.errors.McpError` if the request
         failed, -32602 if the task was cancelled, :class:`RequestTimeout` after
         ``timeout`` seconds (the request stays pending for the next call).
+
+        A receiver that answers ``tasks/result`` at once with -32602 while the
+        task is still running (instead of blocking, as 2025-11-25 requires;
+        FastMCP 3.x does) is accepted: the task is then polled with
+        ``tasks/get`` until terminal and its result fetched.
         """
-        future = self.result_future()
-        try:
-            return future.result(timeout)
-        except FutureTimeout:
-            raise RequestTimeout(f"task {self.task_id} did not finish within {timeout} s") from None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        asked_when_terminal = False
+        while True:
+            future = self.result_future()
+            try:
+                return future.result(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            except FutureTimeout:
+                raise RequestTimeout(f"task {self.task_id} did not finish within {timeout} s") from None
+            except McpError as exc:
+                if asked_when_terminal or exc.code != INVALID_PARAMS:
+                    raise
+                try:
+                    snapshot = self.status()
+                except McpError:  # unknown, expired...: the first answer stands
+                    raise exc from None
+                if snapshot.status in TERMINAL_STATUSES:
+                    # Terminal now: the answer stands if it was given for the terminal task (a cancelled one
+                    # has no result), but it may predate the end: ask once more.
+                    asked_when_terminal = True
+                self._forget_result(future)
+            if not asked_when_terminal:
+                log.info("the receiver answered tasks/result for task %s before the task was terminal; polling "
+                         "tasks/get until it is", self.task_id)
+                for _status in self.watch(timeout=None if deadline is None else max(0.0,
+                                                                                     deadline - time.monotonic())):
+                    pass
+                asked_when_terminal = True
+
+    def _forget_result(self, future: Future) -> None:
+        """Drop a failed ``tasks/result`` answer so that the next result_future() asks again."""
+        with self._lock:
+            if self._result is future:
+                self._result = None
 
     def wait(self, timeout: float | None = None, *, poll: bool = False) -> GetTaskResult:
         """Block until the task is terminal; return its final status.
@@ -286,6 +321,8 @@ class RemoteTask(Generic[R]):
         if future.cancelled():
             return
         exc = future.exception()
+        if isinstance(exc, McpError) and exc.code == INVALID_PARAMS and self.last.status not in TERMINAL_STATUSES:
+            return  # maybe a receiver answering before the task ended (see result()): tasks/get will tell
         if exc is None or isinstance(exc, (McpError, ValueError)):
             self._finish()
 

@@ -273,6 +273,8 @@ class HttpSession(Transport):
                 return
             for rid in stream.request_ids:
                 self._by_request.pop(rid, None)
+            if notification is not None:
+                stream.cancel_notice = notification
         stream.end("cancelled")
 
     def take_early_cancels(self, request_ids: tuple) -> list[tuple[Any, Any]]:

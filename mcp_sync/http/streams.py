@@ -107,6 +107,8 @@ class Stream:
         self.finished = False
         #: Ended for good (session closed, request cancelled): nothing more is delivered.
         self.ended: str | None = None
+        #: The ``notifications/cancelled`` that ended it, when one did (see McpWsgiApp._serve_requests).
+        self.cancel_notice: Any = None
 
     def event_id(self, seq: int) -> str | None:
         return f"{self.id}-{seq}" if self.store is not None else None

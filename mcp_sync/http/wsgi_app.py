@@ -636,8 +636,8 @@ class McpWsgiApp:
         if session.incoming(message):  # shared sessions: the answer to another worker's request
             start_response("202 Accepted", [("Content-Length", "0")])
             return [b""]
+        self._note_cancels(session, [message])  # before the engine: see the end of _serve_requests
         engine.feed(message)
-        self._note_cancels(session, [message])
         start_response("202 Accepted", [("Content-Length", "0")])
         return [b""]
 
@@ -688,6 +688,12 @@ class McpWsgiApp:
         for request_id, cancel in session.take_early_cancels(request_ids):  # they overtook the request
             engine.feed(cancel)
             session.cancel_request(request_id)
+        notice = stream.cancel_notice
+        if notice is not None:
+            # A cancellation ended the stream between open_request_stream and the feed above, and may have
+            # reached the engine before the request did: hand it over again, or the handler may never learn
+            # (in that narrow race the engine can see it twice; it only sets the same signal again).
+            engine.feed(notice)
         if json_mode:
             try:
                 item = self._await_answer(session, stream)

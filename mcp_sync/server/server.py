@@ -289,6 +289,7 @@ class Server:
         output_schema: Mapping[str, Any] | None = None,
         structured_output: bool | None = None,
         immediate_response: str | Callable[[dict], str] | None = None,
+        task_timeout: float | None = None,
         replace: bool = False,
     ) -> Callable[[F], F]: ...
 
@@ -308,6 +309,7 @@ class Server:
         output_schema: Mapping[str, Any] | None = None,
         structured_output: bool | None = None,
         immediate_response: str | Callable[[dict], str] | None = None,
+        task_timeout: float | None = None,
         replace: bool = False,
     ) -> Any:
         """Register a function as a tool (``@server.tool`` or ``@server.tool(...)``).
@@ -324,11 +326,14 @@ class Server:
         function of the arguments returning one) is sent with the
         ``CreateTaskResult`` of a task-augmented call as
         ``_meta["io.modelcontextprotocol/model-immediate-response"]``.
+        ``task_timeout`` (seconds) limits how long the tool may run as a task
+        (default: ``TaskLimits.task_timeout_ms``); past it the work is cancelled
+        and the task ends ``failed`` with a "Task timed out" error.
         """
         options = dict(name=name, title=title, description=description, annotations=annotations, icons=icons,
                        meta=meta, task_support=task_support, input_schema=input_schema,
                        output_schema=output_schema, structured_output=structured_output,
-                       immediate_response=immediate_response)
+                       immediate_response=immediate_response, task_timeout=task_timeout)
 
         def register(func: Callable[..., Any]) -> Callable[..., Any]:
             self._tools.add(ToolDef(func, **options), replace=replace)

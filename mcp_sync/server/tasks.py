@@ -555,7 +555,8 @@ class ServerTasks:
                                     executor=self._executor)
         # The tool runs on this worker once the CreateTaskResult is sent (no hand-off to a task thread).
         record = runner.submit(work, owner=owner, method="tools/call", ttl_ms=ttl, wire=LEGACY_WIRE,
-                               run_after=getattr(request, "after_response", None))
+                               run_after=getattr(request, "after_response", None),
+                               time_limit=self._time_limit(runner, tool))
         self._track(record.task_id, connection, bound)
         return legacy.create_task_result(record, _immediate_response(tool, arguments))
 
@@ -584,6 +585,11 @@ class ServerTasks:
             raise McpError(INTERNAL_ERROR, f"Internal error: could not start tool {tool.name!r} "
                                            f"({type(exc).__name__}: {exc})") from None
         return record
+
+    @staticmethod
+    def _time_limit(runner: TaskRunner, tool: "ToolDef") -> float | None:
+        """The execution time limit of ``tool``'s task work: its ``task_timeout``, else the table's default."""
+        return runner.store.limits.task_time_limit(getattr(tool, "task_timeout", None))
 
     def _track(self, task_id: str, connection: "ServerConnection", bound: bool) -> None:
         state = self._conn(connection) if bound else None
@@ -766,7 +772,8 @@ class ServerTasks:
             from .remote_tools import remote_tool_work
             work = remote_tool_work(server, tool, arguments, version,  # type: ignore[assignment]
                                     executor=self._executor, finalize=mp.with_result_type)
-        record = runner.submit(work, owner=owner, method="tools/call", wire=EXTENSION_WIRE)
+        record = runner.submit(work, owner=owner, method="tools/call", wire=EXTENSION_WIRE,
+                               time_limit=self._time_limit(runner, tool))
         if connection is not None and isinstance(owner, str) and owner.startswith("conn:"):
             self._bind(record.task_id, connection)
         return extension.create_task_result(record, _immediate_response(tool, arguments))

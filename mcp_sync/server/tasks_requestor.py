@@ -3,7 +3,8 @@
 ``ctx.elicit_as_task(...)`` and ``ctx.sample_as_task(...)`` send the request
 with ``task: {ttl}`` to a client that declared
 ``tasks.requests.elicitation.create`` / ``tasks.requests.sampling.createMessage``
-and return a :class:`ClientTask` at once: the same handle as the client's
+(tagged with ``_meta["io.modelcontextprotocol/related-task"]`` when the
+calling tool itself runs as a task) and return a :class:`ClientTask` at once: the same handle as the client's
 :class:`~mcp_sync.client.tasks.Task` (``status()``, ``result()``, ``wait()``,
 ``watch()``, ``cancel()``), whose ``result()`` is an
 :class:`~mcp_sync.server.ElicitationResult` or a
@@ -21,6 +22,7 @@ from ..client.futures import McpFuture
 from ..client.tasks import RemoteTask, TaskPeer
 from ..errors import CapabilityError
 from ..protocol import capabilities as caps
+from ..tasks.legacy import related_task_meta
 from .elicitation import form, read_answer
 from .sampling import SamplingResult
 
@@ -54,6 +56,19 @@ def _task_param(ttl: int | None) -> dict[str, Any]:
     return {} if ttl is None else {"ttl": ttl}
 
 
+def _tagged(ctx: "Context", params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` tagged with ``_meta["io.modelcontextprotocol/related-task"]`` when ``ctx`` runs as a task.
+
+    2025-11-25: every request associated with a task carries its id (a
+    question the task's work depends on shares the task's id).
+    """
+    task_id = ctx.task_id
+    if task_id is None:
+        return params
+    meta = params.get("_meta")
+    return {**params, "_meta": {**(meta if isinstance(meta, Mapping) else {}), **related_task_meta(task_id)}}
+
+
 def _require_task(ctx: "Context", kind: str, method: str) -> None:
     if not caps.has_capability(ctx.client_capabilities, "tasks", "requests", kind, method):
         raise CapabilityError(f"the client did not declare 'tasks.requests.{kind}.{method}', so this request "
@@ -65,7 +80,7 @@ def elicit_as_task(ctx: "Context", message: str, schema: Any, *, ttl: int | None
     ctx._require_elicitation("form")
     _require_task(ctx, "elicitation", "create")
     requested, validator, tp = form(schema)
-    params = {"message": message, "requestedSchema": requested, "task": _task_param(ttl)}
+    params = _tagged(ctx, {"message": message, "requestedSchema": requested, "task": _task_param(ttl)})
     created = ctx.request.session.request("elicitation/create", params, timeout=timeout,
                                           related_id=ctx.request.id).result()
     return ClientTask(_ServerPeer(ctx), created, lambda raw: read_answer(raw, validator, tp),
@@ -75,7 +90,7 @@ def elicit_as_task(ctx: "Context", message: str, schema: Any, *, ttl: int | None
 def sample_as_task(ctx: "Context", params: Mapping[str, Any], *, ttl: int | None,
                    timeout: float | None) -> ClientTask:
     _require_task(ctx, "sampling", "createMessage")
-    params = {**params, "task": _task_param(ttl)}
+    params = _tagged(ctx, {**params, "task": _task_param(ttl)})
     created = ctx.request.session.request("sampling/createMessage", params, timeout=timeout,
                                           related_id=ctx.request.id).result()
     return ClientTask(_ServerPeer(ctx), created, SamplingResult.from_wire, method="sampling/createMessage")

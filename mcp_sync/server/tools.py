@@ -57,14 +57,15 @@ class ToolDef:
     """One registered tool."""
 
     __slots__ = ("name", "fn", "wire", "views", "validator", "coerce", "context_param", "output_validator",
-                 "structured", "task_support", "immediate_response")
+                 "structured", "task_support", "immediate_response", "task_timeout")
 
     def __init__(self, fn: Callable[..., Any], *, name: str | None = None, title: str | None = None,
                  description: str | None = None, annotations: Any = None, icons: Sequence[Any] | None = None,
                  meta: Mapping[str, Any] | None = None, task_support: str | None = None,
                  input_schema: Mapping[str, Any] | None = None, output_schema: Mapping[str, Any] | None = None,
                  structured_output: bool | None = None,
-                 immediate_response: str | Callable[[dict], str] | None = None) -> None:
+                 immediate_response: str | Callable[[dict], str] | None = None,
+                 task_timeout: float | None = None) -> None:
         check_handler(fn, f"tool {name or getattr(fn, '__name__', fn)!r}")
         if task_support is not None and task_support not in TASK_SUPPORT:
             raise ValueError(f"task_support must be one of {TASK_SUPPORT}, not {task_support!r}")
@@ -89,6 +90,11 @@ class ToolDef:
         self.task_support = task_support
         #: Sent with a task-augmented call's CreateTaskResult (a string or ``fn(arguments) -> str``).
         self.immediate_response = immediate_response
+        if task_timeout is not None and (isinstance(task_timeout, bool) or not isinstance(task_timeout, (int, float))
+                                         or not task_timeout > 0):
+            raise ValueError(f"task_timeout must be a positive number of seconds or None, not {task_timeout!r}")
+        #: Execution time limit (seconds) of this tool's task work; None: the server's default.
+        self.task_timeout = task_timeout
         where = f"tool {self.name!r}"
         schema_in = copy.deepcopy(dict(input_schema)) if input_schema is not None else signature.input_schema
         self.validator = compile_schema(schema_in, what=f"{where} inputSchema")

@@ -24,6 +24,10 @@ class TaskLimits:
       value is what the task reports. ``min_ttl_ms`` raises tiny requests.
     * ``poll_interval_ms``: suggested polling interval reported on tasks.
     * ``page_size``: tasks per ``tasks/list`` page.
+    * ``task_timeout_ms``: the default execution time limit of task work (a
+      tool's ``task_timeout`` replaces it; ``None`` = no limit). Past it the
+      work is cancelled and the task ends ``failed`` with a "Task timed out"
+      error, kept until the TTL.
     """
 
     max_tasks: int | None = 100_000
@@ -33,10 +37,11 @@ class TaskLimits:
     min_ttl_ms: int = 1_000
     poll_interval_ms: int | None = 1_000
     page_size: int = 100
+    task_timeout_ms: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_tasks", "max_active_per_owner", "default_ttl_ms", "max_ttl_ms",
-                     "poll_interval_ms"):
+                     "poll_interval_ms", "task_timeout_ms"):
             value = getattr(self, name)
             if value is not None and (not _is_int(value) or value < 0):
                 raise ValueError(f"TaskLimits.{name} must be a non-negative int or None")
@@ -44,6 +49,14 @@ class TaskLimits:
             raise ValueError("TaskLimits.min_ttl_ms must be a non-negative int")
         if not _is_int(self.page_size) or self.page_size < 1:
             raise ValueError("TaskLimits.page_size must be a positive int")
+        if self.task_timeout_ms == 0:
+            raise ValueError("TaskLimits.task_timeout_ms must be positive (or None for no limit)")
+
+    def task_time_limit(self, tool_timeout: float | None = None) -> float | None:
+        """The execution time limit (seconds) of task work: the tool's own, else ``task_timeout_ms``."""
+        if tool_timeout is not None:
+            return tool_timeout
+        return None if self.task_timeout_ms is None else self.task_timeout_ms / 1000.0
 
     def resolve_ttl(self, requested: int | None) -> int | None:
         """The TTL a task gets: the request (or the default), raised to ``min_ttl_ms``

@@ -13,6 +13,16 @@ Cancellation is cooperative: ``ctx.cancelled`` is a
 ``tasks/cancel`` through the store, or :meth:`close`), expires or is deleted. The
 runner learns of those through a store listener, so it works with any store.
 
+Execution time limit: ``submit(..., time_limit=seconds)`` bounds the work's
+wall-clock time (from when it starts running; for out-of-process work, from
+submission), including time spent waiting for input. Past it the task ends
+``failed`` with a -32603 "Task timed out ..." error that ``tasks/result`` and
+``tasks/get`` return until the TTL, and ``ctx.cancelled`` is set so the work
+stops (its late outcome is dropped). One named thread
+(``mcp-sync-task-deadlines``, :class:`~mcp_sync.tasks.deadlines.Deadlines`)
+fires the deadlines. When a task's TTL expires (or it is deleted) while its
+work still runs, the work is cancelled and a WARNING says so.
+
 Input: ``ctx.request_input({key: {"method": ..., "params": ...}})`` moves the task
 to ``input_required`` with those requests outstanding, blocks until every key is
 answered (``store.submit_input``, from ``tasks/update`` on the extension wire or
@@ -33,6 +43,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from typing import Any, Callable, Mapping
@@ -55,17 +66,26 @@ from .errors import (
     TaskWaitCancelled,
     TaskWaitTimeout,
 )
+from .deadlines import Deadlines
 from .memory import InMemoryTaskStore
 from .model import Owner, TaskRecord
 from ..signals import Signal
 from .status import CANCELLED, FAILED, INPUT_REQUIRED, LEGACY_WIRE, WORKING, outcome_status
 from .store import ANY_OWNER, TaskEvent, TaskStore
 
-__all__ = ["DEFAULT_TASK_WORKERS", "RemoteWork", "TaskContext", "TaskRunner", "TaskWork"]
+__all__ = ["DEFAULT_TASK_WORKERS", "RemoteWork", "TaskContext", "TaskRunner", "TaskWork", "timed_out_error"]
 
 log = logging.getLogger("mcp_sync.tasks")
 
 DEFAULT_TASK_WORKERS = 16
+
+
+def timed_out_error(time_limit: float) -> dict[str, Any]:
+    """The JSON-RPC error of a task whose work ran past its execution time limit."""
+    return {"code": INTERNAL_ERROR,
+            "message": f"Task timed out: its work ran longer than its execution time limit of {time_limit:g} s "
+                       f"and was cancelled",
+            "data": {"reason": "timeout", "timeLimitSeconds": time_limit}}
 
 
 class TaskContext:
@@ -157,13 +177,15 @@ TaskWork = Callable[[TaskContext], Mapping[str, Any]]
 
 
 class _Running:
-    __slots__ = ("context", "future", "remote", "wire")
+    __slots__ = ("context", "future", "remote", "wire", "time_limit")
 
-    def __init__(self, context: TaskContext, remote: RemoteWork | None = None, wire: str = LEGACY_WIRE) -> None:
+    def __init__(self, context: TaskContext, remote: RemoteWork | None = None, wire: str = LEGACY_WIRE,
+                 time_limit: float | None = None) -> None:
         self.context = context
         self.future: Future | None = None
         self.remote = remote  # out-of-process work: its outcome comes back through the results thread
         self.wire = wire
+        self.time_limit = time_limit  # seconds of execution before the task fails as timed out
 
 
 class TaskRunner:
@@ -200,6 +222,7 @@ class TaskRunner:
         # Out-of-process outcomes: finished futures, recorded by the results thread (started on first use).
         self._results: "queue.SimpleQueue[tuple[str, _Running, Future] | None]" = queue.SimpleQueue()
         self._collector: threading.Thread | None = None
+        self._deadlines = Deadlines("mcp-sync-task-deadlines", self._timed_out)
         self._remove_listener = self.store.add_listener(self._on_change)
         self.store.on_removed_together(self._on_change, self._on_removed)
 
@@ -208,7 +231,8 @@ class TaskRunner:
     def submit(self, work: TaskWork | RemoteWork, *, owner: Owner = None, method: str = "tools/call",
                ttl_ms: int | None = None, poll_interval_ms: int | None = None,
                status_message: str | None = None, wire: str = LEGACY_WIRE,
-               run_after: Callable[[Callable[[], None]], bool] | None = None) -> TaskRecord:
+               run_after: Callable[[Callable[[], None]], bool] | None = None,
+               time_limit: float | None = None) -> TaskRecord:
         """Create a ``working`` task and schedule ``work``; returns the new record.
 
         ``work`` is a :data:`TaskWork` closure, called as ``work(ctx)`` (in-process
@@ -228,7 +252,13 @@ class TaskRunner:
         that the task exists, rather than being handed to another thread (at
         most ``max_workers`` at once; beyond that, or if ``run_after`` declines,
         on the executor). :meth:`close` waits for such work as for the executor's.
+
+        ``time_limit`` (seconds, optional): the work's execution time limit
+        (see the module docstring); past it the task fails as timed out.
         """
+        if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float))
+                                       or not time_limit > 0):
+            raise ValueError(f"time_limit must be a positive number of seconds or None, not {time_limit!r}")
         if self._closed:
             raise McpError(INTERNAL_ERROR, "Task runner is closed")
         remote = work if isinstance(work, RemoteWork) else None
@@ -239,9 +269,11 @@ class TaskRunner:
         record = self.store.create(owner, method, ttl_ms=ttl_ms,
                                    poll_interval_ms=poll_interval_ms,
                                    status_message=status_message)
-        running = _Running(TaskContext(self, record), remote, wire)
+        running = _Running(TaskContext(self, record), remote, wire, time_limit)
         with self._lock:
             self._running[record.task_id] = running
+        if remote is not None and time_limit is not None:  # cannot see it start: count from now
+            self._deadlines.add(record.task_id, time_limit)
         if remote is not None and remote.outcome is not None:  # known already: nothing to run
             self._settle(record.task_id, running, remote.outcome, None)
             return record
@@ -304,6 +336,10 @@ class TaskRunner:
                 context.cancelled.set()
             if context.cancelled.is_set():
                 return
+            with self._lock:
+                running = self._running.get(task_id)
+            if running is not None and running.time_limit is not None:
+                self._deadlines.add(task_id, running.time_limit)
             result: Mapping[str, Any] | None = None
             error: Mapping[str, Any] | None = None
             try:
@@ -327,10 +363,12 @@ class TaskRunner:
                 self.store.set_result(task_id, outcome_status(result, error, wire=wire),
                                       result=result, error=error)
             except (TaskNotFound, InvalidTransition):
-                pass  # expired or deleted meanwhile: nobody can read the outcome
+                pass  # expired, deleted or timed out meanwhile: nobody can read the outcome
         finally:
             with self._lock:
-                self._running.pop(task_id, None)
+                ended = self._running.pop(task_id, None)
+            if ended is not None and ended.time_limit is not None:
+                self._deadlines.discard(task_id)
 
     def _run_after(self, context: TaskContext, work: TaskWork, wire: str) -> None:
         """Work submitted with ``run_after``, on the thread that offered to run it."""
@@ -368,15 +406,35 @@ class TaskRunner:
             with self._lock:
                 running = self._running.get(record.task_id)
             if running is not None:
+                if event == TaskEvent.REMOVED:
+                    _warn_cut_short(record)
                 self._stop(running)
 
     def _on_removed(self, records: list[TaskRecord]) -> None:
         """Tasks removed together (the reaper's batches): one lock hold for all of them."""
         with self._lock:
             get = self._running.get
-            hits = [running for record in records if (running := get(record.task_id)) is not None]
-        for running in hits:
+            hits = [(record, running) for record in records if (running := get(record.task_id)) is not None]
+        for record, running in hits:
+            _warn_cut_short(record)
             self._stop(running)
+
+    def _timed_out(self, task_id: Any) -> None:
+        """The deadline thread: the work ran past its time limit. Fail the task, then cancel the work."""
+        with self._lock:
+            running = self._running.get(task_id)
+        if running is None or running.time_limit is None:
+            return  # finished meanwhile
+        error = timed_out_error(running.time_limit)
+        try:
+            self.store.set_result(task_id, FAILED, error=error, status_message=error["message"])
+        except (TaskNotFound, InvalidTransition):
+            return  # finished, cancelled or removed meanwhile
+        except Exception:  # e.g. the store is down: still stop the work
+            log.warning("could not record the timeout of task %s...", str(task_id)[:8], exc_info=True)
+        log.info("task %s... (%s) ran past its execution time limit of %g s: it failed as timed out and its "
+                 "work was cancelled", str(task_id)[:8], running.context.method, running.time_limit)
+        self._stop(running)
 
     @staticmethod
     def _stop(running: _Running) -> None:
@@ -420,6 +478,8 @@ class TaskRunner:
                 with self._lock:
                     if self._running.get(task_id) is running:
                         del self._running[task_id]
+                if running.time_limit is not None:
+                    self._deadlines.discard(task_id)
 
     def _record_remote(self, task_id: str, running: _Running, future: Future) -> None:
         remote = running.remote
@@ -498,6 +558,7 @@ class TaskRunner:
         outcome is dropped, the task is ``cancelled``); without, it is waited for
         up to ``timeout`` and recorded. The results thread is joined either way.
         """
+        self._deadlines.close()  # no timeout fires during shutdown: unfinished tasks are cancelled or waited for
         with self._lock:
             self._closed = True
             running = list(self._running.items())
@@ -550,3 +611,20 @@ class TaskRunner:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _warn_cut_short(record: TaskRecord) -> None:
+    """A task was removed while its work still ran: say so (its requestor only gets "Task not found").
+
+    Like every log line, it shows only the first 8 characters of the task id (a bearer handle).
+    """
+    if record.is_terminal:
+        return  # cancelled or finished first (e.g. its session ended): nothing was cut short unannounced
+    ttl = record.ttl_ms
+    if ttl is not None and time.time() - record.created_at >= ttl / 1000.0 - 0.001:
+        log.warning("task %s... (%s) expired (TTL %d ms) while its work was still running: the work is "
+                    "cancelled and its outcome will not be kept; give it a longer TTL or an execution time "
+                    "limit (task_timeout) shorter than the TTL", record.task_id[:8], record.method, ttl)
+    else:
+        log.warning("task %s... (%s) was deleted while its work was still running: the work is cancelled",
+                    record.task_id[:8], record.method)

@@ -25,6 +25,10 @@ the session's reader thread pops with :meth:`~HttpClientTransport.receive`.
   goes on with that.
 
 ``close()`` aborts the connections its threads are blocked on and joins them.
+Giving up on one request (cancelled, timed out) stops its thread reading, but
+never cuts a POST still being written: a request cancelled right after it was
+issued still reaches the server whole, and only then is its stream closed, so
+the server always sees the request and its cancellation.
 
 2026-07-28 (modern) requests -- those whose ``params._meta`` carries
 ``io.modelcontextprotocol/protocolVersion`` -- are sent statelessly: no
@@ -109,12 +113,27 @@ class _ConnectionTracker:
     response (held by the transport). A thread may hold several at once (the
     HTTP+SSE reader POSTs while its GET stream stays open). Once ``closed``,
     no new connection is handed out.
+
+    With our own pool (``pooled``), aborting a thread shuts down the sockets of
+    the connections it holds, and only those: a connection it already gave
+    back (a response read to its end returns it) may be another thread's by
+    then. An aborted connection is never handed out again (``doomed``: the
+    pool closes it when it comes back). With a caller's ``requests.Session``
+    (not pooled here), the responses the thread reads are shut down instead.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._conns: "weakref.WeakKeyDictionary[threading.Thread, list[Any]]" = weakref.WeakKeyDictionary()
         self._responses: "weakref.WeakKeyDictionary[threading.Thread, list[Any]]" = weakref.WeakKeyDictionary()
+        #: Threads whose request went out whole (they are waiting for, or reading, the answer).
+        self._sent: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+        #: Threads to abort as soon as their request has gone out whole (see abort_when_sent).
+        self._deferred: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+        #: Connections an abort shut down: closed instead of going back to the pool.
+        self._doomed: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        #: The connections go through our tracking pool (False with a caller's requests.Session).
+        self.pooled = False
         self.closed = False
 
     def bind(self, conn: Any) -> None:
@@ -123,16 +142,26 @@ class _ConnectionTracker:
             if not any(c is conn for c in held):
                 held.append(conn)
 
-    def unbind(self, conn: Any) -> None:
+    def unbind(self, conn: Any) -> bool:
+        """``conn`` goes back to the pool; True when an abort doomed it (close it instead)."""
         if conn is None:
-            return
+            return False
         with self._lock:
             for held in self._conns.values():
                 held[:] = [c for c in held if c is not conn]
+            doomed = conn in self._doomed
+            self._doomed.discard(conn)
+        return doomed
 
     def hold(self, response: requests.Response) -> None:
+        thread = threading.current_thread()
         with self._lock:
-            self._responses.setdefault(threading.current_thread(), []).append(response)
+            self._responses.setdefault(thread, []).append(response)
+            self._sent.add(thread)  # an answer is here, so the request went out (also with a caller's session)
+            deferred = thread in self._deferred
+            self._deferred.discard(thread)
+        if deferred:
+            _shutdown_response(response)
 
     def release(self, response: requests.Response) -> None:
         with self._lock:
@@ -144,12 +173,41 @@ class _ConnectionTracker:
         with self._lock:
             self.closed = True
 
+    def request_sent(self, conn: Any) -> None:
+        """Called on the sending thread once ``conn`` wrote a whole request (before reading the answer)."""
+        thread = threading.current_thread()
+        with self._lock:
+            self._sent.add(thread)
+            deferred = thread in self._deferred
+            self._deferred.discard(thread)
+        if deferred:
+            with self._lock:
+                self._doomed.add(conn)
+            _shutdown(getattr(conn, "sock", None))
+
+    def abort_when_sent(self, thread: threading.Thread) -> None:
+        """Abort what ``thread`` is blocked on, but never a request it is still writing.
+
+        Cutting a request short loses it (the server never sees it, so a
+        cancellation could not reach its handler): a thread that has not yet
+        written its whole request is aborted right after it has.
+        """
+        with self._lock:
+            if thread not in self._sent:
+                self._deferred.add(thread)
+                return
+        self.abort(thread)
+
     def abort(self, thread: threading.Thread) -> None:
         with self._lock:
             conns = list(self._conns.get(thread, ()))
-            responses = list(self._responses.get(thread, ()))
-        for conn in conns:
-            _shutdown(getattr(conn, "sock", None))
+            socks = []
+            for conn in conns:  # still ``thread``'s: doomed before anyone else can take it
+                self._doomed.add(conn)
+                socks.append(getattr(conn, "sock", None))
+            responses = [] if self.pooled else list(self._responses.get(thread, ()))
+        for sock in socks:
+            _shutdown(sock)
         for response in responses:
             _shutdown_response(response)
 
@@ -188,9 +246,17 @@ def _tracking_pool(base: type, tracker: _ConnectionTracker) -> type:
             return conn
 
         def _put_conn(self, conn: Any) -> None:
-            tracker.unbind(conn)
+            if tracker.unbind(conn):  # an abort shut it down: never hand it out again
+                conn.close()
+                conn = None
             super()._put_conn(conn)
 
+    class TrackingConnection(base.ConnectionCls):  # type: ignore[misc, name-defined]
+        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+            tracker.request_sent(self)  # the request is out whole: an abort may cut the answer now
+            return super().getresponse(*args, **kwargs)
+
+    TrackingPool.ConnectionCls = TrackingConnection
     TrackingPool.__name__ = f"Tracking{base.__name__}"
     return TrackingPool
 
@@ -313,6 +379,7 @@ class HttpClientTransport(Transport):
             # Connection failures (nothing was sent) are retried twice; nothing else is.
             retries = Retry(total=2, connect=2, read=0, redirect=0, status=0, other=0, raise_on_status=False)
             adapter = _TrackingAdapter(self._tracker, pool_maxsize=32, max_retries=retries)
+            self._tracker.pooled = True
             http.mount("http://", adapter)
             http.mount("https://", adapter)
         if auth is not None:
@@ -604,18 +671,26 @@ class HttpClientTransport(Transport):
             with self._lock:
                 self._exchanges.pop(request_id, None)
             raise self.closed_error()
-        exchange.thread = thread
 
     def _abandon(self, request_id: Any) -> None:
         """The session gave up on ``request_id`` (cancelled, timed out): stop reading its stream."""
         with self._lock:
             exchange = self._exchanges.get(request_id) if type(request_id) in (str, int) else None
-        if exchange is not None:
+            if exchange is None:
+                return
             exchange.cancelled = True
-            if exchange.thread is not None:
-                self._tracker.abort(exchange.thread)
+            thread = exchange.thread
+        if thread is not None:  # else the thread, starting, sees ``cancelled``
+            # Not before the request went out whole: the server must see it to see it cancelled.
+            self._tracker.abort_when_sent(thread)
 
     def _exchange(self, exchange: _Exchange, data: bytes, is_init: bool) -> None:
+        me = threading.current_thread()
+        with self._lock:
+            exchange.thread = me
+            cancelled = exchange.cancelled
+        if cancelled:  # abandoned before this thread started: send it, then stop reading
+            self._tracker.abort_when_sent(me)
         try:
             self._run_exchange(exchange, data, is_init)
         finally:

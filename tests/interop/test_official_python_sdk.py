@@ -7,7 +7,9 @@
   as a task (``elicit_as_task``) and polls our task table;
 * their client -> our server (stdio and Streamable HTTP): every task method and
   error code, the input_required flow, a 'required' tool;
-* our server -> their client as task receiver: ``ctx.elicit_as_task``.
+* our server -> their client as task receiver: ``ctx.elicit_as_task`` and
+  ``ctx.sample_as_task``, from a plain call and from inside a task (then the
+  request carries ``_meta["io.modelcontextprotocol/related-task"]``).
 """
 
 from __future__ import annotations
@@ -153,3 +155,13 @@ def test_their_client_against_our_server(peer_python, transport):
     client_task = report["client_task"]
     assert client_task["action"] == "accept" and client_task["name"] == "Official task"
     assert client_task["final"] == "completed"
+    assert "io.modelcontextprotocol/related-task" not in (client_task["meta"] or {})  # asked outside any task
+    # ... and from inside a task: the elicitation carries _meta related-task = {"taskId": <the server's task>}
+    nested = report["nested_client_task"]
+    assert nested["statuses"][-1] == "completed"
+    assert nested["report"]["task_id"] == nested["task_id"] and nested["report"]["name"] == "Official task"
+    assert nested["meta"]["io.modelcontextprotocol/related-task"] == {"taskId": nested["task_id"]}
+    nested = report["nested_sample_task"]
+    assert nested["statuses"][-1] == "completed"
+    assert nested["report"]["task_id"] == nested["task_id"] and nested["report"]["text"] == "official task"
+    assert nested["meta"]["io.modelcontextprotocol/related-task"] == {"taskId": nested["task_id"]}

@@ -52,7 +52,7 @@ def servers():
     """One in-memory server and one HTTP server for the module (stdio clients start their own)."""
     memory = build()
     http = build()
-    handle = http.start_http(port=0)
+    handle = http.start_http(port=0, keepalive=1.0)  # a closed stream (a 2026-07-28 cancel) is seen within 1 s
     yield {"memory": memory, "http": http, "url": handle.url}
     handle.stop()
     http.close()

@@ -255,18 +255,11 @@ def test_closed_client(served):
 
 
 def test_nowait_cancel_reaches_the_tool(served, request):
-    """Issue 16: ``client.nowait.call_tool(...).cancel()`` sets the tool's ``ctx.cancelled`` in both eras.
-
-    Over Streamable HTTP on 2026-07-28 it does not yet: that fix belongs to the branch harden-tasks
-    (strict xfail: this test fails loudly once it passes there, so the mark goes).
-    """
-    known_gap = (served.era, served.transport) == ("modern", "http")
-    if known_gap:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="HTTP cancel on 2026-07-28: branch harden-tasks"))
+    """Issue 16: ``client.nowait.call_tool(...).cancel()`` sets the tool's ``ctx.cancelled`` in both eras."""
     client = served.client()
     key = request.node.name
     future = client.nowait.call_tool("wait_for_cancel", {"key": key})
     assert client.call_tool("started", {"key": key}).structured_content == {"result": True}
     assert future.cancel() is True and future.cancelled()
-    seen = client.call_tool("saw_cancel", {"key": key, "wait": 3.0 if known_gap else 20.0})
+    seen = client.call_tool("saw_cancel", {"key": key, "wait": 20.0})
     assert seen.structured_content == {"result": True}

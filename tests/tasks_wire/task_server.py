@@ -1,8 +1,13 @@
 """The server the task wire tests talk to, in process (HTTP) or as a subprocess (stdio).
 
-``python -m tests.tasks_wire.task_server [--notify] [--no-tasks] [--poll-ms N]``
+``python -m tests.tasks_wire.task_server [--notify] [--no-tasks] [--poll-ms N] [--early-result]
+[--task-timeout-ms N]``
 serves it over stdio (``--notify``: with ``notifications/tasks/status``;
-``--no-tasks``: tasks disabled; ``--poll-ms``: the suggested pollInterval).
+``--no-tasks``: tasks disabled; ``--poll-ms``: the suggested pollInterval;
+``--early-result``: ``tasks/result`` on a task still running answers -32602
+"Task not completed yet" at once, as FastMCP 3.x does, instead of blocking;
+``early_answers(at_least)`` [none] waits for and counts those answers;
+``--task-timeout-ms``: the default execution time limit of task work).
 
 Tools (``task_support`` in brackets):
 
@@ -19,11 +24,16 @@ Tools (``task_support`` in brackets):
 * ``status_msg(text)`` [optional]: sets the task's statusMessage, waits for
   ``release("status")``;
 * ``client_elicit_task(mode)`` / ``client_sample_task(mode)`` [none]: ask the
-  client to run an elicitation / sampling as a task and report what happened.
+  client to run an elicitation / sampling as a task and report what happened;
+* ``nested_elicit_task()`` / ``nested_sample_task()`` [optional]: the same from
+  inside a task (the requests carry the task's related-task tag);
+* ``overrun(name)`` [optional, ``task_timeout=0.3`` s]: ``block(name)`` with an
+  execution time limit (its cancellation is recorded for ``cancels_seen``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 from dataclasses import dataclass
@@ -41,7 +51,10 @@ class Name:
     name: str
 
 
-def build_server(*, notify: bool = False, limits: TaskLimits | None = LIMITS, tasks: bool = True) -> Server:
+def build_server(*, notify: bool = False, limits: TaskLimits | None = LIMITS, tasks: bool = True,
+                 early_result: bool = False, task_timeout_ms: int | None = None) -> Server:
+    if task_timeout_ms is not None and limits is not None:
+        limits = dataclasses.replace(limits, task_timeout_ms=task_timeout_ms)
     server = Server("task-server", "1.0", tasks=limits if tasks else False, task_status_notifications=notify)
     gates: dict[str, Signal] = {}
     gates_lock = threading.Lock()
@@ -63,6 +76,26 @@ def build_server(*, notify: bool = False, limits: TaskLimits | None = LIMITS, ta
         finally:
             signal.remove_callback(woke.set)
         return not ctx.cancelled.is_set()
+
+    early = {"answers": 0}
+    early_cond = threading.Condition()
+
+    if early_result:
+        @server.method("tasks/result")
+        def result_or_not_yet(connection, request) -> dict:
+            if server.tasks.handle_get(connection, request)["status"] not in ("completed", "failed", "cancelled"):
+                with early_cond:
+                    early["answers"] += 1
+                    early_cond.notify_all()
+                raise McpError(-32602, "Task not completed yet")
+            return server.tasks.handle_result(connection, request)
+
+    @server.tool()
+    def early_answers(at_least: int = 0) -> int:
+        "How many tasks/result were answered early (first waiting up to 30 s for at_least of them)."
+        with early_cond:
+            early_cond.wait_for(lambda: early["answers"] >= at_least, timeout=30)
+            return early["answers"]
 
     @server.tool(task_support="optional", immediate_response=lambda args: f"echoing {args.get('text')}")
     def echo(text: str) -> str:
@@ -93,6 +126,11 @@ def build_server(*, notify: bool = False, limits: TaskLimits | None = LIMITS, ta
                 seen_cond.notify_all()
             return "cancelled"
         return f"released {name}"
+
+    @server.tool(task_support="optional", task_timeout=0.3)
+    def overrun(name: str, ctx: Context) -> str:
+        "block(name), limited to 0.3 s of execution as a task."
+        return block(name, ctx)
 
     @server.tool(task_support="required")
     def required_block(name: str, ctx: Context) -> str:
@@ -204,6 +242,20 @@ def build_server(*, notify: bool = False, limits: TaskLimits | None = LIMITS, ta
         final = task.wait(timeout=30)
         return {"task_id": task.task_id, "text": task.result().text, "final": final.status}
 
+    @server.tool(task_support="optional")
+    def nested_elicit_task(ctx: Context) -> dict:
+        "From inside a task: ask the client to elicit as a task; report both task ids and the answer."
+        task = ctx.elicit_as_task("Your name, from inside a task?", Name, ttl=30_000)
+        answer = task.result(timeout=30)
+        return {"task_id": ctx.task_id, "client_task_id": task.task_id, "action": answer.action,
+                "name": answer.content.name if answer.content is not None else None}
+
+    @server.tool(task_support="optional")
+    def nested_sample_task(prompt: str, ctx: Context) -> dict:
+        "From inside a task: ask the client to sample as a task; report both task ids and the text."
+        task = ctx.sample_as_task(prompt, max_tokens=10, ttl=30_000)
+        return {"task_id": ctx.task_id, "client_task_id": task.task_id, "text": task.result(timeout=30).text}
+
     @server.tool()
     def raw_task_elicit() -> dict:
         "Send a task-augmented elicitation whatever the client declared; return the raw answer."
@@ -245,7 +297,10 @@ def server_context() -> Context:
 
 def options(args: list[str]) -> dict:
     """``--notify``, ``--no-tasks``, ``--poll-ms N`` as build_server() keywords."""
-    found: dict = {"notify": "--notify" in args, "tasks": "--no-tasks" not in args}
+    found: dict = {"notify": "--notify" in args, "tasks": "--no-tasks" not in args,
+                   "early_result": "--early-result" in args}
+    if "--task-timeout-ms" in args:
+        found["task_timeout_ms"] = int(args[args.index("--task-timeout-ms") + 1])
     if "--poll-ms" in args:
         poll = int(args[args.index("--poll-ms") + 1])
         found["limits"] = TaskLimits(max_tasks=None, max_active_per_owner=None, default_ttl_ms=60_000,

@@ -96,3 +96,43 @@ def test_a_client_that_did_not_declare_tasks_ignores_the_task_field(harness):
     client = harness().client(elicitation=lambda p: NAME)
     raw = client.call_tool("raw_task_elicit").structured_content
     assert raw["action"] == "accept" and "task" not in raw
+
+
+RELATED = "io.modelcontextprotocol/related-task"
+
+
+def test_elicit_and_sample_as_task_from_inside_a_task_carry_the_related_task(harness):
+    """2025-11-25: a request associated with a task carries _meta related-task = {"taskId": <that task>}."""
+    seen: list[tuple[str, object]] = []
+
+    def elicitation(params):
+        seen.append(("elicitation", (params.meta or {}).get(RELATED)))
+        return NAME
+
+    def sampler(params):
+        seen.append(("sampling", (params.meta or {}).get(RELATED)))
+        return sampling(params)
+
+    client = harness().client(tasks=True, elicitation=elicitation, sampling=sampler)
+    outer = client.call_tool_as_task("nested_elicit_task", ttl_ms=60_000)
+    report = outer.result(timeout=60).structured_content
+    assert report["task_id"] == outer.task_id and report["client_task_id"] != outer.task_id
+    assert report["action"] == "accept" and report["name"] == "Client Task"
+    assert seen == [("elicitation", {"taskId": outer.task_id})]
+    outer = client.call_tool_as_task("nested_sample_task", {"prompt": "hi"}, ttl_ms=60_000)
+    report = outer.result(timeout=60).structured_content
+    assert report["task_id"] == outer.task_id and report["text"] == "sampled as a task"
+    assert seen[1:] == [("sampling", {"taskId": outer.task_id})]
+
+
+def test_elicit_as_task_outside_a_task_carries_no_related_task(harness):
+    seen: list[object] = []
+
+    def elicitation(params):
+        seen.append((params.meta or {}).get(RELATED, "absent"))
+        return NAME
+
+    client = harness().client(tasks=True, elicitation=elicitation)
+    report = client.call_tool("client_elicit_task", {"mode": "result"}).structured_content
+    assert report["final"] == "completed"
+    assert seen == ["absent"]

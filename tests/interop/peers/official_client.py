@@ -7,9 +7,10 @@ Run with the interop venv's interpreter against one of our servers:
 
 It drives the server (our ``tests/tasks_wire/task_server.py``) through every
 task method and prints one JSON report on stdout. It also acts as a task
-*receiver*: it declares task-augmented elicitation (handlers over the official
-SDK's own in-memory task store), so the server's ``ctx.elicit_as_task`` runs
-as a task of this client.
+*receiver*: it declares task-augmented elicitation and sampling (handlers over
+the official SDK's own in-memory task store), so the server's
+``ctx.elicit_as_task`` / ``ctx.sample_as_task`` run as tasks of this client; it
+reports the ``_meta`` those requests carried.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ warnings.simplefilter("ignore", DeprecationWarning)
 
 NAME = {"name": "Official"}
 store = InMemoryTaskStore()
+#: The _meta of each task-augmented elicitation / sampling request the server sent this client.
+elicitation_metas: list[Any] = []
+sampling_metas: list[Any] = []
 
 
 async def elicitation(context, params) -> types.ElicitResult:
@@ -40,10 +44,29 @@ async def elicitation(context, params) -> types.ElicitResult:
 
 
 async def augmented_elicitation(context, params, task_metadata) -> types.CreateTaskResult:
+    elicitation_metas.append(params.meta.model_dump(by_alias=True, mode="json") if params.meta else None)
     task = await store.create_task(task_metadata)
 
     async def work() -> None:
         await store.store_result(task.taskId, types.ElicitResult(action="accept", content={"name": "Official task"}))
+        await store.update_task(task.taskId, status="completed")
+
+    context.session._task_group.start_soon(work) if hasattr(context.session, "_task_group") else await work()
+    return types.CreateTaskResult(task=task)
+
+
+async def sampling(context, params) -> types.CreateMessageResult:
+    return types.CreateMessageResult(role="assistant", content=types.TextContent(type="text", text="official"),
+                                     model="official-model")
+
+
+async def augmented_sampling(context, params, task_metadata) -> types.CreateTaskResult:
+    sampling_metas.append(params.meta.model_dump(by_alias=True, mode="json") if params.meta else None)
+    task = await store.create_task(task_metadata)
+
+    async def work() -> None:
+        await store.store_result(task.taskId, types.CreateMessageResult(
+            role="assistant", content=types.TextContent(type="text", text="official task"), model="official-model"))
         await store.update_task(task.taskId, status="completed")
 
     context.session._task_group.start_soon(work) if hasattr(context.session, "_task_group") else await work()
@@ -87,7 +110,8 @@ async def cancel_task(context, params) -> types.CancelTaskResult | types.ErrorDa
 
 
 HANDLERS = ExperimentalTaskHandlers(get_task=get_task, get_task_result=get_task_result, list_tasks=list_tasks,
-                                    cancel_task=cancel_task, augmented_elicitation=augmented_elicitation)
+                                    cancel_task=cancel_task, augmented_elicitation=augmented_elicitation,
+                                    augmented_sampling=augmented_sampling)
 
 
 # -- this client as requestor --------------------------------------------------------------
@@ -165,6 +189,21 @@ async def scenario(session: ClientSession) -> dict[str, Any]:
 
     client_task = await session.call_tool("client_elicit_task", {"mode": "result"})
     report["client_task"] = client_task.structuredContent
+    report["client_task"]["meta"] = elicitation_metas[-1]
+
+    # the same from inside a task of the server: the elicitation carries that task's id
+    created = await session.experimental.call_tool_as_task("nested_elicit_task", {}, ttl=60_000)
+    nested = {"task_id": created.task.taskId, "statuses": await wait_terminal(session, created.task.taskId)}
+    result = await session.experimental.get_task_result(created.task.taskId, types.CallToolResult)
+    nested["report"] = result.structuredContent
+    nested["meta"] = elicitation_metas[-1]
+    report["nested_client_task"] = nested
+    created = await session.experimental.call_tool_as_task("nested_sample_task", {"prompt": "hi"}, ttl=60_000)
+    nested = {"task_id": created.task.taskId, "statuses": await wait_terminal(session, created.task.taskId)}
+    result = await session.experimental.get_task_result(created.task.taskId, types.CallToolResult)
+    nested["report"] = result.structuredContent
+    nested["meta"] = sampling_metas[-1] if sampling_metas else None
+    report["nested_sample_task"] = nested
     return report
 
 
@@ -181,7 +220,7 @@ async def main() -> None:
         transport = streamablehttp_client(target[0])
     async with transport as streams:
         read, write = streams[0], streams[1]
-        async with ClientSession(read, write, elicitation_callback=elicitation,
+        async with ClientSession(read, write, elicitation_callback=elicitation, sampling_callback=sampling,
                                  experimental_task_handlers=HANDLERS) as session:
             report = await scenario(session)
     print(json.dumps(report, sort_keys=True), flush=True)
