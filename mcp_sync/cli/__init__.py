@@ -68,7 +68,7 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import cmd_call, cmd_inspect, cmd_proxy, cmd_run, cmd_skills, cmd_task
-    from .. import __version__
+    from ..version import __version__
 
     parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EXIT_CODES_HELP,
                                      formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)

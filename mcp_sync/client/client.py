@@ -17,7 +17,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Mapping, Sequence
 
-from .. import __version__
+from ..version import __version__
 from ..errors import (
     INVALID_PARAMS,
     METHOD_NOT_FOUND,

@@ -17,7 +17,7 @@ from ..errors import ConnectionClosed
 from ..protocol.jsonrpc import dumps
 from ..transports.base import Transport
 from .body import StreamingBody
-from .sse import KEEPALIVE, encode_event
+from ..protocol.sse import KEEPALIVE, encode_event
 
 if TYPE_CHECKING:
     from ..server.connection import ServerConnection

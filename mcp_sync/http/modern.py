@@ -48,7 +48,7 @@ from ..protocol.jsonrpc import Batch, ErrorResponse, Notification, Request, Resp
 from ..protocol.versions import is_modern
 from ..session import IncomingRequest
 from .body import StreamingBody
-from .sse import KEEPALIVE, SSE_HEADERS, encode_event
+from ..protocol.sse import KEEPALIVE, SSE_HEADERS, encode_event
 
 if TYPE_CHECKING:
     from ..server.modern import Subscription

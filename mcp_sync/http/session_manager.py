@@ -24,7 +24,7 @@ from ..errors import INVALID_REQUEST, ConnectionClosed, McpError
 from ..protocol.jsonrpc import ErrorResponse, Notification, Request, Response, dumps
 from ..transports.base import Transport
 from .shared_sessions import RedisEventStore, related_task, response_ends_stream, shared_stream_id, stream_of_session
-from .sse import SSE_HEADERS
+from ..protocol.sse import SSE_HEADERS
 from .streams import KEPT_FINISHED_STREAMS, Attachment, FollowedSseBody, SseBody, Stream, _Item
 
 if TYPE_CHECKING:

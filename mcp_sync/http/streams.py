@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator
 
 from .body import StreamingBody
 from .event_store import EventStore
-from .sse import KEEPALIVE, encode_event
+from ..protocol.sse import KEEPALIVE, encode_event
 
 log = logging.getLogger("mcp_sync.http")
 

@@ -63,7 +63,7 @@ from .session_manager import (
     resume_elsewhere,
     share_new_session,
 )
-from .sse import SSE_HEADERS
+from ..protocol.sse import SSE_HEADERS
 from .streams import SseBody, Stream, _Close
 
 if TYPE_CHECKING:

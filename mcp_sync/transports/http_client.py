@@ -61,7 +61,7 @@ from urllib3.exceptions import ClosedPoolError
 from urllib3.util.retry import Retry
 
 from ..errors import ConnectionClosed, HttpStatusError, ServerUnreachable
-from ..http.sse import SseParser
+from ..protocol.sse import SseParser
 from ..protocol import headers as _mcp_headers
 from ..protocol.jsonrpc import dumps
 from ..protocol.modern import RejectedRequest, is_modern_request
