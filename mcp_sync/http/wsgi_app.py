@@ -48,7 +48,6 @@ from ..limits import DEFAULT_MAX_SESSIONS, DEFAULT_MAX_STREAMS, DEFAULT_MAX_STRE
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import Batch, Invalid, Notification, Request
 from ..protocol.versions import HTTP_DEFAULT_VERSION, LEGACY_VERSIONS, allows_batches
-from ..server.connection import refuse_legacy, refuse_modern
 from .event_store import EventStore, InMemoryEventStore
 from .store_guard import GuardedEventStore
 from .legacy_sse import LegacySseBody, LegacySseSession
@@ -522,13 +521,13 @@ class McpWsgiApp:
         if self._modern_http.wants(environ, message):  # 2026-07-28: stateless, before any session lookup
             if "modern" not in eras:  # legacy-only server: 400 + -32022 listing the legacy versions
                 return self._modern_http._error(start_response, getattr(message, "id", None),
-                                                refuse_modern(self.server, getattr(message, "params", None),
-                                                              environ.get("HTTP_MCP_PROTOCOL_VERSION")))
+                                                self.server.refusal("modern", getattr(message, "params", None),
+                                                                    environ.get("HTTP_MCP_PROTOCOL_VERSION")))
             return self._modern_http.post(environ, start_response, message)
         if "legacy" not in eras:  # modern-only server: initialize gets 400 + -32022, the rest the modern checks
             if type(message) is Request and message.method == "initialize":
                 return self._modern_http._error(start_response, message.id,
-                                                refuse_legacy(self.server, message.params))
+                                                self.server.refusal("legacy", message.params))
             return self._modern_http.post(environ, start_response, message)
         if self.stateless:
             return self._post_stateless(environ, start_response, message)

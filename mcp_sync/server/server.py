@@ -13,7 +13,7 @@ from ..protocol.versions import LEGACY_VERSIONS
 from ..session import DEFAULT_MAX_WORKERS, IncomingRequest
 from ..transports.base import Transport
 from .completions import CompletionTable, Provider, completion_key
-from .connection import ALL_ERAS, LEGACY_ERA, MODERN_ERA, ServerConnection, check_eras
+from .connection import ALL_ERAS, LEGACY_ERA, MODERN_ERA, ServerConnection, check_eras, refuse_legacy, refuse_modern
 from .extensions import Extension, Extensions, ExtensionSetup, with_extensions
 from .logs import McpLogHandler, check_level, set_level
 from .middleware import Middleware, MiddlewareChain
@@ -252,6 +252,19 @@ class Server:
         if self.instructions:
             result["instructions"] = self.instructions
         return result
+
+    def refusal(self, request_era: str, params: Any, header_version: str | None = None) -> Any:
+        """The error answering a request of an era this server does not serve (``Server(eras=...)``).
+
+        ``request_era`` is the era of the refused request: ``"modern"`` (a
+        legacy-only server lists its legacy versions) or ``"legacy"`` (an
+        ``initialize`` to a modern-only server: it lists the modern ones). Both
+        are -32022 (HTTP 400), so that a dual-era client falls back. Transports
+        call this instead of reaching into the connection module.
+        """
+        if request_era == MODERN_ERA:
+            return refuse_modern(self, params, header_version)
+        return refuse_legacy(self, params)
 
     # -- errors --------------------------------------------------------------------
 
