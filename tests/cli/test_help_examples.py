@@ -144,4 +144,5 @@ def test_without_a_terminal_nothing_is_asked():
                           cwd=ROOT, env=cli_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=60)
     assert "The server asks" not in done.stderr
-    assert done.returncode in (0, 1), done.stderr  # the tool answers without a user (or reports it could not ask)
+    # the client declared no elicitation, so the tool's question is refused: -32021 (missing client capability)
+    assert done.returncode == 3 and "elicitation" in done.stderr and "-32021" in done.stderr, done.stderr

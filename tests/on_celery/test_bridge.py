@@ -98,8 +98,8 @@ def test_a_failing_celery_task_fails_the_mcp_task_with_its_error(served):
         task = client.call_tool_as_task("explode", {"reason": "on purpose"})
         raw = client.get_task_result(task.task_id, timeout=WAIT)
         assert client.get_task(task.task_id).status == "failed"
-    assert raw["isError"] is True
-    assert "ValueError" in raw["content"][0]["text"] and "exploded: on purpose" in raw["content"][0]["text"]
+    assert raw.is_error is True
+    assert "ValueError" in raw.text and "exploded: on purpose" in raw.text
 
 
 def test_invalid_arguments_fail_the_task_before_anything_reaches_celery(served, worker_app):
@@ -107,16 +107,17 @@ def test_invalid_arguments_fail_the_task_before_anything_reaches_celery(served, 
     with legacy(server) as client:
         task = client.call_tool_as_task("crunch", {"numbers": "not a list"})
         raw = client.get_task_result(task.task_id, timeout=WAIT)
-    assert raw["isError"] is True and "Invalid arguments for tool 'crunch'" in raw["content"][0]["text"]
+    assert raw.is_error is True and "Invalid arguments for tool 'crunch'" in raw.text
     assert worker_app.app.AsyncResult(celery_task_id(task.task_id)).state == "PENDING"  # never sent
 
 
-def test_a_call_without_a_task_is_refused(served):
+def test_a_plain_call_runs_as_a_task(served):
+    """The server refuses a plain tools/call of a Celery tool (-32601, it is task-only); Client.call_tool
+    then runs it as a task by itself, as for any task-only tool (the same in both eras)."""
     server, _bridge = served
     with legacy(server) as client:
-        with pytest.raises(McpError) as caught:
-            client.call_tool("crunch", {"numbers": [1]})
-    assert caught.value.code == -32601 and "must be called as a task" in str(caught.value)
+        result = client.call_tool("crunch", {"numbers": [1, 2]}, timeout=WAIT)
+    assert result.is_error is False and result.structured_content["total"] == 3
 
 
 def test_cancel_revokes_the_running_celery_task(served, gates, worker_app, celery_redis_url):
@@ -148,7 +149,7 @@ def test_a_celery_run_that_starts_after_its_mcp_task_ended_is_revoked(served, ga
     gate = "g:" + secrets.token_hex(4)
     with legacy(server) as client:
         task = client.call_tool_as_task("explode", {"reason": "first run"})
-        assert client.get_task_result(task.task_id, timeout=WAIT)["isError"] is True  # the MCP task ended
+        assert client.get_task_result(task.task_id, timeout=WAIT).is_error is True  # the MCP task ended
         states = gates.pubsub()
         try:
             states.subscribe(worker_app.app.backend.get_key_for_task(celery_task_id(task.task_id)))
