@@ -12,7 +12,6 @@ import secrets
 import pytest
 
 from mcp_sync import Client, Server
-from mcp_sync.errors import McpError
 from mcp_sync.integrations.celery import CeleryTasks, celery_task_id, describe_state
 from mcp_sync.tasks import ANY_OWNER
 
