@@ -1,12 +1,9 @@
-"""The layer table of README.rst as a contract (``.importlinter``), and the package cycles that remain.
+"""The layer table of README.rst as a contract (``.importlinter``), and no import cycle between packages.
 
 ``lint-imports`` checks that no package imports one above it at run time (type
-hints under ``TYPE_CHECKING`` do not count), apart from the upward imports
-``.importlinter`` lists with their reasons (the one-core work
-of issue #16 removes them; an entry that no longer matches fails the check, so
-the list can only shrink). The second test finds the cycles between the
-packages of ``mcp_sync`` and holds them to the known ones: a package that
-joins a cycle, or a new cycle, fails it.
+hints under ``TYPE_CHECKING`` do not count), with no exceptions. The second
+test finds the import cycles between the packages of ``mcp_sync``: there are
+none, and a new one fails it.
 """
 
 from __future__ import annotations
@@ -19,10 +16,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: The packages of the one remaining cycle (issue #16): the server role polls the tasks it asks of the client
-#: with the client's task handle (server.tasks_requestor), the client reuses the server's middleware chain,
-#: and Client.skills reaches the Skills host API, whose server side builds on the server's extension API.
-KNOWN_CYCLE = frozenset({"client", "server", "skills"})
 
 
 def test_no_package_imports_a_layer_above_it():
@@ -78,7 +71,5 @@ def _package_cycles() -> list[set[str]]:
     return cycles
 
 
-def test_package_cycles_are_only_the_known_one():
-    cycles = _package_cycles()
-    assert all(cycle <= KNOWN_CYCLE for cycle in cycles), cycles
-    assert len(cycles) <= 1, cycles
+def test_no_cycle_between_packages():
+    assert _package_cycles() == []

@@ -530,7 +530,7 @@ class Client:
         ``initialize`` handshake and the era probe are not passed through it.
         """
         if self._middleware is None:
-            from ..server.middleware import MiddlewareChain
+            from ..middleware import MiddlewareChain
 
             self._middleware = MiddlewareChain()
         self._middleware.add(middleware, methods)
@@ -738,7 +738,7 @@ class Client:
         """The host side of the Skills extension (:class:`~mcp_sync.skills.SkillsClient`)."""
         skills = self.__dict__.get("_skills")
         if skills is None:
-            from ..skills.client import SkillsClient
+            from .skills import SkillsClient
 
             skills = self.__dict__.setdefault("_skills", SkillsClient(self))
         return skills
@@ -874,7 +874,7 @@ class Client:
             params["_meta"] = {**(params.get("_meta") or {}), **meta}
         chain = self._middleware
         if chain:
-            from ..server.middleware import Call
+            from ..middleware import Call
 
             call = Call(method, params, era=self.era or "legacy", protocol_version=self.protocol_version,
                         client_info=None, connection=self)

@@ -46,11 +46,11 @@ from ..protocol import jsonrpc
 from ..protocol import modern as mp
 from ..protocol.jsonrpc import Batch, ErrorResponse, Notification, Request, Response
 from ..protocol.versions import is_modern
-from ..session import IncomingRequest
 from .body import StreamingBody
 from ..protocol.sse import KEEPALIVE, SSE_HEADERS, encode_event
 
 if TYPE_CHECKING:
+    from ..session import IncomingRequest
     from ..server.modern import Subscription
     from .wsgi_app import McpWsgiApp
 
@@ -274,7 +274,7 @@ class ModernHttp:
         if auth is not None:
             extra["auth"] = auth
         channel = _Channel()
-        request = IncomingRequest(channel, message.id, message.method, message.params)  # type: ignore[arg-type]
+        request = self.dispatcher.incoming(channel, message.id, message.method, message.params)
         request.extra.update(extra)
         if message.method == "subscriptions/listen":
             return self._listen(start_response, request, meta)

@@ -367,6 +367,14 @@ class ModernDispatcher:
                 raise mp.unsupported_version_error(exc.data["requested"], self.supported_versions()) from None
             raise
 
+    @staticmethod
+    def incoming(channel: Any, request_id: Any, method: str, params: Any) -> "IncomingRequest":
+        """A request of the stateless HTTP path, answered on ``channel`` (what the engine's session is to
+        a session transport): transports get it here instead of importing the engine."""
+        from ..session import IncomingRequest
+
+        return IncomingRequest(channel, request_id, method, params)
+
     def lookup(self, method: str) -> ModernHandler:
         """The handler of ``method``; -32601 (HTTP 404) for removed, unknown and unoffered methods."""
         handler = self._methods.get(method)

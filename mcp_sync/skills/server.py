@@ -40,7 +40,7 @@ from ..protocol.caching import PRIVATE, SCOPES, clamp_ttl
 from ..protocol.versions import is_modern
 from ..server.extensions import Extension, ExtensionSetup
 from ..server.pagination import decode_cursor, encode_cursor
-from .model import (DIRECTORY_MIME_TYPE, EXTENSION_ID, RESERVED_METADATA_PREFIX, SKILL_MD, FileContent, SkillEntry,
+from ..protocol.skills import (DIRECTORY_MIME_TYPE, EXTENSION_ID, RESERVED_METADATA_PREFIX, SKILL_MD, FileContent, SkillEntry,
                     SkillError, SkillFile, check_limits, check_skill_name, content_bytes, digest_of, parse_frontmatter,
                     sorted_paths)
 

@@ -20,7 +20,16 @@ import time
 
 import requests
 
-from tests.cli.conftest import ROOT, cli_env, read_until_closed
+from tests.cli.conftest import ROOT, read_until_closed
+from tests.cli.conftest import cli_env as _cli_env
+
+
+def cli_env() -> dict[str, str]:
+    """The CLI's environment with this interpreter's folder first on PATH: the help's `python ...` lines run
+    the Python that has mcp_sync's dependencies, as in the activated virtualenv a user runs them from."""
+    env = _cli_env()
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    return env
 
 
 def help_examples() -> list[str]:
