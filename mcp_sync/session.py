@@ -1,8 +1,11 @@
 """The session engine: one class carries requests in both directions.
 
-A :class:`Session` owns a transport, a named reader thread, a bounded pool of
-worker threads for incoming requests, a single notification thread (so user
-callbacks see notifications in order), and a deadline thread for timeouts.
+A :class:`Session` owns a transport, a named reader thread and a bounded pool of
+worker threads for incoming requests, started on demand; idle workers exit.
+Notifications reach the user's callbacks in order, one at a time, on those
+workers (a :class:`~mcp_sync.scheduling.SerialQueue`, no thread of its own),
+and timeouts are kept by the process-wide timer thread
+(:func:`~mcp_sync.scheduling.shared_timer`).
 
 * The reader thread only parses and routes: responses resolve the matching
   :class:`RequestFuture`, requests are submitted to the worker pool, ``ping``
@@ -22,14 +25,13 @@ progress: the role (server or client) decides what requests mean through the
 from __future__ import annotations
 
 import collections
-import heapq
 import itertools
 import logging
 import os
 import threading
 import time
 import weakref
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future
 from typing import Any, Callable, Optional
 
 from .errors import (
@@ -51,6 +53,7 @@ from .protocol.jsonrpc import (
     Response,
 )
 from .protocol.versions import allows_batches
+from .scheduling import SerialQueue, TimerHandle, shared_timer
 from .signals import Signal
 from .transports.base import OVERSIZED, Transport
 
@@ -70,6 +73,8 @@ DRAIN_TIMEOUT = 5.0
 #: When new work finds every worker busy, how long it may wait for one of them to take it
 #: before more workers start (see _WorkerPool).
 SPAWN_DELAY = 0.001
+#: How long a worker may stay idle before it exits (an idle session keeps no thread).
+WORKER_IDLE_TIMEOUT = 2.0
 
 
 class RequestFuture(Future):
@@ -89,10 +94,25 @@ class RequestFuture(Future):
         #: The timeout (seconds) the request was sent with, and the tool/prompt name or URI it was about.
         self.timeout: float | None = None
         self.subject: str | None = None
+        self._deadline: TimerHandle | None = None  # the timeout's call on the shared timer
+
+    def set_result(self, result: Any) -> None:
+        deadline = self._deadline
+        if deadline is not None:
+            deadline.cancel()
+        super().set_result(result)
+
+    def set_exception(self, exception: BaseException | None) -> None:
+        deadline = self._deadline
+        if deadline is not None:
+            deadline.cancel()
+        super().set_exception(exception)
 
     def cancel(self, reason: str | None = None) -> bool:  # type: ignore[override]
         if not self.session._claim(self):
             return False
+        if self._deadline is not None:
+            self._deadline.cancel()
         if not super().cancel():
             return False
         self.session._send_cancel(self, reason or "cancelled by the caller")
@@ -220,8 +240,8 @@ class _WorkerPool:
 
     When work arrives and another worker is busy or already waking up, no
     other worker is woken or started at once (ThreadPoolExecutor starts one):
-    that worker takes the work when it comes back for more. A spawner thread
-    looks again after ``SPAWN_DELAY`` (1 ms), and wakes idle workers, then
+    that worker takes the work when it comes back for more. The process-wide
+    timer (:func:`~mcp_sync.scheduling.shared_timer`) looks again after ``SPAWN_DELAY`` (1 ms), and wakes idle workers, then
     starts new ones, for the work still waiting only if no worker took any
     work meanwhile, i.e. they are all blocked (in a handler waiting on I/O, the
     client, a lock...). Work is taken in order, so while workers make progress
@@ -240,6 +260,11 @@ class _WorkerPool:
     saves about a tenth of the time per call. A worker whose descriptor cannot
     be opened sleeps on a lock.
 
+    A worker idle for ``WORKER_IDLE_TIMEOUT`` exits (the shared timer tells
+    it), so an idle pool holds no thread. Callables registered with
+    :meth:`keep` (a :class:`~mcp_sync.scheduling.SerialQueue`'s drain) survive
+    ``shutdown(cancel_futures=True)``.
+
     Like ThreadPoolExecutor, the threads are joined at interpreter exit after
     finishing the work queued.
     """
@@ -249,13 +274,14 @@ class _WorkerPool:
         self._spawn_due: float | None = None  # when the deferred start of more workers is due
         self._taken = 0  # work items taken by workers so far (progress, seen by the spawner)
         self._taken_then = 0
-        self._spawner: threading.Thread | None = None
+        self._spawn_timer: TimerHandle | None = None  # the pending deferred start (shared timer)
+        self._reap_timer: TimerHandle | None = None  # the pending exit of idle workers (shared timer)
+        self._keep: list[Callable] = []  # work that shutdown(cancel_futures=True) does not drop
         self._prefix = thread_name_prefix
         self._wake_fd = wake_fd
         self._lock = threading.Lock()
-        self._spawn_cond = threading.Condition(self._lock)
         self._work: collections.deque[tuple[Callable, tuple]] = collections.deque()
-        self._idle: list[Callable[[], Any]] = []  # how to wake each idle worker (most recent last)
+        self._idle: list[_Sleeper] = []  # each idle worker (most recent last)
         self._waking = 0  # idle workers told to wake up and not yet back for work
         self._detached = 0  # workers running work out of the pool's count (run_detached)
         #: Every thread started (ThreadPoolExecutor's attribute name; close() joins them).
@@ -281,7 +307,7 @@ class _WorkerPool:
         members = len(self._threads) - self._detached
         if idle and self._waking == 0 and members == len(idle):  # nobody else will take it
             self._waking += 1
-            return idle.pop()
+            return idle.pop().wake
         # A worker waking up or busy takes it when it comes back for work; if none does within
         # SPAWN_DELAY (all blocked), the spawner wakes idle workers or starts new ones for it.
         if len(work) > self._waking and (idle or members < self._max):
@@ -290,13 +316,13 @@ class _WorkerPool:
             elif self._spawn_due is None:  # busy workers may take it first: decide in a moment
                 self._spawn_due = time.monotonic() + SPAWN_DELAY
                 self._taken_then = self._taken
-                if self._spawner is None:
-                    self._spawner = threading.Thread(target=self._spawn_later,
-                                                     name=f"{self._prefix}-spawner")
-                    self._spawner.start()
-                else:
-                    self._spawn_cond.notify()
+                self._spawn_timer = shared_timer().call_at(self._spawn_due, self._spawn_later)
         return None
+
+    def keep(self, fn: Callable) -> None:
+        """Work calling ``fn`` stays queued through ``shutdown(cancel_futures=True)``."""
+        with self._lock:
+            self._keep.append(fn)
 
     def run_detached(self, fn: Callable[[], Any]) -> None:
         """On a worker: run ``fn()`` out of the pool's count (another worker may start meanwhile).
@@ -322,46 +348,59 @@ class _WorkerPool:
         self._threads.add(thread)
 
     def _spawn_later(self) -> None:
-        """Start workers for work still waiting ``SPAWN_DELAY`` after it found every worker busy."""
+        """On the shared timer: start workers for work still waiting ``SPAWN_DELAY`` after it found
+        every worker busy."""
         with self._lock:
-            while not self._shutdown:
-                due = self._spawn_due
-                if due is None:
-                    self._spawn_cond.wait()
-                    continue
-                remaining = due - time.monotonic()
-                if remaining > 0:
-                    self._spawn_cond.wait(remaining)
-                    continue
-                self._spawn_due = None
-                waiting = len(self._work) - self._waking
-                idle = self._idle
-                members = len(self._threads) - self._detached
-                if waiting <= 0 or (not idle and members >= self._max):
-                    continue
-                if self._taken != self._taken_then:  # the workers are getting through it: look again later
-                    self._spawn_due = time.monotonic() + SPAWN_DELAY
-                    self._taken_then = self._taken
-                    continue
-                while idle and waiting > 0:  # all stuck: idle workers first (woken under the lock: rare)
-                    self._waking += 1
-                    waiting -= 1
-                    idle.pop()()
-                for _ in range(min(waiting, self._max - members)):  # then more workers
-                    self._start_worker()
+            self._spawn_timer = None
+            self._spawn_due = None
+            if self._shutdown:
+                return
+            waiting = len(self._work) - self._waking
+            idle = self._idle
+            members = len(self._threads) - self._detached
+            if waiting <= 0 or (not idle and members >= self._max):
+                return
+            if self._taken != self._taken_then:  # the workers are getting through it: look again later
+                self._spawn_due = time.monotonic() + SPAWN_DELAY
+                self._taken_then = self._taken
+                self._spawn_timer = shared_timer().call_at(self._spawn_due, self._spawn_later)
+                return
+            while idle and waiting > 0:  # all stuck: idle workers first (woken under the lock: rare)
+                self._waking += 1
+                waiting -= 1
+                idle.pop().wake()
+            for _ in range(min(waiting, self._max - members)):  # then more workers
+                self._start_worker()
+
+    def _reap(self) -> None:
+        """On the shared timer: tell the workers idle for ``WORKER_IDLE_TIMEOUT`` to exit."""
+        with self._lock:
+            self._reap_timer = None
+            idle = self._idle
+            cutoff = time.monotonic() - WORKER_IDLE_TIMEOUT
+            count = 0
+            while count < len(idle) and idle[count].since <= cutoff:  # oldest first
+                count += 1
+            leaving, idle[:count] = idle[:count], []
+            for sleeper in leaving:
+                sleeper.leave = True
+                self._waking += 1
+            if idle and not self._shutdown:
+                self._reap_timer = shared_timer().call_at(idle[0].since + WORKER_IDLE_TIMEOUT, self._reap)
+        for sleeper in leaving:
+            sleeper.wake()
 
     def threads(self) -> list[threading.Thread]:
         """Every thread this pool started (the workers and the spawner), for joining."""
         with self._lock:
             threads = list(self._threads)
             threads.extend(self._retired)
-            if self._spawner is not None:
-                threads.append(self._spawner)
         return threads
 
     def _run(self) -> None:
         wait, wake, close = _waker(self._wake_fd)
-        lock, work, idle = self._lock, self._work, self._idle
+        sleeper = _Sleeper(wake)
+        lock, work = self._lock, self._work
         woken = False
         try:
             while True:
@@ -372,16 +411,22 @@ class _WorkerPool:
                     if work:
                         fn, args = work.popleft()
                         self._taken += 1
+                        sleeper.leave = False
                     elif self._shutdown:
                         return
-                    elif len(self._threads) - self._detached > self._max:  # over the limit after run_detached
+                    elif sleeper.leave or len(self._threads) - self._detached > self._max:
+                        # idle too long, or over the limit after run_detached
                         me = threading.current_thread()
                         self._threads.discard(me)
                         self._retired = [t for t in self._retired if t.is_alive()]
                         self._retired.append(me)
                         return
                     else:
-                        idle.append(wake)
+                        sleeper.since = time.monotonic()
+                        self._idle.append(sleeper)
+                        if self._reap_timer is None:
+                            self._reap_timer = shared_timer().call_at(sleeper.since + WORKER_IDLE_TIMEOUT,
+                                                                      self._reap)
                         fn = None
                 if fn is None:
                     wait()
@@ -404,12 +449,21 @@ class _WorkerPool:
         with self._lock:
             self._shutdown = True
             if cancel_futures:
+                keep = self._keep
+                kept = [item for item in self._work if item[0] in keep] if keep else []
                 self._work.clear()
+                self._work.extend(kept)
+                if kept and len(self._threads) - self._detached == 0:
+                    self._start_worker()
             idle, self._idle = self._idle, []
             self._waking += len(idle)
-            self._spawn_cond.notify()
-        for wake in idle:
-            wake()
+            timers = [t for t in (self._spawn_timer, self._reap_timer) if t is not None]
+            self._spawn_timer = self._reap_timer = None
+            self._spawn_due = None
+        for timer in timers:
+            timer.cancel()
+        for sleeper in idle:
+            sleeper.wake()
         if wait:
             me = threading.current_thread()
             for thread in self.threads():
@@ -419,6 +473,17 @@ class _WorkerPool:
 
 def _nothing() -> None:
     pass
+
+
+class _Sleeper:
+    """An idle worker, as the pool sees it: how to wake it, since when it sleeps, whether to leave."""
+
+    __slots__ = ("wake", "since", "leave")
+
+    def __init__(self, wake: Callable[[], Any]) -> None:
+        self.wake = wake
+        self.since = 0.0
+        self.leave = False
 
 
 def _waker(use_fd: bool) -> tuple[Callable[[], Any], Callable[[], Any], Callable[[], None]]:
@@ -476,63 +541,12 @@ class _BatchCollector:
             self._session._try_send(self._responses, None)
 
 
-class _Deadlines:
-    """A thread that fails requests whose timeout passed. Started on first use."""
-
-    def __init__(self, session: "Session") -> None:
-        self._session = session
-        self._heap: list[tuple[float, int, RequestFuture]] = []
-        self._cond = threading.Condition()
-        self._seq = itertools.count()
-        self._thread: threading.Thread | None = None
-        self._stopped = False
-
-    def add(self, timeout: float, future: RequestFuture) -> None:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            if self._stopped:
-                return
-            heapq.heappush(self._heap, (deadline, next(self._seq), future))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=f"{self._session.name}-deadlines",
-                                                daemon=True)
-                self._thread.start()
-            elif self._heap[0][2] is future:
-                self._cond.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while True:
-                    if self._stopped:
-                        return
-                    if self._heap:
-                        wait = self._heap[0][0] - time.monotonic()
-                        if wait <= 0:
-                            _, _, future = heapq.heappop(self._heap)
-                            break
-                        self._cond.wait(wait)
-                    else:
-                        self._cond.wait()
-            if not future.done():
-                self._session._expire(future)
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._heap.clear()
-            self._cond.notify()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(JOIN_TIMEOUT)
-
-
 class Session:
     """One JSON-RPC connection, for either role.
 
     ``on_request(request)`` runs on a worker thread for every incoming request
     and returns the ``result`` object, or raises :class:`McpError` to answer an
-    error. ``on_notification(method, params)`` runs on the notification thread.
+    error. ``on_notification(method, params)`` runs on a worker thread, one notification at a time, in order.
     ``limits`` (:class:`~mcp_sync.limits.Limits`) bounds JSON nesting and the
     incoming requests in flight.
     """
@@ -574,8 +588,10 @@ class Session:
         # sessions: they keep to locks and descriptors stay one per connection.
         self._workers = _WorkerPool(max_workers, thread_name_prefix=f"{name}-worker",
                                     wake_fd=transport.has_reader)
-        self._notifier = ThreadPoolExecutor(1, thread_name_prefix=f"{name}-notify")
-        self._deadlines = _Deadlines(self)
+        # Notifications reach on_notification in order, one at a time, on the worker threads (no
+        # thread of their own); deadlines are on the process-wide timer thread.
+        self._notifier = SerialQueue(self._workers)
+        self._workers.keep(self._notifier.drain)
         self._reader: threading.Thread | None = None
         self._close_error: ConnectionClosed | None = None
         self._close_callbacks: list[Callable[[ConnectionClosed], None]] = []
@@ -605,18 +621,16 @@ class Session:
         callback(error)
 
     def run_after_notifications(self, fn: Callable[[], None]) -> None:
-        """Call ``fn()`` on the notification thread, after every notification already received.
+        """Call ``fn()`` in the notifications' order (on a worker thread), after every notification already received.
 
         ``fn`` runs exactly once, even while the session closes (then on the
         thread that drops it). Lets a role deliver a result only after the
         notifications the peer sent before it.
         """
         try:
-            queued = self._notifier.submit(self._guard, fn)
+            self._notifier.submit(self._guard, fn, must_run=True)
         except RuntimeError:  # shut down
             fn()
-            return
-        queued.add_done_callback(lambda q: fn() if q.cancelled() else None)
 
     @property
     def close_error(self) -> ConnectionClosed | None:
@@ -643,13 +657,13 @@ class Session:
         deadline = time.monotonic() + JOIN_TIMEOUT
         if self._reader is not None and self._reader is not me:
             self._reader.join(max(0.0, deadline - time.monotonic()))
-        self._deadlines.stop()
-        for pool in (self._workers, self._notifier):
-            pool.shutdown(wait=False, cancel_futures=True)
-            threads = pool.threads() if isinstance(pool, _WorkerPool) else list(getattr(pool, "_threads", ()))
-            for thread in threads:
-                if thread is not me:
-                    thread.join(max(0.0, deadline - time.monotonic()))
+        for fn in self._notifier.cancel():  # run_after_notifications() calls not reached: run them here
+            self._guard(fn)
+        self._workers.shutdown(wait=False, cancel_futures=True)
+        for thread in self._workers.threads():
+            if thread is not me:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        shared_timer().release_if_idle()
 
     def _shutdown(self, error: ConnectionClosed) -> None:
         with self._lock:
@@ -692,7 +706,7 @@ class Session:
 
         ``timeout`` (seconds) fails the future with :class:`RequestTimeout` and
         tells the peer to cancel. ``on_progress(progress, total, message)`` is
-        called on the notification thread for each progress notification.
+        called in order with the notifications (on a worker thread) for each progress notification.
         """
         with self._lock:
             request_id = next(self._ids)
@@ -723,7 +737,9 @@ class Session:
             if params:
                 subject = params.get("name", params.get("uri"))
                 future.subject = subject if isinstance(subject, str) else None
-            self._deadlines.add(timeout, future)
+            future._deadline = shared_timer().call_later(timeout, self._expire, future)
+            if future.done():  # answered meanwhile
+                future._deadline.cancel()
         return future
 
     def call(self, method: str, params: dict | None = None, *, timeout: float | None = None,
@@ -787,13 +803,17 @@ class Session:
                                             {"requestId": future.request_id, "reason": reason}), None)
 
     def _expire(self, future: RequestFuture) -> None:
+        """On the shared timer thread: fail a request whose timeout passed (the cancel is sent off it)."""
         if not self._claim(future):
             return
         what = f"{future.method!r}" + (f" ({future.subject!r})" if future.subject else "")
         future.set_exception(RequestTimeout(f"no response to {what} within the timeout of {future.timeout:g} s; "
                                             f"the peer was asked to cancel it (pass a larger timeout= if the "
                                             f"call needs longer)"))
-        self._send_cancel(future, "request timed out")
+        try:  # sending may block (HTTP): never on the timer thread every session shares
+            self._workers.submit(self._send_cancel, future, "request timed out")
+        except RuntimeError:
+            pass  # closing: nobody to tell
 
     # -- receiving ---------------------------------------------------------
 
@@ -825,8 +845,7 @@ class Session:
         # No joining here: a worker or notification thread may itself be in
         # close(), joining this thread. Notifications already received are
         # still delivered (the peer's last words: a log line before it exits).
-        self._workers.shutdown(wait=False, cancel_futures=True)
-        self._notifier.shutdown(wait=False)
+        self._workers.shutdown(wait=False, cancel_futures=True)  # keeps the notifications' queue
 
     def _end_of_input(self, error: ConnectionClosed) -> None:
         """The peer closed its side: nothing more will arrive.
