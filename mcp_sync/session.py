@@ -807,10 +807,16 @@ class Session:
         if not self._claim(future):
             return
         what = f"{future.method!r}" + (f" ({future.subject!r})" if future.subject else "")
-        future.set_exception(RequestTimeout(f"no response to {what} within the timeout of {future.timeout:g} s; "
-                                            f"the peer was asked to cancel it (pass a larger timeout= if the "
-                                            f"call needs longer)"))
-        try:  # sending may block (HTTP): never on the timer thread every session shares
+        error = RequestTimeout(f"no response to {what} within the timeout of {future.timeout:g} s; "
+                               f"the peer was asked to cancel it (pass a larger timeout= if the call needs longer)")
+        if self.transport.quick_send:  # the cancel goes out before the caller can send anything else
+            self._send_cancel(future, "request timed out")
+            future.set_exception(error)
+            return
+        # A send that may wait on the network never runs on the timer every session shares: the
+        # caller learns of the timeout now (even with every worker busy), a worker tells the peer.
+        future.set_exception(error)
+        try:
             self._workers.submit(self._send_cancel, future, "request timed out")
         except RuntimeError:
             pass  # closing: nobody to tell
