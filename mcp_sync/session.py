@@ -507,6 +507,33 @@ def _waker(use_fd: bool) -> tuple[Callable[[], Any], Callable[[], Any], Callable
     return lock.acquire, lock.release, _nothing
 
 
+class HandlerPool(_WorkerPool):
+    """A bounded pool of named worker threads that several sessions share (an HTTP app's sessions).
+
+    A transport lends it to its session through a ``handler_pool`` attribute;
+    the session runs its requests and, in order, its notifications there, and
+    leaves the pool running when it closes. Workers start when work finds
+    every worker blocked for ``SPAWN_DELAY``, up to ``max_workers``, and exit
+    after ``WORKER_IDLE_TIMEOUT`` idle: idle sessions cost no thread.
+    :meth:`close` (the owner's) stops it and joins its threads.
+    """
+
+    def __init__(self, max_workers: int, thread_name_prefix: str) -> None:
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        super().__init__(max_workers, thread_name_prefix)
+
+    def close(self, timeout: float = JOIN_TIMEOUT) -> None:
+        """Drop the work not started, let running work finish, and join every thread (bounded)."""
+        self.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + timeout
+        me = threading.current_thread()
+        for thread in self.threads():
+            if thread is not me:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        shared_timer().release_if_idle()
+
+
 _LIVE_POOLS: "weakref.WeakSet[_WorkerPool]" = weakref.WeakSet()
 
 
@@ -586,12 +613,17 @@ class Session:
         # Sessions with a reader thread wake workers through a descriptor (see _WorkerPool): the
         # reader blocks reading right after each handoff. Push transports (HTTP) may have many
         # sessions: they keep to locks and descriptors stay one per connection.
-        self._workers = _WorkerPool(max_workers, thread_name_prefix=f"{name}-worker",
-                                    wake_fd=transport.has_reader)
+        shared: HandlerPool | None = getattr(transport, "handler_pool", None)
+        #: False when the transport lends a pool several sessions share (an HTTP app's): close()
+        #: then leaves it running (its owner shuts it down) and drops only this session's work.
+        self._owns_workers = shared is None
+        self._workers = shared if shared is not None else _WorkerPool(
+            max_workers, thread_name_prefix=f"{name}-worker", wake_fd=transport.has_reader)
         # Notifications reach on_notification in order, one at a time, on the worker threads (no
         # thread of their own); deadlines are on the process-wide timer thread.
         self._notifier = SerialQueue(self._workers)
-        self._workers.keep(self._notifier.drain)
+        if self._owns_workers:
+            self._workers.keep(self._notifier.drain)
         self._reader: threading.Thread | None = None
         self._close_error: ConnectionClosed | None = None
         self._close_callbacks: list[Callable[[ConnectionClosed], None]] = []
@@ -659,10 +691,11 @@ class Session:
             self._reader.join(max(0.0, deadline - time.monotonic()))
         for fn in self._notifier.cancel():  # run_after_notifications() calls not reached: run them here
             self._guard(fn)
-        self._workers.shutdown(wait=False, cancel_futures=True)
-        for thread in self._workers.threads():
-            if thread is not me:
-                thread.join(max(0.0, deadline - time.monotonic()))
+        if self._owns_workers:
+            self._workers.shutdown(wait=False, cancel_futures=True)
+            for thread in self._workers.threads():
+                if thread is not me:
+                    thread.join(max(0.0, deadline - time.monotonic()))
         shared_timer().release_if_idle()
 
     def _shutdown(self, error: ConnectionClosed) -> None:
@@ -851,7 +884,8 @@ class Session:
         # No joining here: a worker or notification thread may itself be in
         # close(), joining this thread. Notifications already received are
         # still delivered (the peer's last words: a log line before it exits).
-        self._workers.shutdown(wait=False, cancel_futures=True)  # keeps the notifications' queue
+        if self._owns_workers:
+            self._workers.shutdown(wait=False, cancel_futures=True)  # keeps the notifications' queue
 
     def _end_of_input(self, error: ConnectionClosed) -> None:
         """The peer closed its side: nothing more will arrive.
@@ -984,6 +1018,10 @@ class Session:
                     self._idle.notify_all()
 
     def _run_request(self, request: IncomingRequest, collector: _BatchCollector | None) -> None:
+        if self._close_error is not None and not self._owns_workers:  # queued in a shared pool: drop it
+            with self._lock:
+                self._inflight.pop(request.id, None)
+            return
         request._after = after = []
         try:
             self._answer_request(request, collector)

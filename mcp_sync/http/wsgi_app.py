@@ -50,6 +50,7 @@ from ..protocol.jsonrpc import Batch, Invalid, Notification, Request
 from ..protocol.versions import HTTP_DEFAULT_VERSION, LEGACY_VERSIONS, allows_batches
 from ..server.connection import refuse_legacy, refuse_modern
 from .event_store import EventStore, InMemoryEventStore
+from .handler_pool import AppHandlerPool
 from .legacy_sse import LegacySseBody, LegacySseSession
 from .modern import ModernHttp, is_modern_client
 from .security import CorsPolicy, HostPolicy, RateLimiter, default_rate_key
@@ -194,6 +195,8 @@ class McpWsgiApp:
         self.rate_limiter = RateLimiter(*rate_limit) if rate_limit is not None else None
         self.rate_limit_key = rate_limit_key
         self.name = name
+        #: The worker threads every session of this app shares (see mcp_sync.http.handler_pool).
+        self.handler_pool = AppHandlerPool(f"{name}-worker", 4 * server.max_workers)
         #: A RedisSessionStore: legacy sessions served by every worker (see mcp_sync.http.shared_sessions).
         self.shared_sessions = shared_sessions
         if shared_sessions is not None:
@@ -242,6 +245,7 @@ class McpWsgiApp:
         else:
             for session in sessions:
                 self._end(session)
+        self.handler_pool.close()
         if reaper is not None and reaper is not threading.current_thread():
             reaper.join()
 

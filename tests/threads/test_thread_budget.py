@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SESSIONS = 200
 #: Threads the server may add whatever the number of sessions (the timer, a reaper, a closer...).
 CONSTANT = 6
+#: Events the ``hold`` tool waits on, by key.
+GATES: dict[str, threading.Event] = {}
 JSON = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 
 
@@ -36,6 +38,12 @@ def build_server() -> Server:
     def echo(text: str) -> str:
         """Echo the text."""
         return text
+
+    @server.tool()
+    def hold(key: str) -> str:
+        """Block until the test releases ``key``."""
+        assert GATES[key].wait(30), "the test never released the handler"
+        return key
 
     @server.tool()
     def chatty(ctx: Context, n: int) -> int:
@@ -166,3 +174,25 @@ def test_the_timer_thread_is_released_when_the_last_session_closes():
     # Nothing is scheduled any more: closing released the shared timer's thread.
     assert shared_timer().scheduled() == 0
     assert shared_timer().thread() is None
+
+
+def test_sessions_share_the_app_pool_and_a_slow_handler_blocks_no_other():
+    """Every session of an app runs on its one pool: a blocked handler does not stall the others."""
+    handle = build_server().start_http(port=0)
+    GATES["slow"] = threading.Event()
+    try:
+        with Client.http(handle.url, name="budget-a", protocol="legacy") as a, \
+                Client.http(handle.url, name="budget-b", protocol="legacy") as b:
+            slow = a.nowait.call_tool("hold", {"key": "slow"}, timeout=30)
+            # Another session, and the same one, still get answers while that handler blocks.
+            assert b.call_tool("echo", {"text": "b"}, timeout=30).structured_content == {"result": "b"}
+            assert a.call_tool("echo", {"text": "a"}, timeout=30).structured_content == {"result": "a"}
+            a.ping(timeout=30)
+            assert not slow.done()
+            workers = {t.name for t in threading.enumerate() if "-worker_" in t.name and "budget" not in t.name}
+            assert workers and all(name.startswith(handle.app.name) for name in workers), workers
+            GATES["slow"].set()
+            assert slow.result(30).structured_content == {"result": "slow"}
+    finally:
+        GATES["slow"].set()
+        handle.stop()
