@@ -921,6 +921,27 @@ class Session:
         else:
             self._dispatch(message, None, extra)
 
+    def accept(self, message: Request, *, extra: dict | None = None) -> "IncomingRequest | None":
+        """Take a request to run on the calling thread with :meth:`run` instead of a worker.
+
+        For a push transport whose thread would only wait for the answer (an
+        HTTP POST answered with plain JSON): running the handler there saves
+        the hand-off to a worker and back. The request is registered as in
+        flight (``notifications/cancelled`` reaches it) and counted against
+        ``Limits.max_in_flight``. Returns None when it was answered at once
+        (``ping``, a refusal) or the session is closed: nothing to run.
+        """
+        return self._accept_request(message, None, extra, inline=True)
+
+    def run(self, request: "IncomingRequest") -> None:
+        """Run a request :meth:`accept` returned, on this thread, and send its response.
+
+        ``after_response`` is refused here (it returns False, as off a session
+        worker): work that must follow the answer goes elsewhere (a task's to
+        its executor), so this thread's answer is not held back by it.
+        """
+        self._answer_request(request, None)
+
     def _feed_batch(self, batch: Batch, extra: dict | None) -> None:
         if not allows_batches(self.protocol_version):
             self._try_send(jsonrpc.error(None, {
@@ -968,7 +989,8 @@ class Session:
         else:
             future.set_exception(McpError.from_error(error))
 
-    def _accept_request(self, message: Request, collector: _BatchCollector | None, extra: dict | None) -> None:
+    def _accept_request(self, message: Request, collector: _BatchCollector | None, extra: dict | None,
+                        inline: bool = False) -> "IncomingRequest | None":
         answer_ping = self.answer_ping
         if message.method == "ping" and (answer_ping is True or (
                 answer_ping is not False and answer_ping(message.params))):
@@ -977,7 +999,7 @@ class Session:
                 collector.add(response)
             else:
                 self._try_send(response, message.id)
-            return
+            return None
         request = IncomingRequest(self, message.id, message.method, message.params, collector is not None)
         if extra:
             request.extra.update(extra)
@@ -989,7 +1011,7 @@ class Session:
             if not closed and not duplicate and not busy:
                 self._inflight[message.id] = request
         if closed:
-            return
+            return None
         if duplicate or busy:
             if duplicate:
                 response = jsonrpc.error(message.id, {
@@ -1008,7 +1030,9 @@ class Session:
                 collector.add(response)
             else:
                 self._try_send(response, None)
-            return
+            return None
+        if inline:
+            return request
         try:
             self._workers.submit(self._run_request, request, collector)
         except RuntimeError:  # pool shut down: the session is closing

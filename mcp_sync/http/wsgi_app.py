@@ -672,12 +672,22 @@ class McpWsgiApp:
                                version=session.protocol_version, request_id=rid)
         engine = session.connection.session  # type: ignore[union-attr]
         session.note_request(message, stream)
-        engine.feed(message, extra=self._extra(environ, session, stream))
+        inline = None
+        if json_mode and type(message) is Request:  # this thread only waits for the answer: run it here
+            inline = engine.accept(message, extra=self._extra(environ, session, stream))
+        else:
+            engine.feed(message, extra=self._extra(environ, session, stream))
         if type(message) is Batch:
             self._note_cancels(session, message.items)
         for request_id, cancel in session.take_early_cancels(request_ids):  # they overtook the request
             engine.feed(cancel)
             session.cancel_request(request_id)
+        if inline is not None:
+            session.acquire()
+            try:
+                engine.run(inline)
+            finally:
+                session.release()
         if json_mode:
             try:
                 item = self._await_answer(session, stream)
