@@ -128,8 +128,18 @@ def delete_sessions(port: int, ids: list[str]) -> None:
         conn.close()
 
 
-def measure(port: int, pid: int, count: int, connections: int) -> dict[str, Any]:
-    base = proc_figures(pid)
+def settle(pid: int, floor: int) -> dict[str, int]:
+    """The server's figures once its idle workers (and closers) have left: at most ``floor + 2`` threads."""
+    deadline = time.monotonic() + WORKER_IDLE_TIMEOUT + 10.0
+    figures = proc_figures(pid)
+    while figures["threads"] > floor + 2 and time.monotonic() < deadline:
+        time.sleep(0.25)  # another process: nothing to wait on but its /proc figures
+        figures = proc_figures(pid)
+    return figures
+
+
+def measure(port: int, pid: int, count: int, connections: int, floor: int) -> dict[str, Any]:
+    base = settle(pid, floor)
     per = [count // connections + (1 if i < count % connections else 0) for i in range(connections)]
     results: list[list[str]] = [[] for _ in per]
     errors: list[BaseException] = []
@@ -152,11 +162,7 @@ def measure(port: int, pid: int, count: int, connections: int) -> dict[str, Any]
     ids = [session_id for chunk in results for session_id in chunk]
     busy = proc_figures(pid)
     # Idle workers leave WORKER_IDLE_TIMEOUT after their last work (a bounded wait on the server).
-    deadline = time.monotonic() + WORKER_IDLE_TIMEOUT + 10.0
-    idle = proc_figures(pid)
-    while idle["threads"] > base["threads"] + 2 and time.monotonic() < deadline:
-        time.sleep(0.25)  # another process: nothing to wait on but its /proc figures
-        idle = proc_figures(pid)
+    idle = settle(pid, base["threads"])
     streams = [open_stream(port, session_id) for session_id in ids]
     with_streams = proc_figures(pid)
     for sock in streams:
@@ -185,8 +191,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     try:
         wait_ready(port)
+        floor = proc_figures(server.pid)["threads"]
         for count in counts:
-            rows.append(measure(port, server.pid, count, max(1, min(args.connections, count))))
+            rows.append(measure(port, server.pid, count, max(1, min(args.connections, count)), floor))
     finally:
         server.terminate()
         try:
