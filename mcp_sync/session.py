@@ -1040,11 +1040,14 @@ class Session:
                 self._inflight.pop(message.id, None)
                 if not self._inflight and self._drain_waiters:
                     self._idle.notify_all()
+        return None
 
     def _run_request(self, request: IncomingRequest, collector: _BatchCollector | None) -> None:
         if self._close_error is not None and not self._owns_workers:  # queued in a shared pool: drop it
             with self._lock:
                 self._inflight.pop(request.id, None)
+                if not self._inflight and self._drain_waiters:
+                    self._idle.notify_all()
             return
         request._after = after = []
         try:
