@@ -178,13 +178,8 @@ def measure(port: int, pid: int, count: int, connections: int, floor: int) -> di
     }
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--counts", default="100,1000", help="session counts, comma-separated")
-    parser.add_argument("--connections", type=int, default=4, help="keep-alive connections opening sessions")
-    parser.add_argument("--json", metavar="OUT", help="also write the results to OUT")
-    args = parser.parse_args(argv)
-    counts = [int(c) for c in args.counts.split(",") if c]
+def run(counts: list[int], connections: int = 4) -> dict[str, Any]:
+    """Measure every count against one fresh server process; the summary (``rows`` under "sessions")."""
     port = free_port()
     server = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "echo_server.py"), "http", str(port),
                                "--max-seconds", "600"], cwd=ROOT)
@@ -193,7 +188,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         wait_ready(port)
         floor = proc_figures(server.pid)["threads"]
         for count in counts:
-            rows.append(measure(port, server.pid, count, max(1, min(args.connections, count)), floor))
+            rows.append(measure(port, server.pid, count, max(1, min(connections, count)), floor))
     finally:
         server.terminate()
         try:
@@ -201,14 +196,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+    return {"sessions": rows, "worker_idle_timeout_s": WORKER_IDLE_TIMEOUT}
+
+
+def table(summary: dict[str, Any]) -> str:
+    """The rows of :func:`run` as a text table."""
     header = ("sessions", "opened/s", "threads: before", "idle", "with GET streams",
               "RSS MB: idle", "with GET streams")
-    print(" | ".join(header))
-    for row in rows:
-        print(" | ".join(str(x) for x in (
+    lines = [" | ".join(header)]
+    for row in summary["sessions"]:
+        lines.append(" | ".join(str(x) for x in (
             row["sessions"], row["sessions_per_s"], row["threads_before"], row["threads_idle"],
             row["threads_streams"], round(row["rss_kb_idle"] / 1024, 1), round(row["rss_kb_streams"] / 1024, 1))))
-    summary = {"sessions": rows, "worker_idle_timeout_s": WORKER_IDLE_TIMEOUT}
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", default="100,1000", help="session counts, comma-separated")
+    parser.add_argument("--connections", type=int, default=4, help="keep-alive connections opening sessions")
+    parser.add_argument("--json", metavar="OUT", help="also write the results to OUT")
+    args = parser.parse_args(argv)
+    summary = run([int(c) for c in args.counts.split(",") if c], args.connections)
+    print(table(summary))
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(summary))
