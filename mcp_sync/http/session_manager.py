@@ -248,10 +248,12 @@ class HttpSession(Transport):
             stream = self._make_stream("request", request_ids, json_mode)
             for rid in request_ids:
                 self._by_request[rid] = stream
-            finished = [s for s in self._streams.values() if s.kind == "request" and s.finished and not s.attached]
-            for old in finished[:max(0, len(finished) - KEPT_FINISHED_STREAMS)]:
-                del self._streams[old.id]
-                dropped.append(old)
+            if len(self._streams) > 2 * KEPT_FINISHED_STREAMS:  # prune in batches, not a scan per POST
+                finished = [s for s in self._streams.values()
+                            if s.kind == "request" and s.finished and not s.attached]
+                for old in finished[:max(0, len(finished) - KEPT_FINISHED_STREAMS)]:
+                    del self._streams[old.id]
+                    dropped.append(old)
         if self.store is not None:
             for old in dropped:
                 self.store.forget_stream(old.id)
