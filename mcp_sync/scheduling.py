@@ -247,7 +247,8 @@ class SerialQueue:
         """Accept nothing more; drop what has not started; return the ``must_run`` calls dropped."""
         with self._lock:
             self._cancelled = True
-            dropped, self._items = list(self._items), collections.deque()
+            dropped = list(self._items)
+            self._items.clear()  # in place: a drain running now holds this deque
         return [_bind(fn, args) for fn, args, must in dropped if must]
 
 
