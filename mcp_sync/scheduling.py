@@ -2,7 +2,7 @@
 
 * :class:`Timer` runs short callbacks at given times on **one** named thread
   shared by every session of the process (request deadlines, the worker
-  pools' deferred start of more workers, the exit of idle workers). The
+  pools' deferred start of more workers). The
   thread starts on first use and exits once nothing is scheduled for
   ``linger`` seconds, or at once when :meth:`Timer.release_if_idle` asks (a
   session closing joins it that way, so no test sees it outlive its owner).
@@ -30,8 +30,10 @@ log = logging.getLogger("mcp_sync.scheduling")
 
 #: How long the timer thread stays once nothing is scheduled (a burst of work schedules again soon).
 TIMER_LINGER = 1.0
-#: How long :meth:`Timer.release_if_idle` waits for the idle thread to exit.
+#: How long :meth:`Timer.release_if_idle` joins the thread once it exits.
 RELEASE_TIMEOUT = 5.0
+#: Calls due within this many seconds do not stop :meth:`Timer.release_if_idle` from joining the thread.
+RELEASE_SOON = 0.1
 #: Above this many cancelled entries (and more than live ones) the heap is rebuilt without them.
 _COMPACT_AT = 256
 
@@ -71,6 +73,7 @@ class Timer:
         self._seq = itertools.count()
         self._live = 0  # entries not cancelled nor run
         self._thread: threading.Thread | None = None
+        self._exited: threading.Thread | None = None  # the last thread that left (joined by release_if_idle)
         self._release = False  # exit as soon as idle (release_if_idle)
 
     # -- scheduling --------------------------------------------------------
@@ -86,7 +89,6 @@ class Timer:
             heap = self._heap
             heapq.heappush(heap, (when, next(self._seq), handle))
             self._live += 1
-            self._release = False
             if self._thread is None:
                 self._thread = thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                 thread.start()
@@ -148,6 +150,7 @@ class Timer:
                         idle_since = now
                     if self._release or now - idle_since >= linger:
                         self._thread = None
+                        self._exited = me
                         self._release = False
                         cond.notify_all()  # release_if_idle waits for this
                         return
@@ -158,18 +161,39 @@ class Timer:
                 log.exception("timer callback %r failed", fn)
             fn = args = None  # type: ignore[assignment]
 
-    def release_if_idle(self) -> None:
-        """If nothing is scheduled, make the thread exit now and join it (a closing session calls this)."""
+    def release_if_idle(self, soon: float = RELEASE_SOON) -> None:
+        """Let the thread exit as soon as nothing is scheduled, without lingering; join it if that is now.
+
+        A closing session calls this. Calls due within ``soon`` seconds (a
+        worker pool's deferred start) are waited for, and the thread joined
+        after them; a later one (another session's deadline) keeps the thread,
+        which then exits without lingering once idle, unless more is scheduled.
+        """
         with self._cond:
             thread = self._thread
-            if thread is None or self._live or thread is threading.current_thread():
+            if thread is None:  # gone, or going: join the last one (it may not have returned yet)
+                thread = self._exited
+                if thread is not None and thread is not threading.current_thread():
+                    self._cond.release()
+                    try:
+                        thread.join(RELEASE_TIMEOUT)
+                    finally:
+                        self._cond.acquire()
+                return
+            if thread is threading.current_thread():
                 return
             self._release = True
             self._cond.notify_all()
-            self._cond.wait_for(lambda: self._thread is not thread or self._live > 0, RELEASE_TIMEOUT)
-            exited = self._thread is not thread
-        if exited:
-            thread.join(RELEASE_TIMEOUT)
+            limit = time.monotonic() + soon
+            while self._thread is thread:
+                heap = self._heap
+                if self._live and min(entry[0] for entry in heap if entry[2].fn is not None) > limit:
+                    return  # something far off keeps it: it exits by itself once idle
+                remaining = limit - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._cond.wait(remaining)
+        thread.join(RELEASE_TIMEOUT)
 
     def thread(self) -> threading.Thread | None:
         """The timer's thread while it runs."""

@@ -28,6 +28,7 @@ import collections
 import itertools
 import logging
 import os
+import select
 import threading
 import time
 import weakref
@@ -260,8 +261,8 @@ class _WorkerPool:
     saves about a tenth of the time per call. A worker whose descriptor cannot
     be opened sleeps on a lock.
 
-    A worker idle for ``WORKER_IDLE_TIMEOUT`` exits (the shared timer tells
-    it), so an idle pool holds no thread. Callables registered with
+    A worker idle for ``WORKER_IDLE_TIMEOUT`` exits (its wait times out), so an
+    idle pool holds no thread. Callables registered with
     :meth:`keep` (a :class:`~mcp_sync.scheduling.SerialQueue`'s drain) survive
     ``shutdown(cancel_futures=True)``.
 
@@ -275,7 +276,6 @@ class _WorkerPool:
         self._taken = 0  # work items taken by workers so far (progress, seen by the spawner)
         self._taken_then = 0
         self._spawn_timer: TimerHandle | None = None  # the pending deferred start (shared timer)
-        self._reap_timer: TimerHandle | None = None  # the pending exit of idle workers (shared timer)
         self._keep: list[Callable] = []  # work that shutdown(cancel_futures=True) does not drop
         self._prefix = thread_name_prefix
         self._wake_fd = wake_fd
@@ -372,24 +372,6 @@ class _WorkerPool:
             for _ in range(min(waiting, self._max - members)):  # then more workers
                 self._start_worker()
 
-    def _reap(self) -> None:
-        """On the shared timer: tell the workers idle for ``WORKER_IDLE_TIMEOUT`` to exit."""
-        with self._lock:
-            self._reap_timer = None
-            idle = self._idle
-            cutoff = time.monotonic() - WORKER_IDLE_TIMEOUT
-            count = 0
-            while count < len(idle) and idle[count].since <= cutoff:  # oldest first
-                count += 1
-            leaving, idle[:count] = idle[:count], []
-            for sleeper in leaving:
-                sleeper.leave = True
-                self._waking += 1
-            if idle and not self._shutdown:
-                self._reap_timer = shared_timer().call_at(idle[0].since + WORKER_IDLE_TIMEOUT, self._reap)
-        for sleeper in leaving:
-            sleeper.wake()
-
     def threads(self) -> list[threading.Thread]:
         """Every thread this pool started (the workers and the spawner), for joining."""
         with self._lock:
@@ -400,8 +382,8 @@ class _WorkerPool:
     def _run(self) -> None:
         wait, wake, close = _waker(self._wake_fd)
         sleeper = _Sleeper(wake)
-        lock, work = self._lock, self._work
-        woken = False
+        lock, work, idle = self._lock, self._work, self._idle
+        woken = leave = False
         try:
             while True:
                 with lock:
@@ -411,10 +393,9 @@ class _WorkerPool:
                     if work:
                         fn, args = work.popleft()
                         self._taken += 1
-                        sleeper.leave = False
                     elif self._shutdown:
                         return
-                    elif sleeper.leave or len(self._threads) - self._detached > self._max:
+                    elif leave or len(self._threads) - self._detached > self._max:
                         # idle too long, or over the limit after run_detached
                         me = threading.current_thread()
                         self._threads.discard(me)
@@ -422,14 +403,17 @@ class _WorkerPool:
                         self._retired.append(me)
                         return
                     else:
-                        sleeper.since = time.monotonic()
-                        self._idle.append(sleeper)
-                        if self._reap_timer is None:
-                            self._reap_timer = shared_timer().call_at(sleeper.since + WORKER_IDLE_TIMEOUT,
-                                                                      self._reap)
+                        idle.append(sleeper)
                         fn = None
+                leave = False
                 if fn is None:
-                    wait()
+                    if not wait(WORKER_IDLE_TIMEOUT):  # idle that long: leave, unless being woken now
+                        with lock:
+                            if sleeper in idle:  # nobody took us: nobody will wake us
+                                idle.remove(sleeper)
+                                leave = True
+                                continue
+                        wait(None)  # taken from the idle list: its wake-up is on the way
                     woken = True
                     continue
                 try:
@@ -457,8 +441,8 @@ class _WorkerPool:
                     self._start_worker()
             idle, self._idle = self._idle, []
             self._waking += len(idle)
-            timers = [t for t in (self._spawn_timer, self._reap_timer) if t is not None]
-            self._spawn_timer = self._reap_timer = None
+            timers = [self._spawn_timer] if self._spawn_timer is not None else []
+            self._spawn_timer = None
             self._spawn_due = None
         for timer in timers:
             timer.cancel()
@@ -476,35 +460,54 @@ def _nothing() -> None:
 
 
 class _Sleeper:
-    """An idle worker, as the pool sees it: how to wake it, since when it sleeps, whether to leave."""
+    """An idle worker, as the pool sees it: how to wake it."""
 
-    __slots__ = ("wake", "since", "leave")
+    __slots__ = ("wake",)
 
     def __init__(self, wake: Callable[[], Any]) -> None:
         self.wake = wake
-        self.since = 0.0
-        self.leave = False
 
 
-def _waker(use_fd: bool) -> tuple[Callable[[], Any], Callable[[], Any], Callable[[], None]]:
-    """``(wait, wake, close)`` for one worker: a descriptor when ``use_fd`` and possible, else a lock."""
+def _waker(use_fd: bool) -> tuple[Callable[[float | None], bool], Callable[[], Any], Callable[[], None]]:
+    """``(wait, wake, close)`` for one worker: a descriptor when ``use_fd`` and possible, else a lock.
+
+    ``wait(timeout)`` returns False when ``timeout`` seconds (None: no limit) passed without a wake-up.
+    """
     if use_fd:
         try:
             if hasattr(os, "eventfd"):  # Linux: one descriptor, a counter
-                fd = os.eventfd(0, os.EFD_CLOEXEC)
-                return (lambda: os.eventfd_read(fd)), (lambda: os.eventfd_write(fd, 1)), (lambda: os.close(fd))
-            read_fd, write_fd = os.pipe()
+                fd = read_fd = os.eventfd(0, os.EFD_CLOEXEC)
+                read: Callable[[], Any] = lambda: os.eventfd_read(fd)  # noqa: E731
+                wake: Callable[[], Any] = lambda: os.eventfd_write(fd, 1)  # noqa: E731
+                close: Callable[[], None] = lambda: os.close(fd)  # noqa: E731
+            else:
+                read_fd, write_fd = os.pipe()
+                read = lambda: os.read(read_fd, 1)  # noqa: E731
+                wake = lambda: os.write(write_fd, b"\0")  # noqa: E731
 
-            def close() -> None:
-                os.close(read_fd)
-                os.close(write_fd)
+                def close() -> None:
+                    os.close(read_fd)
+                    os.close(write_fd)
 
-            return (lambda: os.read(read_fd, 1)), (lambda: os.write(write_fd, b"\0")), close
+            poller = select.poll()
+            poller.register(read_fd, select.POLLIN)
+
+            def wait(timeout: float | None) -> bool:
+                if timeout is not None and not poller.poll(timeout * 1000):
+                    return False
+                read()
+                return True
+
+            return wait, wake, close
         except OSError:  # out of descriptors: a lock does the same job
             pass
     lock = threading.Lock()
     lock.acquire()
-    return lock.acquire, lock.release, _nothing
+
+    def wait_lock(timeout: float | None) -> bool:
+        return lock.acquire(True, -1 if timeout is None else timeout)
+
+    return wait_lock, lock.release, _nothing
 
 
 class HandlerPool(_WorkerPool):

@@ -36,15 +36,25 @@ def test_cancelled_calls_never_run_and_an_idle_timer_can_be_released():
     assert ran == []
 
 
-def test_release_leaves_a_timer_with_work_running():
-    timer = Timer(name="test-timer-busy", linger=0.0)
+def test_release_leaves_a_timer_with_work_running_until_it_is_idle():
+    timer = Timer(name="test-timer-busy", linger=60.0)
     fired = threading.Event()
     handle = timer.call_later(30.0, fired.set)
-    timer.release_if_idle()  # something is scheduled: nothing to release
-    assert timer.thread() is not None
-    handle.cancel()
-    timer.release_if_idle()
-    assert timer.thread() is None and not fired.is_set()
+    thread = timer.thread()
+    timer.release_if_idle()  # something far off is scheduled: the thread stays for it
+    assert timer.thread() is thread and thread.is_alive()
+    handle.cancel()  # idle now: released, it leaves without lingering its 60 s
+    timer.release_if_idle()  # joins it
+    assert timer.thread() is None and not thread.is_alive() and not fired.is_set()
+
+
+def test_release_waits_for_calls_due_soon():
+    timer = Timer(name="test-timer-soon", linger=60.0)
+    fired = threading.Event()
+    timer.call_later(0.01, fired.set)  # like a pool's deferred start, 1 ms
+    thread = timer.thread()
+    timer.release_if_idle()  # waits for it, then joins the thread
+    assert fired.is_set() and not thread.is_alive()
 
 
 def test_a_failing_callback_does_not_stop_the_timer():
