@@ -61,9 +61,10 @@ VERSUS_OFFICIAL = [
 ]
 
 FULL = dict(calls=20_000, seconds=5.0, inflight=16, http_calls=5_000, http_seconds=5.0, rounds=2,
-            spawn_runs=10, import_runs=10, tasks=100_000, tasks_seconds=90.0, pages=1000, warmup=200)
+            spawn_runs=10, import_runs=10, tasks=100_000, tasks_seconds=90.0, pages=1000, warmup=200,
+            sessions=[100, 1000])
 QUICK = dict(calls=200, seconds=2.0, inflight=16, http_calls=50, http_seconds=2.0, rounds=1,
-             spawn_runs=2, import_runs=2, tasks=300, tasks_seconds=10.0, pages=5, warmup=20)
+             spawn_runs=2, import_runs=2, tasks=300, tasks_seconds=10.0, pages=5, warmup=20, sessions=[20])
 
 
 def compile_package() -> int:
@@ -373,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-tasks", action="store_true")
     parser.add_argument("--profile", action="store_true", help="also cProfile our stdio echo server")
+    parser.add_argument("--skip-sessions", action="store_true",
+                        help="leave out the legacy sessions figures (benchmarks/sessions.py)")
     parser.add_argument("--json", default=str(BENCH / "results" / "latest.json"), help="where to write results")
     args = parser.parse_args(argv)
     cfg = QUICK if args.quick else FULL
@@ -400,6 +403,13 @@ def main(argv: list[str] | None = None) -> int:
         if impls["ours"]["tasks"]:
             profile += ("\nour stdio echo server --tasks, task create+result:\n"
                         + profile_ours(min(cfg["tasks"], 10_000), tasks=True, inflight=cfg["inflight"]))
+    sessions_summary = None
+    if not args.skip_sessions:
+        import sessions  # beside this file: sessions/s, threads and RSS with N idle sessions and GET streams
+
+        counts = cfg.get("sessions", [100, 1000])
+        log(f"legacy sessions ({', '.join(f'{c:,}' for c in counts)})")
+        sessions_summary = sessions.run(counts)
     info = results["ours"].get("server_info") or {}
     meta = {
         "when": datetime.datetime.now().isoformat(timespec="seconds"),
@@ -410,13 +420,17 @@ def main(argv: list[str] | None = None) -> int:
     }
     verdicts = judge(results, imports, tasks, cfg)
     print(report(results, verdicts, meta))
+    if sessions_summary is not None:
+        print("\nLegacy HTTP sessions on the built-in server (benchmarks/sessions.py): opened per second, and the "
+              "server's threads and RSS once idle and with a GET stream each:\n" + sessions.table(sessions_summary))
     if profile:
         print("\ncProfile of all threads, top by own time (wall time: includes waiting for the GIL):\n"
               + profile)
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"meta": meta, "config": cfg, "results": results, "import_time": imports,
-                               "tasks": tasks, "verdicts": verdicts, "profile": profile},
+                               "tasks": tasks, "verdicts": verdicts, "profile": profile,
+                               "sessions": sessions_summary},
                               indent=2, default=str))
     print(f"\nresults written to {path}")
     return 0

@@ -1,8 +1,11 @@
 """The session engine: one class carries requests in both directions.
 
-A :class:`Session` owns a transport, a named reader thread, a bounded pool of
-worker threads for incoming requests, a single notification thread (so user
-callbacks see notifications in order), and a deadline thread for timeouts.
+A :class:`Session` owns a transport, a named reader thread and a bounded pool of
+worker threads for incoming requests, started on demand; idle workers exit.
+Notifications reach the user's callbacks in order, one at a time, on those
+workers (a :class:`~mcp_sync.scheduling.SerialQueue`, no thread of its own),
+and timeouts are kept by the process-wide timer thread
+(:func:`~mcp_sync.scheduling.shared_timer`).
 
 * The reader thread only parses and routes: responses resolve the matching
   :class:`RequestFuture`, requests are submitted to the worker pool, ``ping``
@@ -22,14 +25,14 @@ progress: the role (server or client) decides what requests mean through the
 from __future__ import annotations
 
 import collections
-import heapq
 import itertools
 import logging
 import os
+import select
 import threading
 import time
 import weakref
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future
 from typing import Any, Callable, Optional
 
 from .errors import (
@@ -51,6 +54,7 @@ from .protocol.jsonrpc import (
     Response,
 )
 from .protocol.versions import allows_batches
+from .scheduling import SerialQueue, TimerHandle, shared_timer
 from .signals import Signal
 from .transports.base import OVERSIZED, Transport
 
@@ -70,6 +74,8 @@ DRAIN_TIMEOUT = 5.0
 #: When new work finds every worker busy, how long it may wait for one of them to take it
 #: before more workers start (see _WorkerPool).
 SPAWN_DELAY = 0.001
+#: How long a worker may stay idle before it exits (an idle session keeps no thread).
+WORKER_IDLE_TIMEOUT = 2.0
 
 
 class RequestFuture(Future):
@@ -89,10 +95,25 @@ class RequestFuture(Future):
         #: The timeout (seconds) the request was sent with, and the tool/prompt name or URI it was about.
         self.timeout: float | None = None
         self.subject: str | None = None
+        self._deadline: TimerHandle | None = None  # the timeout's call on the shared timer
+
+    def set_result(self, result: Any) -> None:
+        deadline = self._deadline
+        if deadline is not None:
+            deadline.cancel()
+        super().set_result(result)
+
+    def set_exception(self, exception: BaseException | None) -> None:
+        deadline = self._deadline
+        if deadline is not None:
+            deadline.cancel()
+        super().set_exception(exception)
 
     def cancel(self, reason: str | None = None) -> bool:  # type: ignore[override]
         if not self.session._claim(self):
             return False
+        if self._deadline is not None:
+            self._deadline.cancel()
         if not super().cancel():
             return False
         self.session._send_cancel(self, reason or "cancelled by the caller")
@@ -220,8 +241,8 @@ class _WorkerPool:
 
     When work arrives and another worker is busy or already waking up, no
     other worker is woken or started at once (ThreadPoolExecutor starts one):
-    that worker takes the work when it comes back for more. A spawner thread
-    looks again after ``SPAWN_DELAY`` (1 ms), and wakes idle workers, then
+    that worker takes the work when it comes back for more. The process-wide
+    timer (:func:`~mcp_sync.scheduling.shared_timer`) looks again after ``SPAWN_DELAY`` (1 ms), and wakes idle workers, then
     starts new ones, for the work still waiting only if no worker took any
     work meanwhile, i.e. they are all blocked (in a handler waiting on I/O, the
     client, a lock...). Work is taken in order, so while workers make progress
@@ -240,6 +261,11 @@ class _WorkerPool:
     saves about a tenth of the time per call. A worker whose descriptor cannot
     be opened sleeps on a lock.
 
+    A worker idle for ``WORKER_IDLE_TIMEOUT`` exits (its wait times out), so an
+    idle pool holds no thread. Callables registered with
+    :meth:`keep` (a :class:`~mcp_sync.scheduling.SerialQueue`'s drain) survive
+    ``shutdown(cancel_futures=True)``.
+
     Like ThreadPoolExecutor, the threads are joined at interpreter exit after
     finishing the work queued.
     """
@@ -249,13 +275,13 @@ class _WorkerPool:
         self._spawn_due: float | None = None  # when the deferred start of more workers is due
         self._taken = 0  # work items taken by workers so far (progress, seen by the spawner)
         self._taken_then = 0
-        self._spawner: threading.Thread | None = None
+        self._spawn_timer: TimerHandle | None = None  # the pending deferred start (shared timer)
+        self._keep: list[Callable] = []  # work that shutdown(cancel_futures=True) does not drop
         self._prefix = thread_name_prefix
         self._wake_fd = wake_fd
         self._lock = threading.Lock()
-        self._spawn_cond = threading.Condition(self._lock)
         self._work: collections.deque[tuple[Callable, tuple]] = collections.deque()
-        self._idle: list[Callable[[], Any]] = []  # how to wake each idle worker (most recent last)
+        self._idle: list[_Sleeper] = []  # each idle worker (most recent last)
         self._waking = 0  # idle workers told to wake up and not yet back for work
         self._detached = 0  # workers running work out of the pool's count (run_detached)
         #: Every thread started (ThreadPoolExecutor's attribute name; close() joins them).
@@ -281,7 +307,7 @@ class _WorkerPool:
         members = len(self._threads) - self._detached
         if idle and self._waking == 0 and members == len(idle):  # nobody else will take it
             self._waking += 1
-            return idle.pop()
+            return idle.pop().wake
         # A worker waking up or busy takes it when it comes back for work; if none does within
         # SPAWN_DELAY (all blocked), the spawner wakes idle workers or starts new ones for it.
         if len(work) > self._waking and (idle or members < self._max):
@@ -290,13 +316,13 @@ class _WorkerPool:
             elif self._spawn_due is None:  # busy workers may take it first: decide in a moment
                 self._spawn_due = time.monotonic() + SPAWN_DELAY
                 self._taken_then = self._taken
-                if self._spawner is None:
-                    self._spawner = threading.Thread(target=self._spawn_later,
-                                                     name=f"{self._prefix}-spawner")
-                    self._spawner.start()
-                else:
-                    self._spawn_cond.notify()
+                self._spawn_timer = shared_timer().call_at(self._spawn_due, self._spawn_later)
         return None
+
+    def keep(self, fn: Callable) -> None:
+        """Work calling ``fn`` stays queued through ``shutdown(cancel_futures=True)``."""
+        with self._lock:
+            self._keep.append(fn)
 
     def run_detached(self, fn: Callable[[], Any]) -> None:
         """On a worker: run ``fn()`` out of the pool's count (another worker may start meanwhile).
@@ -322,47 +348,42 @@ class _WorkerPool:
         self._threads.add(thread)
 
     def _spawn_later(self) -> None:
-        """Start workers for work still waiting ``SPAWN_DELAY`` after it found every worker busy."""
+        """On the shared timer: start workers for work still waiting ``SPAWN_DELAY`` after it found
+        every worker busy."""
         with self._lock:
-            while not self._shutdown:
-                due = self._spawn_due
-                if due is None:
-                    self._spawn_cond.wait()
-                    continue
-                remaining = due - time.monotonic()
-                if remaining > 0:
-                    self._spawn_cond.wait(remaining)
-                    continue
-                self._spawn_due = None
-                waiting = len(self._work) - self._waking
-                idle = self._idle
-                members = len(self._threads) - self._detached
-                if waiting <= 0 or (not idle and members >= self._max):
-                    continue
-                if self._taken != self._taken_then:  # the workers are getting through it: look again later
-                    self._spawn_due = time.monotonic() + SPAWN_DELAY
-                    self._taken_then = self._taken
-                    continue
-                while idle and waiting > 0:  # all stuck: idle workers first (woken under the lock: rare)
-                    self._waking += 1
-                    waiting -= 1
-                    idle.pop()()
-                for _ in range(min(waiting, self._max - members)):  # then more workers
-                    self._start_worker()
+            self._spawn_timer = None
+            self._spawn_due = None
+            if self._shutdown:
+                return
+            waiting = len(self._work) - self._waking
+            idle = self._idle
+            members = len(self._threads) - self._detached
+            if waiting <= 0 or (not idle and members >= self._max):
+                return
+            if self._taken != self._taken_then:  # the workers are getting through it: look again later
+                self._spawn_due = time.monotonic() + SPAWN_DELAY
+                self._taken_then = self._taken
+                self._spawn_timer = shared_timer().call_at(self._spawn_due, self._spawn_later)
+                return
+            while idle and waiting > 0:  # all stuck: idle workers first (woken under the lock: rare)
+                self._waking += 1
+                waiting -= 1
+                idle.pop().wake()
+            for _ in range(min(waiting, self._max - members)):  # then more workers
+                self._start_worker()
 
     def threads(self) -> list[threading.Thread]:
         """Every thread this pool started (the workers and the spawner), for joining."""
         with self._lock:
             threads = list(self._threads)
             threads.extend(self._retired)
-            if self._spawner is not None:
-                threads.append(self._spawner)
         return threads
 
     def _run(self) -> None:
         wait, wake, close = _waker(self._wake_fd)
+        sleeper = _Sleeper(wake)
         lock, work, idle = self._lock, self._work, self._idle
-        woken = False
+        woken = leave = False
         try:
             while True:
                 with lock:
@@ -374,17 +395,25 @@ class _WorkerPool:
                         self._taken += 1
                     elif self._shutdown:
                         return
-                    elif len(self._threads) - self._detached > self._max:  # over the limit after run_detached
+                    elif leave or len(self._threads) - self._detached > self._max:
+                        # idle too long, or over the limit after run_detached
                         me = threading.current_thread()
                         self._threads.discard(me)
                         self._retired = [t for t in self._retired if t.is_alive()]
                         self._retired.append(me)
                         return
                     else:
-                        idle.append(wake)
+                        idle.append(sleeper)
                         fn = None
+                leave = False
                 if fn is None:
-                    wait()
+                    if not wait(WORKER_IDLE_TIMEOUT):  # idle that long: leave, unless being woken now
+                        with lock:
+                            if sleeper in idle:  # nobody took us: nobody will wake us
+                                idle.remove(sleeper)
+                                leave = True
+                                continue
+                        wait(None)  # taken from the idle list: its wake-up is on the way
                     woken = True
                     continue
                 try:
@@ -404,12 +433,21 @@ class _WorkerPool:
         with self._lock:
             self._shutdown = True
             if cancel_futures:
+                keep = self._keep
+                kept = [item for item in self._work if item[0] in keep] if keep else []
                 self._work.clear()
+                self._work.extend(kept)
+                if kept and len(self._threads) - self._detached == 0:
+                    self._start_worker()
             idle, self._idle = self._idle, []
             self._waking += len(idle)
-            self._spawn_cond.notify()
-        for wake in idle:
-            wake()
+            timers = [self._spawn_timer] if self._spawn_timer is not None else []
+            self._spawn_timer = None
+            self._spawn_due = None
+        for timer in timers:
+            timer.cancel()
+        for sleeper in idle:
+            sleeper.wake()
         if wait:
             me = threading.current_thread()
             for thread in self.threads():
@@ -421,25 +459,82 @@ def _nothing() -> None:
     pass
 
 
-def _waker(use_fd: bool) -> tuple[Callable[[], Any], Callable[[], Any], Callable[[], None]]:
-    """``(wait, wake, close)`` for one worker: a descriptor when ``use_fd`` and possible, else a lock."""
+class _Sleeper:
+    """An idle worker, as the pool sees it: how to wake it."""
+
+    __slots__ = ("wake",)
+
+    def __init__(self, wake: Callable[[], Any]) -> None:
+        self.wake = wake
+
+
+def _waker(use_fd: bool) -> tuple[Callable[[float | None], bool], Callable[[], Any], Callable[[], None]]:
+    """``(wait, wake, close)`` for one worker: a descriptor when ``use_fd`` and possible, else a lock.
+
+    ``wait(timeout)`` returns False when ``timeout`` seconds (None: no limit) passed without a wake-up.
+    """
     if use_fd:
         try:
             if hasattr(os, "eventfd"):  # Linux: one descriptor, a counter
-                fd = os.eventfd(0, os.EFD_CLOEXEC)
-                return (lambda: os.eventfd_read(fd)), (lambda: os.eventfd_write(fd, 1)), (lambda: os.close(fd))
-            read_fd, write_fd = os.pipe()
+                fd = read_fd = os.eventfd(0, os.EFD_CLOEXEC)
+                read: Callable[[], Any] = lambda: os.eventfd_read(fd)  # noqa: E731
+                wake: Callable[[], Any] = lambda: os.eventfd_write(fd, 1)  # noqa: E731
+                close: Callable[[], None] = lambda: os.close(fd)  # noqa: E731
+            else:
+                read_fd, write_fd = os.pipe()
+                read = lambda: os.read(read_fd, 1)  # noqa: E731
+                wake = lambda: os.write(write_fd, b"\0")  # noqa: E731
 
-            def close() -> None:
-                os.close(read_fd)
-                os.close(write_fd)
+                def close() -> None:
+                    os.close(read_fd)
+                    os.close(write_fd)
 
-            return (lambda: os.read(read_fd, 1)), (lambda: os.write(write_fd, b"\0")), close
+            poller = select.poll()
+            poller.register(read_fd, select.POLLIN)
+
+            def wait(timeout: float | None) -> bool:
+                if timeout is not None and not poller.poll(timeout * 1000):
+                    return False
+                read()
+                return True
+
+            return wait, wake, close
         except OSError:  # out of descriptors: a lock does the same job
             pass
     lock = threading.Lock()
     lock.acquire()
-    return lock.acquire, lock.release, _nothing
+
+    def wait_lock(timeout: float | None) -> bool:
+        return lock.acquire(True, -1 if timeout is None else timeout)
+
+    return wait_lock, lock.release, _nothing
+
+
+class HandlerPool(_WorkerPool):
+    """A bounded pool of named worker threads that several sessions share (an HTTP app's sessions).
+
+    A transport lends it to its session through a ``handler_pool`` attribute;
+    the session runs its requests and, in order, its notifications there, and
+    leaves the pool running when it closes. Workers start when work finds
+    every worker blocked for ``SPAWN_DELAY``, up to ``max_workers``, and exit
+    after ``WORKER_IDLE_TIMEOUT`` idle: idle sessions cost no thread.
+    :meth:`close` (the owner's) stops it and joins its threads.
+    """
+
+    def __init__(self, max_workers: int, thread_name_prefix: str) -> None:
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        super().__init__(max_workers, thread_name_prefix)
+
+    def close(self, timeout: float = JOIN_TIMEOUT) -> None:
+        """Drop the work not started, let running work finish, and join every thread (bounded)."""
+        self.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + timeout
+        me = threading.current_thread()
+        for thread in self.threads():
+            if thread is not me:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        shared_timer().release_if_idle()
 
 
 _LIVE_POOLS: "weakref.WeakSet[_WorkerPool]" = weakref.WeakSet()
@@ -476,63 +571,12 @@ class _BatchCollector:
             self._session._try_send(self._responses, None)
 
 
-class _Deadlines:
-    """A thread that fails requests whose timeout passed. Started on first use."""
-
-    def __init__(self, session: "Session") -> None:
-        self._session = session
-        self._heap: list[tuple[float, int, RequestFuture]] = []
-        self._cond = threading.Condition()
-        self._seq = itertools.count()
-        self._thread: threading.Thread | None = None
-        self._stopped = False
-
-    def add(self, timeout: float, future: RequestFuture) -> None:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            if self._stopped:
-                return
-            heapq.heappush(self._heap, (deadline, next(self._seq), future))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=f"{self._session.name}-deadlines",
-                                                daemon=True)
-                self._thread.start()
-            elif self._heap[0][2] is future:
-                self._cond.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while True:
-                    if self._stopped:
-                        return
-                    if self._heap:
-                        wait = self._heap[0][0] - time.monotonic()
-                        if wait <= 0:
-                            _, _, future = heapq.heappop(self._heap)
-                            break
-                        self._cond.wait(wait)
-                    else:
-                        self._cond.wait()
-            if not future.done():
-                self._session._expire(future)
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._heap.clear()
-            self._cond.notify()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(JOIN_TIMEOUT)
-
-
 class Session:
     """One JSON-RPC connection, for either role.
 
     ``on_request(request)`` runs on a worker thread for every incoming request
     and returns the ``result`` object, or raises :class:`McpError` to answer an
-    error. ``on_notification(method, params)`` runs on the notification thread.
+    error. ``on_notification(method, params)`` runs on a worker thread, one notification at a time, in order.
     ``limits`` (:class:`~mcp_sync.limits.Limits`) bounds JSON nesting and the
     incoming requests in flight.
     """
@@ -572,10 +616,17 @@ class Session:
         # Sessions with a reader thread wake workers through a descriptor (see _WorkerPool): the
         # reader blocks reading right after each handoff. Push transports (HTTP) may have many
         # sessions: they keep to locks and descriptors stay one per connection.
-        self._workers = _WorkerPool(max_workers, thread_name_prefix=f"{name}-worker",
-                                    wake_fd=transport.has_reader)
-        self._notifier = ThreadPoolExecutor(1, thread_name_prefix=f"{name}-notify")
-        self._deadlines = _Deadlines(self)
+        shared: HandlerPool | None = getattr(transport, "handler_pool", None)
+        #: False when the transport lends a pool several sessions share (an HTTP app's): close()
+        #: then leaves it running (its owner shuts it down) and drops only this session's work.
+        self._owns_workers = shared is None
+        self._workers = shared if shared is not None else _WorkerPool(
+            max_workers, thread_name_prefix=f"{name}-worker", wake_fd=transport.has_reader)
+        # Notifications reach on_notification in order, one at a time, on the worker threads (no
+        # thread of their own); deadlines are on the process-wide timer thread.
+        self._notifier = SerialQueue(self._workers)
+        if self._owns_workers:
+            self._workers.keep(self._notifier.drain)
         self._reader: threading.Thread | None = None
         self._close_error: ConnectionClosed | None = None
         self._close_callbacks: list[Callable[[ConnectionClosed], None]] = []
@@ -611,18 +662,16 @@ class Session:
         callback(error)
 
     def run_after_notifications(self, fn: Callable[[], None]) -> None:
-        """Call ``fn()`` on the notification thread, after every notification already received.
+        """Call ``fn()`` in the notifications' order (on a worker thread), after every notification already received.
 
         ``fn`` runs exactly once, even while the session closes (then on the
         thread that drops it). Lets a role deliver a result only after the
         notifications the peer sent before it.
         """
         try:
-            queued = self._notifier.submit(self._guard, fn)
+            self._notifier.submit(self._guard, fn, must_run=True)
         except RuntimeError:  # shut down
             fn()
-            return
-        queued.add_done_callback(lambda q: fn() if q.cancelled() else None)
 
     @property
     def close_error(self) -> ConnectionClosed | None:
@@ -649,13 +698,14 @@ class Session:
         deadline = time.monotonic() + JOIN_TIMEOUT
         if self._reader is not None and self._reader is not me:
             self._reader.join(max(0.0, deadline - time.monotonic()))
-        self._deadlines.stop()
-        for pool in (self._workers, self._notifier):
-            pool.shutdown(wait=False, cancel_futures=True)
-            threads = pool.threads() if isinstance(pool, _WorkerPool) else list(getattr(pool, "_threads", ()))
-            for thread in threads:
+        for fn in self._notifier.cancel():  # run_after_notifications() calls not reached: run them here
+            self._guard(fn)
+        if self._owns_workers:
+            self._workers.shutdown(wait=False, cancel_futures=True)
+            for thread in self._workers.threads():
                 if thread is not me:
                     thread.join(max(0.0, deadline - time.monotonic()))
+        shared_timer().release_if_idle()
 
     def _shutdown(self, error: ConnectionClosed) -> None:
         with self._lock:
@@ -698,7 +748,7 @@ class Session:
 
         ``timeout`` (seconds) fails the future with :class:`RequestTimeout` and
         tells the peer to cancel. ``on_progress(progress, total, message)`` is
-        called on the notification thread for each progress notification.
+        called in order with the notifications (on a worker thread) for each progress notification.
         """
         with self._lock:
             request_id = next(self._ids)
@@ -731,7 +781,9 @@ class Session:
             if params:
                 subject = params.get("name", params.get("uri"))
                 future.subject = subject if isinstance(subject, str) else None
-            self._deadlines.add(timeout, future)
+            future._deadline = shared_timer().call_later(timeout, self._expire, future)
+            if future.done():  # answered meanwhile
+                future._deadline.cancel()
         return future
 
     def call(self, method: str, params: dict | None = None, *, timeout: float | None = None,
@@ -795,13 +847,23 @@ class Session:
                                             {"requestId": future.request_id, "reason": reason}), None)
 
     def _expire(self, future: RequestFuture) -> None:
+        """On the shared timer thread: fail a request whose timeout passed (the cancel is sent off it)."""
         if not self._claim(future):
             return
         what = f"{future.method!r}" + (f" ({future.subject!r})" if future.subject else "")
-        future.set_exception(RequestTimeout(f"no response to {what} within the timeout of {future.timeout:g} s; "
-                                            f"the peer was asked to cancel it (pass a larger timeout= if the "
-                                            f"call needs longer)"))
-        self._send_cancel(future, "request timed out")
+        error = RequestTimeout(f"no response to {what} within the timeout of {future.timeout:g} s; "
+                               f"the peer was asked to cancel it (pass a larger timeout= if the call needs longer)")
+        if self.transport.quick_send:  # the cancel goes out before the caller can send anything else
+            self._send_cancel(future, "request timed out")
+            future.set_exception(error)
+            return
+        # A send that may wait on the network never runs on the timer every session shares: the
+        # caller learns of the timeout now (even with every worker busy), a worker tells the peer.
+        future.set_exception(error)
+        try:
+            self._workers.submit(self._send_cancel, future, "request timed out")
+        except RuntimeError:
+            pass  # closing: nobody to tell
 
     # -- receiving ---------------------------------------------------------
 
@@ -833,8 +895,8 @@ class Session:
         # No joining here: a worker or notification thread may itself be in
         # close(), joining this thread. Notifications already received are
         # still delivered (the peer's last words: a log line before it exits).
-        self._workers.shutdown(wait=False, cancel_futures=True)
-        self._notifier.shutdown(wait=False)
+        if self._owns_workers:
+            self._workers.shutdown(wait=False, cancel_futures=True)  # keeps the notifications' queue
 
     def _end_of_input(self, error: ConnectionClosed) -> None:
         """The peer closed its side: nothing more will arrive.
@@ -869,6 +931,27 @@ class Session:
             self._feed_batch(message, extra)
         else:
             self._dispatch(message, None, extra)
+
+    def accept(self, message: Request, *, extra: dict | None = None) -> "IncomingRequest | None":
+        """Take a request to run on the calling thread with :meth:`run` instead of a worker.
+
+        For a push transport whose thread would only wait for the answer (an
+        HTTP POST answered with plain JSON): running the handler there saves
+        the hand-off to a worker and back. The request is registered as in
+        flight (``notifications/cancelled`` reaches it) and counted against
+        ``Limits.max_in_flight``. Returns None when it was answered at once
+        (``ping``, a refusal) or the session is closed: nothing to run.
+        """
+        return self._accept_request(message, None, extra, inline=True)
+
+    def run(self, request: "IncomingRequest") -> None:
+        """Run a request :meth:`accept` returned, on this thread, and send its response.
+
+        ``after_response`` is refused here (it returns False, as off a session
+        worker): work that must follow the answer goes elsewhere (a task's to
+        its executor), so this thread's answer is not held back by it.
+        """
+        self._answer_request(request, None)
 
     def _feed_batch(self, batch: Batch, extra: dict | None) -> None:
         if not allows_batches(self.protocol_version):
@@ -917,7 +1000,8 @@ class Session:
         else:
             future.set_exception(McpError.from_error(error))
 
-    def _accept_request(self, message: Request, collector: _BatchCollector | None, extra: dict | None) -> None:
+    def _accept_request(self, message: Request, collector: _BatchCollector | None, extra: dict | None,
+                        inline: bool = False) -> "IncomingRequest | None":
         answer_ping = self.answer_ping
         if message.method == "ping" and (answer_ping is True or (
                 answer_ping is not False and answer_ping(message.params))):
@@ -926,7 +1010,7 @@ class Session:
                 collector.add(response)
             else:
                 self._try_send(response, message.id)
-            return
+            return None
         request = IncomingRequest(self, message.id, message.method, message.params, collector is not None)
         if extra:
             request.extra.update(extra)
@@ -938,7 +1022,7 @@ class Session:
             if not closed and not duplicate and not busy:
                 self._inflight[message.id] = request
         if closed:
-            return
+            return None
         if duplicate or busy:
             if duplicate:
                 response = jsonrpc.error(message.id, {
@@ -957,7 +1041,9 @@ class Session:
                 collector.add(response)
             else:
                 self._try_send(response, None)
-            return
+            return None
+        if inline:
+            return request
         try:
             self._workers.submit(self._run_request, request, collector)
         except RuntimeError:  # pool shut down: the session is closing
@@ -965,8 +1051,15 @@ class Session:
                 self._inflight.pop(message.id, None)
                 if not self._inflight and self._drain_waiters:
                     self._idle.notify_all()
+        return None
 
     def _run_request(self, request: IncomingRequest, collector: _BatchCollector | None) -> None:
+        if self._close_error is not None and not self._owns_workers:  # queued in a shared pool: drop it
+            with self._lock:
+                self._inflight.pop(request.id, None)
+                if not self._inflight and self._drain_waiters:
+                    self._idle.notify_all()
+            return
         request._after = after = []
         try:
             self._answer_request(request, collector)

@@ -31,6 +31,11 @@ _CLOSE = object()
 class LegacySseSession(Transport):
     has_reader = False
 
+    @property
+    def handler_pool(self) -> Any:
+        """The app-wide worker pool this session's handlers run on (see mcp_sync.http.handler_pool)."""
+        return self.app.handler_pool.get()
+
     def __init__(self, app: "McpWsgiApp", session_id: str) -> None:
         self.app = app
         self.id = session_id

@@ -137,6 +137,11 @@ class HttpSession(Transport):
 
     has_reader = False
 
+    @property
+    def handler_pool(self) -> Any:
+        """The app-wide worker pool this session's handlers run on (see mcp_sync.http.handler_pool)."""
+        return self.app.handler_pool.get()
+
     def __init__(self, app: "McpWsgiApp", session_id: str | None, *, stateless: bool = False) -> None:
         self.app = app
         self.id = session_id
@@ -243,10 +248,12 @@ class HttpSession(Transport):
             stream = self._make_stream("request", request_ids, json_mode)
             for rid in request_ids:
                 self._by_request[rid] = stream
-            finished = [s for s in self._streams.values() if s.kind == "request" and s.finished and not s.attached]
-            for old in finished[:max(0, len(finished) - KEPT_FINISHED_STREAMS)]:
-                del self._streams[old.id]
-                dropped.append(old)
+            if len(self._streams) > 2 * KEPT_FINISHED_STREAMS:  # prune in batches, not a scan per POST
+                finished = [s for s in self._streams.values()
+                            if s.kind == "request" and s.finished and not s.attached]
+                for old in finished[:max(0, len(finished) - KEPT_FINISHED_STREAMS)]:
+                    del self._streams[old.id]
+                    dropped.append(old)
         if self.store is not None:
             for old in dropped:
                 self.store.forget_stream(old.id)

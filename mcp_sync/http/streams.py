@@ -30,7 +30,8 @@ from ..protocol.sse import KEEPALIVE, encode_event
 
 log = logging.getLogger("mcp_sync.http")
 
-#: Finished request streams a session keeps (so a late client can still resume them).
+#: Finished request streams a session keeps (so a late client can still resume them): the newest
+#: ones, pruned down to this many once a session holds twice as many streams.
 KEPT_FINISHED_STREAMS = 64
 
 

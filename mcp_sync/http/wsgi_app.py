@@ -49,6 +49,7 @@ from ..protocol import jsonrpc
 from ..protocol.jsonrpc import Batch, Invalid, Notification, Request
 from ..protocol.versions import HTTP_DEFAULT_VERSION, LEGACY_VERSIONS, allows_batches
 from .event_store import EventStore, InMemoryEventStore
+from .handler_pool import AppHandlerPool
 from .store_guard import GuardedEventStore
 from .legacy_sse import LegacySseBody, LegacySseSession
 from .modern import ModernHttp, is_modern_client
@@ -197,6 +198,8 @@ class McpWsgiApp:
         self.rate_limiter = RateLimiter(*rate_limit) if rate_limit is not None else None
         self.rate_limit_key = rate_limit_key
         self.name = name
+        #: The worker threads every session of this app shares (see mcp_sync.http.handler_pool).
+        self.handler_pool = AppHandlerPool(f"{name}-worker", 4 * server.max_workers)
         #: A RedisSessionStore: legacy sessions served by every worker (see mcp_sync.http.shared_sessions).
         self.shared_sessions = shared_sessions
         if shared_sessions is not None:
@@ -245,6 +248,7 @@ class McpWsgiApp:
         else:
             for session in sessions:
                 self._end(session)
+        self.handler_pool.close()
         if reaper is not None and reaper is not threading.current_thread():
             reaper.join()
 
@@ -681,7 +685,11 @@ class McpWsgiApp:
                                version=session.protocol_version, request_id=rid)
         engine = session.connection.session  # type: ignore[union-attr]
         session.note_request(message, stream)
-        engine.feed(message, extra=self._extra(environ, session, stream))
+        inline = None
+        if json_mode and type(message) is Request:  # this thread only waits for the answer: run it here
+            inline = engine.accept(message, extra=self._extra(environ, session, stream))
+        else:
+            engine.feed(message, extra=self._extra(environ, session, stream))
         if type(message) is Batch:
             self._note_cancels(session, message.items)
         for request_id, cancel in session.take_early_cancels(request_ids):  # they overtook the request
@@ -693,6 +701,12 @@ class McpWsgiApp:
             # reached the engine before the request did: hand it over again, or the handler may never learn
             # (in that narrow race the engine can see it twice; it only sets the same signal again).
             engine.feed(notice)
+        if inline is not None:
+            session.acquire()
+            try:
+                engine.run(inline)
+            finally:
+                session.release()
         if json_mode:
             try:
                 item = self._await_answer(session, stream)

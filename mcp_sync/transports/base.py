@@ -28,6 +28,10 @@ class Transport:
     #: Push transports (an HTTP server) have no receive loop: their owner feeds
     #: messages to the session itself.
     has_reader = True
+    #: True when :meth:`send` only queues or writes to a local pipe (never waits on the network):
+    #: the session may then send a timed-out request's ``notifications/cancelled`` from the shared
+    #: timer thread, before the caller learns of the timeout (so the cancel precedes its next call).
+    quick_send = False
 
     def receive(self) -> Frame | object | None:
         raise NotImplementedError

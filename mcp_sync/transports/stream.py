@@ -21,11 +21,16 @@ MAX_QUEUED_BYTES = 1 << 20
 class StreamTransport(Transport):
     """One JSON-RPC message per line on ``reader``/``writer`` (binary files).
 
+    Sends are quick (:attr:`~mcp_sync.transports.base.Transport.quick_send`): a write to a pipe,
+    or a queued line while another thread writes.
+
     Lines longer than ``max_line`` bytes are skipped up to their newline and
     reported as :data:`OVERSIZED`, so one huge line costs bounded memory and
     does not end the connection. ``limits`` (when given) sets ``max_line`` from
     :attr:`Limits.max_message_size <mcp_sync.limits.Limits.max_message_size>`.
     """
+
+    quick_send = True
 
     def __init__(self, reader: BinaryIO, writer: BinaryIO, *, max_line: int = DEFAULT_MAX_LINE,
                  limits: Limits | None = None) -> None:

@@ -90,6 +90,10 @@ def test_quick_run_reports_every_target(tmp_path):
         assert hits, f"report lacks {label!r}:\n{proc.stdout}"
         assert re.search(r"\s(PASS|MISS|N/A)(\s|$)", hits[0]), hits[0]
     data = json.loads(out_json.read_text())
+    # Issue 21: legacy sessions opened per second, threads and RSS idle and with GET streams.
+    assert "Legacy HTTP sessions on the built-in server" in proc.stdout
+    [row] = data["sessions"]["sessions"]
+    assert row["sessions"] == 20 and row["sessions_per_s"] > 0 and row["threads_streams"] >= row["threads_idle"] + 20
     for name in ("ours", "raw"):
         for key in ("stdio_sequential", "stdio_pipelined", "http"):
             stats = data["results"][name][key]
