@@ -85,7 +85,7 @@ class McpError(McpSyncError):
             error.get("data"),
         )
 
-    def __reduce__(self):  # keep picklable (process pools, futures)
+    def __reduce__(self) -> tuple[Any, ...]:  # keep picklable (process pools, futures)
         return (type(self), (self.code, self.message, self.data))
 
 
@@ -112,11 +112,12 @@ class ConnectionClosed(TransportError):
         self.exit_code = exit_code
         self.stderr_tail = stderr_tail
 
-    def __reduce__(self):  # keep picklable with the keyword-only fields
+    def __reduce__(self) -> tuple[Any, ...]:  # keep picklable with the keyword-only fields
         return (_rebuild_closed, (type(self), self.reason, self.exit_code, self.stderr_tail))
 
 
-def _rebuild_closed(cls: type, reason: str, exit_code: int | None, stderr_tail: str) -> "ConnectionClosed":
+def _rebuild_closed(cls: "type[ConnectionClosed]", reason: str, exit_code: int | None,
+                    stderr_tail: str) -> "ConnectionClosed":
     return cls(reason, exit_code=exit_code, stderr_tail=stderr_tail)
 
 
@@ -143,7 +144,7 @@ class HttpStatusError(TransportError):
         self.status = status
         self.body = body
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.status, str(self).partition(": ")[2], self.body))
 
 

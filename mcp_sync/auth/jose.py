@@ -274,7 +274,8 @@ def _sign(alg: str, key: Any, data: bytes) -> bytes:
         der = key.sign(data, c.ec.ECDSA(_hash_for(alg, c)))
         r, s = c.utils.decode_dss_signature(der)
         size = _EC_CURVES[alg][1]
-        return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+        signature: bytes = r.to_bytes(size, "big") + s.to_bytes(size, "big")
+        return signature
     if alg[:2] in ("RS", "PS") and alg[2:] in ("256", "384", "512"):
         if not isinstance(key, c.rsa.RSAPrivateKey):
             raise JoseError(f"{alg} needs an RSA private key")
@@ -282,11 +283,13 @@ def _sign(alg: str, key: Any, data: bytes) -> bytes:
             pad = c.padding.PKCS1v15()
         else:
             pad = c.padding.PSS(mgf=c.padding.MGF1(_hash_for(alg, c)), salt_length=_hash_for(alg, c).digest_size)
-        return key.sign(data, pad, _hash_for(alg, c))
+        rsa_signature: bytes = key.sign(data, pad, _hash_for(alg, c))
+        return rsa_signature
     if alg == "EdDSA":
         if not isinstance(key, c.ed25519.Ed25519PrivateKey):
             raise JoseError("EdDSA needs an Ed25519 private key")
-        return key.sign(data)
+        ed_signature: bytes = key.sign(data)
+        return ed_signature
     raise JoseError(f"unsupported JWS algorithm {alg!r}")
 
 

@@ -163,7 +163,7 @@ def _reject_constant(name: str) -> Any:
 
 # Strict RFC 8259: NaN/Infinity literals (a Python extension) are refused.
 _decoder = json.JSONDecoder(parse_constant=_reject_constant)
-_scan_once = _decoder.scan_once
+_scan_once = _decoder.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__, not in typeshed
 
 
 def _decode(text: str) -> Any:

@@ -109,7 +109,7 @@ class RejectedRequest(McpError):
         super().__init__(code, message, data)
         self.http_status = http_status
 
-    def __reduce__(self):  # keep picklable with the extra attribute
+    def __reduce__(self) -> tuple[Any, ...]:  # keep picklable with the extra attribute
         return (_rebuild_rejected, (self.code, self.message, self.data, self.http_status))
 
 

@@ -67,7 +67,7 @@ class RequestStateError(McpError):
         super().__init__(INVALID_PARAMS, message, {"reason": reason})
         self.reason = reason
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.message, self.reason))
 
 

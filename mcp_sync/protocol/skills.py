@@ -89,7 +89,7 @@ def _loader() -> Any:
     if loader is None:
         base: Any = yaml.SafeLoader
 
-        class JsonSafeLoader(base):
+        class JsonSafeLoader(base):  # type: ignore[misc]  # PyYAML is imported lazily, so its class is Any here
             """SafeLoader whose values are all JSON values: timestamps stay strings."""
 
         JsonSafeLoader.yaml_implicit_resolvers = {
@@ -132,7 +132,8 @@ def parse_frontmatter(text: str) -> dict[str, Any]:
     for key in ("name", "description"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise SkillError(f"SKILL.md frontmatter must have a non-empty string {key!r}")
-    return data
+    frontmatter: dict[str, Any] = data
+    return frontmatter
 
 
 def frontmatter_differences(file_frontmatter: Mapping[str, Any], entry_frontmatter: Mapping[str, Any]) -> list[str]:

@@ -66,19 +66,20 @@ class Provider:
         self.wants_arguments = positional == 2
 
     def __call__(self, ctx: Context, value: str, arguments: dict[str, str]) -> Any:
-        args: tuple = (value, arguments) if self.wants_arguments else (value,)
+        args: tuple[Any, ...] = (value, arguments) if self.wants_arguments else (value,)
         if self.context_param is not None:
             return self.fn(*args, **{self.context_param: ctx})
         return self.fn(*args)
 
 
 def completion_result(values: Any) -> dict[str, Any]:
+    completion: dict[str, Any]
     if isinstance(values, dict):
         completion = dict(values)
         completion["values"] = [str(v) for v in completion.get("values", ())][:MAX_VALUES]
         return {"completion": completion}
     items = [str(v) for v in to_jsonable(list(values or ()))]
-    completion: dict[str, Any] = {"values": items[:MAX_VALUES]}
+    completion = {"values": items[:MAX_VALUES]}
     if len(items) > MAX_VALUES:
         completion["total"] = len(items)
         completion["hasMore"] = True

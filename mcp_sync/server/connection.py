@@ -166,7 +166,7 @@ class ServerConnection:
                                              f"is not offered by this server)")
         return handler(self, request)
 
-    def _on_notification(self, method: str, params: dict | None) -> None:
+    def _on_notification(self, method: str, params: dict[str, Any] | None) -> None:
         chain = self.server.middleware
         if not chain:
             return self._notified(method, params)
@@ -180,7 +180,7 @@ class ServerConnection:
             log.debug("notification %r dropped by a middleware: %s", method, exc.message)
         return None
 
-    def _notified(self, method: str, params: dict | None) -> None:
+    def _notified(self, method: str, params: dict[str, Any] | None) -> None:
         if method == "notifications/initialized":
             self.initialized.set()
             return
@@ -213,7 +213,7 @@ class ServerConnection:
 
     # -- sending to the client -------------------------------------------------
 
-    def notify(self, method: str, params: dict | None = None) -> None:
+    def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         """Send a notification to this client (dropped silently if it has gone)."""
         try:
             self.session.notify(method, params)

@@ -23,7 +23,7 @@ def _b64(data: bytes | bytearray | memoryview | str) -> str:
     return base64.b64encode(bytes(data)).decode("ascii")
 
 
-def _extras(block: dict[str, Any], annotations: dict | None, meta: dict | None) -> dict[str, Any]:
+def _extras(block: dict[str, Any], annotations: dict[str, Any] | None, meta: dict[str, Any] | None) -> dict[str, Any]:
     if annotations is not None:
         block["annotations"] = annotations
     if meta is not None:
@@ -31,26 +31,27 @@ def _extras(block: dict[str, Any], annotations: dict | None, meta: dict | None) 
     return block
 
 
-def text(value: str, *, annotations: dict | None = None, meta: dict | None = None) -> dict[str, Any]:
+def text(value: str, *, annotations: dict[str, Any] | None = None,
+         meta: dict[str, Any] | None = None) -> dict[str, Any]:
     """A ``text`` content block."""
     return _extras({"type": "text", "text": value}, annotations, meta)
 
 
-def image(data: bytes | str, mime_type: str = "image/png", *, annotations: dict | None = None,
-          meta: dict | None = None) -> dict[str, Any]:
+def image(data: bytes | str, mime_type: str = "image/png", *, annotations: dict[str, Any] | None = None,
+          meta: dict[str, Any] | None = None) -> dict[str, Any]:
     """An ``image`` content block (``data``: bytes, or base64 text)."""
     return _extras({"type": "image", "data": _b64(data), "mimeType": mime_type}, annotations, meta)
 
 
-def audio(data: bytes | str, mime_type: str = "audio/wav", *, annotations: dict | None = None,
-          meta: dict | None = None) -> dict[str, Any]:
+def audio(data: bytes | str, mime_type: str = "audio/wav", *, annotations: dict[str, Any] | None = None,
+          meta: dict[str, Any] | None = None) -> dict[str, Any]:
     """An ``audio`` content block (2025-03-26 and later)."""
     return _extras({"type": "audio", "data": _b64(data), "mimeType": mime_type}, annotations, meta)
 
 
 def embedded_resource(uri: str, *, text: str | None = None, blob: bytes | str | None = None,
-                      mime_type: str | None = None, annotations: dict | None = None,
-                      meta: dict | None = None) -> dict[str, Any]:
+                      mime_type: str | None = None, annotations: dict[str, Any] | None = None,
+                      meta: dict[str, Any] | None = None) -> dict[str, Any]:
     """A ``resource`` content block embedding text or binary resource contents."""
     if (text is None) == (blob is None):
         raise ValueError("embedded_resource() needs exactly one of text= or blob=")
@@ -65,8 +66,8 @@ def embedded_resource(uri: str, *, text: str | None = None, blob: bytes | str | 
 
 
 def resource_link(uri: str, name: str, *, title: str | None = None, description: str | None = None,
-                  mime_type: str | None = None, size: int | None = None, annotations: dict | None = None,
-                  meta: dict | None = None) -> dict[str, Any]:
+                  mime_type: str | None = None, size: int | None = None, annotations: dict[str, Any] | None = None,
+                  meta: dict[str, Any] | None = None) -> dict[str, Any]:
     """A ``resource_link`` content block (2025-06-18 and later)."""
     block: dict[str, Any] = {"type": "resource_link", "uri": uri, "name": name}
     for key, value in (("title", title), ("description", description), ("mimeType", mime_type), ("size", size)):

@@ -96,7 +96,7 @@ class Context:
         return self.request.id
 
     @property
-    def meta(self) -> dict:
+    def meta(self) -> dict[str, Any]:
         """The request's ``_meta``."""
         return self.request.meta
 
@@ -130,7 +130,7 @@ class Context:
                                   version=version if isinstance(version, str) else "")
 
     @property
-    def client_capabilities(self) -> dict:
+    def client_capabilities(self) -> dict[str, Any]:
         if self._modern:
             declared = self.meta.get(_META_CLIENT_CAPABILITIES)
             return declared if isinstance(declared, dict) else {}
@@ -221,7 +221,7 @@ class Context:
     def error(self, data: Any, logger: str | None = None) -> bool:
         return self.log("error", data, logger)
 
-    def notify(self, method: str, params: dict | None = None) -> None:
+    def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         """Send any notification, tagged as belonging to this request."""
         self.request.notify(method, params)
 
@@ -246,7 +246,7 @@ class Context:
         if mode not in caps.elicitation_modes(self.client_capabilities):
             raise MissingClientCapability({"elicitation": {mode: {}}}, f"{mode} elicitation")
 
-    def send_request(self, method: str, params: dict | None = None, *, timeout: float | None = None) -> Any:
+    def send_request(self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None) -> Any:
         """Send a request to the client and block for its raw result (McpError on an error answer).
 
         Legacy sessions only: 2026-07-28 servers send no requests (use
@@ -274,7 +274,8 @@ class Context:
         ``key`` names the input request in a 2026-07-28 ``inputRequests`` map
         (default ``elicit-<n>``); legacy sessions ignore it.
         """
-        return self.gather(self.elicit_request(message, schema, key=key), timeout=timeout)[0]
+        answer: ElicitationResult[Any] = self.gather(self.elicit_request(message, schema, key=key), timeout=timeout)[0]
+        return answer
 
     def elicit_request(self, message: str, schema: Any, *, key: str | None = None) -> InputAsk:
         """A form elicitation to pass to :meth:`gather` (same arguments as :meth:`elicit`)."""
@@ -283,13 +284,15 @@ class Context:
                         lambda raw: read_answer(raw, validator, tp), key, "form elicitation")
 
     def elicit_url(self, message: str, url: str, elicitation_id: str | None = None, *,
-                   timeout: float | None = None, key: str | None = None) -> ElicitationResult:
+                   timeout: float | None = None, key: str | None = None) -> ElicitationResult[Any]:
         """Ask the user to open ``url`` (URL-mode elicitation, 2025-11-25).
 
         ``accept`` only means the user agreed to open it; call
         :meth:`complete_elicitation` when the out-of-band flow finishes.
         """
-        return self.gather(self.elicit_url_request(message, url, elicitation_id, key=key), timeout=timeout)[0]
+        answer: ElicitationResult[Any] = self.gather(self.elicit_url_request(message, url, elicitation_id, key=key),
+                                                     timeout=timeout)[0]
+        return answer
 
     def elicit_url_request(self, message: str, url: str, elicitation_id: str | None = None, *,
                            key: str | None = None) -> InputAsk:
@@ -338,8 +341,9 @@ class Context:
         """
         params = self._sampling_params(messages, max_tokens, system_prompt, temperature, stop_sequences,
                                        model_preferences, include_context, metadata, tools, tool_choice)
-        return self.gather(InputAsk("sampling/createMessage", params, SamplingResult.from_wire, key,
-                                    _sampling_what(params)), timeout=timeout)[0]
+        sampled: SamplingResult = self.gather(InputAsk("sampling/createMessage", params, SamplingResult.from_wire, key,
+                                                       _sampling_what(params)), timeout=timeout)[0]
+        return sampled
 
     def sample_request(self, messages: Any, *, max_tokens: int, key: str | None = None,
                        **options: Any) -> InputAsk:
@@ -379,7 +383,7 @@ class Context:
     # -- asking the client to run a task (2025-11-25) ------------------------------
 
     def elicit_as_task(self, message: str, schema: Any, *, ttl: int | None = None,
-                       timeout: float | None = None) -> "ClientTask":
+                       timeout: float | None = None) -> "ClientTask[Any]":
         """Like :meth:`elicit`, run by the client as a task: returns a handle at once.
 
         Needs the client's ``tasks.requests.elicitation.create``. The handle's
@@ -391,7 +395,7 @@ class Context:
         return elicit_as_task(self, message, schema, ttl=ttl, timeout=timeout)
 
     def sample_as_task(self, messages: Any, *, max_tokens: int, ttl: int | None = None,
-                       timeout: float | None = None, **options: Any) -> "ClientTask":
+                       timeout: float | None = None, **options: Any) -> "ClientTask[Any]":
         """Like :meth:`sample` (same options), run by the client as a task: returns a handle at once.
 
         Needs the client's ``tasks.requests.sampling.createMessage``; the
@@ -408,9 +412,10 @@ class Context:
             raise TypeError(f"unexpected sampling options: {', '.join(sorted(options))}")
         return sample_as_task(self, params, ttl=ttl, timeout=timeout)
 
-    def list_roots(self, *, timeout: float | None = None, key: str | None = None) -> list[dict]:
+    def list_roots(self, *, timeout: float | None = None, key: str | None = None) -> list[dict[str, Any]]:
         """The client's roots (``roots/list``): dicts with ``uri`` and maybe ``name``."""
-        return self.gather(self.roots_request(key=key), timeout=timeout)[0]
+        roots: list[dict[str, Any]] = self.gather(self.roots_request(key=key), timeout=timeout)[0]
+        return roots
 
     def roots_request(self, *, key: str | None = None) -> InputAsk:
         """A ``roots/list`` request to pass to :meth:`gather`."""
@@ -449,7 +454,7 @@ def _nested(path: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def _read_roots(result: Any) -> list[dict]:
+def _read_roots(result: Any) -> list[dict[str, Any]]:
     roots = result.get("roots") if isinstance(result, dict) else None
     if not isinstance(roots, list):
         raise ValueError(f"the client sent an invalid roots/list result: {result!r}")

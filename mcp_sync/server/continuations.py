@@ -138,7 +138,8 @@ class Continuation:
                 continue  # a retry claimed it just now: its answers are on their way
             if answers is None:
                 raise Abandoned()
-            return answers
+            got: Mapping[str, Any] = answers
+            return got
 
 
 class ContinuedRound(InputRound):

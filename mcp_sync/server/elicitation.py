@@ -40,12 +40,12 @@ class ElicitationResult(Generic[T]):
 
 
 @functools.lru_cache(maxsize=256)
-def _form_for_type(tp: Any) -> tuple[dict, Any]:
+def _form_for_type(tp: Any) -> tuple[dict[str, Any], Any]:
     schema = elicitation_schema_for(tp)
     return schema, compile_schema(schema, what=f"elicitation schema of {tp!r}")
 
 
-def form(schema_or_type: Any) -> tuple[dict, Any, Any]:
+def form(schema_or_type: Any) -> tuple[dict[str, Any], Any, Any]:
     """``(requestedSchema, validator, type or None)`` for a schema dict or a model type."""
     if isinstance(schema_or_type, Mapping):
         schema = dict(schema_or_type)
@@ -54,7 +54,7 @@ def form(schema_or_type: Any) -> tuple[dict, Any, Any]:
     return schema, validator, schema_or_type
 
 
-def read_answer(raw: Any, validator: Any = None, tp: Any = None) -> ElicitationResult:
+def read_answer(raw: Any, validator: Any = None, tp: Any = None) -> ElicitationResult[Any]:
     """Check the client's ElicitResult and convert accepted form content."""
     if not isinstance(raw, dict) or raw.get("action") not in ACTIONS:
         raise ValueError(f"the client sent an invalid elicitation result: {raw!r}")

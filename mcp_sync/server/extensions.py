@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 __all__ = ["Extension", "ExtensionSetup", "Extensions", "client_extension", "check_extension_id"]
 
 MethodHandler = Callable[[Any, Any], Any]
-NotificationHandler = Callable[[Any, dict], None]
+NotificationHandler = Callable[[Any, dict[str, Any]], None]
 
 def client_extension(connection: Any, extension_id: str) -> dict[str, Any] | None:
     """The settings the client declared for ``extension_id`` (None when it did not declare it).

@@ -84,7 +84,7 @@ class TaskHandoff:
     def __init__(self, server: "Server", tool: "ToolDef", arguments: Mapping[str, Any], record: TaskRecord,
                  store: TaskStore, *, wire: str, protocol_version: str | None,
                  progress_token: str | int | None = None,
-                 notify: Callable[[str, dict], bool] | None = None) -> None:
+                 notify: Callable[[str, dict[str, Any]], bool] | None = None) -> None:
         self.server = server
         self.tool = tool
         self.arguments = dict(arguments)

@@ -29,7 +29,8 @@ SEVERITY = {name: rank for rank, name in enumerate(LEVELS)}
 def check_level(level: Any) -> str:
     if level not in SEVERITY:
         raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LEVELS)}")
-    return level
+    known: str = level  # one of LEVELS
+    return known
 
 
 def level_for(levelno: int) -> str:
@@ -45,7 +46,7 @@ def level_for(levelno: int) -> str:
     return "debug"
 
 
-def set_level(connection: "ServerConnection", request: "IncomingRequest") -> dict:
+def set_level(connection: "ServerConnection", request: "IncomingRequest") -> dict[str, Any]:
     """``logging/setLevel``: remember the client's minimum level."""
     level = request.params.get("level")
     if level not in SEVERITY:

@@ -155,7 +155,7 @@ class ModernView:
     def subscribed(self, uri: str) -> bool:  # resources/subscribe does not exist in this era
         return False
 
-    def notify(self, method: str, params: dict | None = None) -> None:
+    def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         """Send a notification on this request's stream (dropped once the request is gone)."""
         try:
             self.request.notify(method, params)
@@ -194,7 +194,7 @@ class TaskView(ModernView):
     def __repr__(self) -> str:
         return f"<TaskView {self.request.method} task={getattr(self.request, 'task_id', None)!r}>"
 
-    def notify(self, method: str, params: dict | None = None) -> None:
+    def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         return None
 
     def send_log(self, level: str, data: Any, logger: str | None = None, *, related_id: Any = None,
@@ -406,7 +406,8 @@ class ModernDispatcher:
             request.params = c.params
             return self._handle(view, request, meta)
 
-        return chain.run(call, terminal)
+        result: dict[str, Any] = chain.run(call, terminal)
+        return result
 
     def _handle(self, view: ModernView, request: "IncomingRequest", meta: mp.RequestMeta) -> dict[str, Any]:
         method = request.method
@@ -548,7 +549,8 @@ class ModernDispatcher:
             request.params = c.params
             return self._open_subscription(request)
 
-        return chain.run(call, terminal)
+        subscription: Subscription = chain.run(call, terminal)
+        return subscription
 
     def _open_subscription(self, request: "IncomingRequest") -> Subscription:
         wanted = request.params.get("notifications")

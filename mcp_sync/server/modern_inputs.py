@@ -60,7 +60,7 @@ class MissingClientCapability(mp.RejectedRequest, CapabilityError):
         mp.RejectedRequest.__init__(self, base.code, message, base.data, http_status=400)
         self.what = what
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.data["requiredCapabilities"], self.what))
 
 
@@ -233,4 +233,5 @@ class TaskInputRound(InputRound):
         self.timeout = timeout
 
     def obtain(self, pending: dict[str, dict[str, Any]]) -> Mapping[str, Any]:
-        return self.task.request_input(pending, timeout=self.timeout)
+        answers: Mapping[str, Any] = self.task.request_input(pending, timeout=self.timeout)
+        return answers

@@ -69,7 +69,7 @@ class Mount:
     """
 
     def __init__(self, parent: Any, child: Any, prefix: str | None, separator: str,
-                 parent_tables: Mapping[str, Registry], child_tables: Mapping[str, Registry],
+                 parent_tables: Mapping[str, Registry[Any]], child_tables: Mapping[str, Registry[Any]],
                  unwatch: Callable[[], None] | None = None) -> None:
         if prefix is not None and (not isinstance(prefix, str) or not prefix):
             raise ValueError("prefix must be a non-empty string or None")

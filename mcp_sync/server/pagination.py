@@ -38,7 +38,8 @@ def decode_cursor(kind: str, cursor: Any) -> int:
     return int(digits)
 
 
-def paginate(kind: str, items: Sequence[T], params: dict, page_size: int | None) -> tuple[Sequence[T], str | None]:
+def paginate(kind: str, items: Sequence[T], params: dict[str, Any],
+             page_size: int | None) -> tuple[Sequence[T], str | None]:
     """The page of ``items`` that ``params["cursor"]`` asks for, and the next cursor (None at the end)."""
     cursor = params.get("cursor")
     start = 0 if cursor is None else decode_cursor(kind, cursor)

@@ -41,9 +41,9 @@ __all__ = ["remote_tool_work"]
 log = logging.getLogger("mcp_sync.server")
 
 
-def remote_tool_work(server: "Server", tool: "ToolDef", arguments: dict, version: str | None, *,
+def remote_tool_work(server: "Server", tool: "ToolDef", arguments: dict[str, Any], version: str | None, *,
                      executor: Any = None,
-                     finalize: Callable[[dict], dict] | None = None) -> RemoteWork:
+                     finalize: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> RemoteWork:
     """The task work of ``tools/call`` of ``tool`` with ``arguments``, for an out-of-process executor.
 
     ``version`` is the session's protocol revision (the result is adapted to
@@ -52,7 +52,7 @@ def remote_tool_work(server: "Server", tool: "ToolDef", arguments: dict, version
     """
     what = f"tool {tool.name!r}"
 
-    def done(result: dict) -> dict:
+    def done(result: dict[str, Any]) -> dict[str, Any]:
         adapted = adapt(result, version)
         return finalize(adapted) if finalize is not None else adapted
 

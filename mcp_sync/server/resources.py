@@ -221,7 +221,7 @@ class ResourceTable:
         return {}
 
 
-def _uri(params: dict) -> str:
+def _uri(params: dict[str, Any]) -> str:
     uri = params.get("uri")
     if not isinstance(uri, str):
         raise McpError(INVALID_PARAMS, "Invalid params: 'uri' must be a string")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Any, TypeGuard
 
 from .schema import to_jsonable
 
@@ -50,7 +50,7 @@ def is_block(value: Any) -> bool:
     return type(value) is dict and value.get("type") in CONTENT_TYPES
 
 
-def blocks_of(value: Any) -> list[dict] | None:
+def blocks_of(value: Any) -> list[dict[str, Any]] | None:
     """``value`` as a list of content blocks, or None if it is not content."""
     value = unwire(value)
     if is_block(value):
@@ -62,7 +62,7 @@ def blocks_of(value: Any) -> list[dict] | None:
     return None
 
 
-def is_call_tool_result(value: Any) -> bool:
+def is_call_tool_result(value: Any) -> TypeGuard[dict[str, Any]]:
     if type(value) is not dict or not value.keys() <= _RESULT_KEYS:
         return False
     content = value.get("content")
@@ -80,7 +80,7 @@ def text_of(value: Any) -> str:
     return json_text(to_jsonable(value))
 
 
-def one_block(value: Any) -> dict:
+def one_block(value: Any) -> dict[str, Any]:
     """One content block from a string or a content block (prompt messages hold exactly one)."""
     value = unwire(value)
     if isinstance(value, str):

@@ -23,7 +23,7 @@ class SamplingResult:
     stop_reason: str | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
-    def _blocks(self) -> list:
+    def _blocks(self) -> list[Any]:
         return self.content if isinstance(self.content, list) else [self.content]
 
     @property
@@ -31,7 +31,7 @@ class SamplingResult:
         return "".join(b.get("text", "") for b in self._blocks() if isinstance(b, dict) and b.get("type") == "text")
 
     @property
-    def tool_uses(self) -> list[dict]:
+    def tool_uses(self) -> list[dict[str, Any]]:
         return [b for b in self._blocks() if isinstance(b, dict) and b.get("type") == "tool_use"]
 
     @classmethod
@@ -42,7 +42,7 @@ class SamplingResult:
                    stop_reason=raw.get("stopReason"), raw=raw)
 
 
-def _message(item: Any) -> dict:
+def _message(item: Any) -> dict[str, Any]:
     item = unwire(item)
     if isinstance(item, str):
         return {"role": "user", "content": {"type": "text", "text": item}}
@@ -55,13 +55,13 @@ def _message(item: Any) -> dict:
                     f"{{'role': ..., 'content': ...}} messages")
 
 
-def messages(value: Any) -> list[dict]:
+def messages(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, (str, dict)) or not isinstance(value, Sequence):
         value = [value]
     return [_message(m) for m in value]
 
 
-def tool_spec(tool: Any, lookup: Callable[[str], dict | None]) -> dict:
+def tool_spec(tool: Any, lookup: Callable[[str], dict[str, Any] | None]) -> dict[str, Any]:
     """A Tool dict for sampling: a dict / types.Tool, a registered tool's name, or a function."""
     tool = unwire(tool)
     if isinstance(tool, dict):
@@ -83,7 +83,7 @@ def tool_spec(tool: Any, lookup: Callable[[str], dict | None]) -> dict:
     raise TypeError(f"cannot use a {type(tool).__name__} as a sampling tool")
 
 
-def tool_choice(value: Any) -> dict:
+def tool_choice(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         if value not in ("auto", "required", "none"):
             raise ValueError(f"tool_choice must be 'auto', 'required' or 'none', not {value!r}")

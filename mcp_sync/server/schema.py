@@ -844,7 +844,7 @@ class _SchemaBuilder:
                 return [resolve(v) for v in node]
             return node
 
-        result = resolve(root)
+        result: dict[str, Any] = resolve(root)
         kept = {name: resolve(self.defs[name]) for name in self.defs if name in reachable and name not in inline}
         if kept:
             result["$defs"] = kept
@@ -1369,7 +1369,8 @@ def _converter(tp: Any, cache: dict[Any, Any]) -> Converter | None:
         except TypeError:
             cached = None
         if cached is not None:
-            return cached
+            hit: Converter = cached
+            return hit
         model = _model_info(tp)
         conv = _ModelConverter(model)
         try:

@@ -145,7 +145,7 @@ class Server:
         self._logging = logging
         self._extra_capabilities = dict(capabilities or {})
         self._log_bridge = False
-        self._notification_handlers: dict[str, Callable[[ServerConnection, dict], None]] = {}
+        self._notification_handlers: dict[str, Callable[[ServerConnection, dict[str, Any]], None]] = {}
         #: Around every request and notification handled, in both eras (see :meth:`add_middleware`).
         self.middleware = MiddlewareChain()
         #: Extensions added with :meth:`add_extension` (see :mod:`mcp_sync.server.extensions`).
@@ -301,7 +301,7 @@ class Server:
         input_schema: Mapping[str, Any] | None = None,
         output_schema: Mapping[str, Any] | None = None,
         structured_output: bool | None = None,
-        immediate_response: str | Callable[[dict], str] | None = None,
+        immediate_response: str | Callable[[dict[str, Any]], str] | None = None,
         task_timeout: float | None = None,
         replace: bool = False,
     ) -> Callable[[F], F]: ...
@@ -321,7 +321,7 @@ class Server:
         input_schema: Mapping[str, Any] | None = None,
         output_schema: Mapping[str, Any] | None = None,
         structured_output: bool | None = None,
-        immediate_response: str | Callable[[dict], str] | None = None,
+        immediate_response: str | Callable[[dict[str, Any]], str] | None = None,
         task_timeout: float | None = None,
         replace: bool = False,
     ) -> Any:
@@ -366,7 +366,7 @@ class Server:
         """The registered tool ``name`` (a :class:`~mcp_sync.server.tools.ToolDef`), or None."""
         return self._tools.registry.get(name)
 
-    def _tool_wire(self, name: str) -> dict | None:
+    def _tool_wire(self, name: str) -> dict[str, Any] | None:
         tool = self._tools.registry.get(name)
         return tool.wire if tool is not None else None
 
@@ -583,10 +583,10 @@ class Server:
         with self._lock:
             self._list_listeners = self._list_listeners + (listener,)
 
-    def on_notification(self, name: str) -> Callable:
+    def on_notification(self, name: str) -> Callable[..., Any]:
         """Register a handler ``fn(connection, params)`` for a client notification."""
 
-        def register(fn: Callable[[ServerConnection, dict], None]) -> Callable:
+        def register(fn: Callable[[ServerConnection, dict[str, Any]], None]) -> Callable[..., Any]:
             self._notification_handlers[name] = fn
             return fn
 
@@ -683,7 +683,7 @@ class Server:
         with self._lock:
             self._connections.discard(connection)
 
-    def broadcast(self, method: str, params: dict | None = None) -> None:
+    def broadcast(self, method: str, params: dict[str, Any] | None = None) -> None:
         """Send a notification to every initialized client."""
         for connection in self.connections():
             if connection.protocol_version is not None:

@@ -137,7 +137,7 @@ _TASK_CAPABLE = ("optional", "required")
 #: ``request.extra`` key of the session connection a modern request arrived on (stdio, memory).
 CONNECTION_KEY = "mcp_sync.connection"
 #: ``requiredCapabilities`` of a -32021 for a client that did not declare the tasks extension.
-_NEEDS_EXTENSION = {"extensions": {extension.EXTENSION_ID: {}}}
+_NEEDS_EXTENSION: dict[str, Any] = {"extensions": {extension.EXTENSION_ID: {}}}
 
 
 def tasks_capability() -> dict[str, Any]:
@@ -189,9 +189,9 @@ class _Live:
         self.connection = connection
         self.bound = bound
         self.waiters: list[tuple["ServerConnection", Any]] = []
-        self.queued: dict[str, tuple[str, dict]] = {}
+        self.queued: dict[str, tuple[str, dict[str, Any]]] = {}
         self.sent: set[str] = set()
-        self.futures: dict[str, Future] = {}
+        self.futures: dict[str, Future[Any]] = {}
         self.failures: dict[str, BaseException] = {}
 
 
@@ -232,7 +232,7 @@ class TaskRequest:
         self._finished = True
 
     @property
-    def meta(self) -> dict:
+    def meta(self) -> dict[str, Any]:
         return request_meta(self.params)
 
     @property
@@ -253,13 +253,13 @@ class TaskRequest:
         params["_meta"] = legacy.related_task_meta(self.task_id) if self.task_id else {}
         return self._tasks.notify_for(self.task_id, self._connection, "notifications/progress", params)
 
-    def notify(self, method: str, params: dict | None = None) -> None:
+    def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         self._tasks.notify_for(self.task_id, self._connection, method, params)
 
-    def send_request(self, method: str, params: dict | None = None, *, timeout: float | None = None,
-                     **_ignored: Any) -> Future:
+    def send_request(self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None,
+                     **_ignored: Any) -> Future[Any]:
         """Ask the requestor (the task goes ``input_required`` meanwhile); returns a settled future."""
-        future: Future = Future()
+        future: Future[Any] = Future()
         try:
             future.set_result(self._tasks.ask(self, method, params, timeout))
         except BaseException as exc:
@@ -304,7 +304,7 @@ class ExtensionTaskRequest:
         return f"<ExtensionTaskRequest {self.method} task={self.task_id!r}>"
 
     @property
-    def meta(self) -> dict:
+    def meta(self) -> dict[str, Any]:
         meta = self.params.get("_meta")
         return meta if isinstance(meta, dict) else {}
 
@@ -319,10 +319,10 @@ class ExtensionTaskRequest:
             self._context.set_status_message(message)
         return self._tasks.record_progress(self.task_id, progress, total, message)
 
-    def notify(self, method: str, params: dict | None = None) -> None:
+    def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         return None
 
-    def send_request(self, method: str, params: dict | None = None, **_options: Any) -> Future:
+    def send_request(self, method: str, params: dict[str, Any] | None = None, **_options: Any) -> Future[Any]:
         raise McpError(INTERNAL_ERROR, "Internal error: servers send no requests in protocol 2026-07-28")
 
     def set_status_message(self, message: str | None) -> None:
@@ -358,7 +358,7 @@ class ServerTasks:
         self._keys = itertools.count(1)
         #: What extension tasks reported (task id -> _meta key -> [count, recent items]) for ``tasks/get``
         #: to carry: progress reports and log messages (the extension has no notifications for tasks).
-        self._progress: dict[str, dict[str, list]] = {}
+        self._progress: dict[str, dict[str, list[Any]]] = {}
 
     # -- configuration -------------------------------------------------------
 
@@ -502,7 +502,7 @@ class ServerTasks:
     # -- tools/call ------------------------------------------------------------
 
     def call_tool(self, connection: "ServerConnection", request: "IncomingRequest", tool: "ToolDef",
-                  arguments: dict, run: Callable[[Any], dict]) -> dict | None:
+                  arguments: dict[str, Any], run: Callable[[Any], dict[str, Any]]) -> dict[str, Any] | None:
         """Handle task negotiation for a call; the ``CreateTaskResult``, or None to run normally.
 
         ``run(request_like)`` runs the tool and returns its (adapted) result.
@@ -540,7 +540,7 @@ class ServerTasks:
             return legacy.create_task_result(record, _immediate_response(tool, arguments))
         task_request = TaskRequest(self, connection, request)
 
-        def work(context: TaskContext) -> dict:
+        def work(context: TaskContext) -> dict[str, Any]:
             task_request.bind(context)
             self._track(context.task_id, connection, bound)
             try:
@@ -560,9 +560,10 @@ class ServerTasks:
         self._track(record.task_id, connection, bound)
         return legacy.create_task_result(record, _immediate_response(tool, arguments))
 
-    def _hand_off(self, handoff: Callable[[TaskHandoff], None], tool: "ToolDef", arguments: dict, owner: Any,
+    def _hand_off(self, handoff: Callable[[TaskHandoff], None], tool: "ToolDef", arguments: dict[str, Any], owner: Any,
                   ttl: int | None, wire: str, version: str | None, track: Callable[[str], None] | None,
-                  progress_token: Any = None, notify: Callable[[str, str, dict], bool] | None = None) -> TaskRecord:
+                  progress_token: Any = None,
+                  notify: Callable[[str, str, dict[str, Any]], bool] | None = None) -> TaskRecord:
         """A task whose work ``handoff`` starts outside this process (:mod:`mcp_sync.server.handoff`).
 
         Not bound to the connection: it outlives it (and this process) until its TTL or a cancel.
@@ -621,19 +622,19 @@ class ServerTasks:
             raise McpError(METHOD_NOT_FOUND, f"Method not found: {method} (tasks are offered on protocol "
                                              f"version {TASKS_VERSION} only)")
 
-    def handle_get(self, connection: "ServerConnection", request: "IncomingRequest") -> dict:
+    def handle_get(self, connection: "ServerConnection", request: "IncomingRequest") -> dict[str, Any]:
         self._check(connection, "tasks/get")
         return legacy.get_task(self.store, self.owner_of(connection, request), request.params)
 
-    def handle_list(self, connection: "ServerConnection", request: "IncomingRequest") -> dict:
+    def handle_list(self, connection: "ServerConnection", request: "IncomingRequest") -> dict[str, Any]:
         self._check(connection, "tasks/list")
         return legacy.list_tasks(self.store, self.owner_of(connection, request), request.params)
 
-    def handle_cancel(self, connection: "ServerConnection", request: "IncomingRequest") -> dict:
+    def handle_cancel(self, connection: "ServerConnection", request: "IncomingRequest") -> dict[str, Any]:
         self._check(connection, "tasks/cancel")
         return legacy.cancel_task(self.store, self.owner_of(connection, request), request.params)
 
-    def handle_result(self, connection: "ServerConnection", request: "IncomingRequest") -> dict:
+    def handle_result(self, connection: "ServerConnection", request: "IncomingRequest") -> dict[str, Any]:
         self._check(connection, "tasks/result")
         store = self.store
         owner = self.owner_of(connection, request)
@@ -645,7 +646,7 @@ class ServerTasks:
         waiter = (connection, request.id)
         with self._lock:
             entry = self._live.get(task_id)
-            flush: list[tuple[str, str, dict]] = []
+            flush: list[tuple[str, str, dict[str, Any]]] = []
             if entry is not None:
                 entry.waiters.append(waiter)
                 flush = [(key, method, p) for key, (method, p) in entry.queued.items()]
@@ -683,7 +684,7 @@ class ServerTasks:
         return None
 
     def extension_call(self, view: Any, request: "IncomingRequest", tool: "ToolDef",
-                       arguments: dict) -> dict | None:
+                       arguments: dict[str, Any]) -> dict[str, Any] | None:
         """A modern ``tools/call``: the ``CreateTaskResult`` when this call is a task from the start, else None.
 
         A tool with ``task_support`` ``"optional"`` or ``"required"`` becomes a
@@ -723,7 +724,7 @@ class ServerTasks:
             return False
         raise StartTask()
 
-    def escalate(self, view: Any, request: "IncomingRequest") -> dict:
+    def escalate(self, view: Any, request: "IncomingRequest") -> dict[str, Any]:
         """The handler of a modern ``tools/call`` called ``ctx.start_task()``: create its task."""
         params = request.params
         name = params.get("name")
@@ -736,8 +737,8 @@ class ServerTasks:
         return self.create_extension_task(view, request, tool, arguments if isinstance(arguments, dict) else {},
                                           used)
 
-    def create_extension_task(self, view: Any, request: "IncomingRequest", tool: "ToolDef", arguments: dict,
-                              answers: Mapping[str, Any]) -> dict:
+    def create_extension_task(self, view: Any, request: "IncomingRequest", tool: "ToolDef", arguments: dict[str, Any],
+                              answers: Mapping[str, Any]) -> dict[str, Any]:
         """Create the task (durably: ``tasks/get`` finds it once this returns) and schedule the tool.
 
         The tool runs from the start on the task executor, with a fresh
@@ -755,7 +756,7 @@ class ServerTasks:
         version = view.protocol_version
         known = dict(answers)
 
-        def work(context: TaskContext) -> dict:
+        def work(context: TaskContext) -> dict[str, Any]:
             task_request = ExtensionTaskRequest(request, context, self)
             task_view = TaskView(server, task_request, meta)  # type: ignore[arg-type]
             task_view.inputs = TaskInputRound(known, capabilities, context)
@@ -798,7 +799,7 @@ class ServerTasks:
         if not _declares_extension(view.client_capabilities):
             raise MissingClientCapability(_NEEDS_EXTENSION)
 
-    def extension_get(self, view: Any, request: "IncomingRequest") -> dict:
+    def extension_get(self, view: Any, request: "IncomingRequest") -> dict[str, Any]:
         """``tasks/get`` (extension): the DetailedTask, result/error/inputRequests inlined."""
         self._extension_check(view, "tasks/get")
         result = extension.get_task(self.store, self.extension_owner(request), request.params)
@@ -837,12 +838,12 @@ class ServerTasks:
             entry[1].append(item)
         return True
 
-    def extension_update(self, view: Any, request: "IncomingRequest") -> dict:
+    def extension_update(self, view: Any, request: "IncomingRequest") -> dict[str, Any]:
         """``tasks/update`` (extension): deliver ``inputResponses``; an empty ack."""
         self._extension_check(view, "tasks/update")
         return extension.update_task(self.store, self.extension_owner(request), request.params)
 
-    def extension_cancel(self, view: Any, request: "IncomingRequest") -> dict:
+    def extension_cancel(self, view: Any, request: "IncomingRequest") -> dict[str, Any]:
         """``tasks/cancel`` (extension): cancel if still running; an empty ack either way."""
         self._extension_check(view, "tasks/cancel")
         return extension.cancel_task(self.store, self.extension_owner(request), request.params)
@@ -871,7 +872,7 @@ class ServerTasks:
         return connection, None
 
     def notify_for(self, task_id: str | None, connection: "ServerConnection", method: str,
-                   params: dict | None) -> bool:
+                   params: dict[str, Any] | None) -> bool:
         target, related_id = self._route(task_id, connection)
         try:
             target.session.notify(method, params, related_id=related_id)
@@ -879,7 +880,7 @@ class ServerTasks:
             return False
         return True
 
-    def ask(self, request: TaskRequest, method: str, params: dict | None, timeout: float | None) -> Any:
+    def ask(self, request: TaskRequest, method: str, params: dict[str, Any] | None, timeout: float | None) -> Any:
         """Send ``method`` to the requestor as an input request of the task; block for the answer."""
         context = request._context
         if context is None:
@@ -927,7 +928,7 @@ class ServerTasks:
         messages = legacy.input_request_messages(record)
         if not messages:
             return
-        sends: list[tuple[str, str, dict, tuple]] = []
+        sends: list[tuple[str, str, dict[str, Any], tuple[Any, ...]]] = []
         with self._lock:
             entry = self._live.get(task_id)
             if entry is None:
@@ -947,7 +948,7 @@ class ServerTasks:
         for key, method, params, target in sends:
             self._send_input(task_id, key, method, params, target)
 
-    def _send_input(self, task_id: str, key: str, method: str, params: dict,
+    def _send_input(self, task_id: str, key: str, method: str, params: dict[str, Any],
                     target: tuple["ServerConnection", Any]) -> None:
         connection, related_id = target
         try:
@@ -967,12 +968,12 @@ class ServerTasks:
             return
         future.add_done_callback(lambda done: self._answered(task_id, key, done))
 
-    def _answered(self, task_id: str, key: str, future: Future) -> None:
+    def _answered(self, task_id: str, key: str, future: Future[Any]) -> None:
         if future.cancelled():
             return
         exc = future.exception()
         if isinstance(exc, ConnectionClosed):
-            requeue: tuple | None = None
+            requeue: tuple[Any, ...] | None = None
             with self._lock:
                 entry = self._live.get(task_id)
                 if entry is not None and not entry.bound and key in entry.sent:
@@ -1069,7 +1070,7 @@ class ServerTasks:
                     pass
 
 
-def _immediate_response(tool: "ToolDef", arguments: dict) -> str | None:
+def _immediate_response(tool: "ToolDef", arguments: dict[str, Any]) -> str | None:
     """The tool's ``immediate_response`` for these arguments (sent with its task handle in both eras)."""
     immediate = getattr(tool, "immediate_response", None)
     if callable(immediate):

@@ -40,8 +40,9 @@ class _ServerPeer(TaskPeer):
         self._related = ctx.request.id
         self.closed = self._session.closed
 
-    def send(self, method: str, params: dict, timeout: float | None, convert: Callable[[Any], Any]) -> Future:
-        future: McpFuture = McpFuture(method)
+    def send(self, method: str, params: dict[str, Any], timeout: float | None,
+             convert: Callable[[Any], Any]) -> Future[Any]:
+        future: McpFuture[Any] = McpFuture(method)
         future.follow(self._session.request(method, params, timeout=timeout, related_id=self._related), convert)
         return future
 
@@ -76,7 +77,7 @@ def _require_task(ctx: "Context", kind: str, method: str) -> None:
 
 
 def elicit_as_task(ctx: "Context", message: str, schema: Any, *, ttl: int | None,
-                   timeout: float | None) -> ClientTask:
+                   timeout: float | None) -> ClientTask[Any]:
     ctx._require_elicitation("form")
     _require_task(ctx, "elicitation", "create")
     requested, validator, tp = form(schema)
@@ -88,7 +89,7 @@ def elicit_as_task(ctx: "Context", message: str, schema: Any, *, ttl: int | None
 
 
 def sample_as_task(ctx: "Context", params: Mapping[str, Any], *, ttl: int | None,
-                   timeout: float | None) -> ClientTask:
+                   timeout: float | None) -> ClientTask[Any]:
     _require_task(ctx, "sampling", "createMessage")
     params = _tagged(ctx, {**params, "task": _task_param(ttl)})
     created = ctx.request.session.request("sampling/createMessage", params, timeout=timeout,

@@ -41,10 +41,11 @@ def camel_annotations(annotations: Any) -> dict[str, Any]:
     annotations = unwire(annotations)
     if not isinstance(annotations, Mapping):
         raise TypeError("annotations must be a dict or a ToolAnnotations")
-    return {_ANNOTATION_KEYS.get(k, k): v for k, v in annotations.items()}
+    pairs: Mapping[str, Any] = annotations
+    return {_ANNOTATION_KEYS.get(k, k): v for k, v in pairs.items()}
 
 
-def wire_list(items: Sequence[Any] | None, what: str) -> list[dict] | None:
+def wire_list(items: Sequence[Any] | None, what: str) -> list[dict[str, Any]] | None:
     if items is None:
         return None
     out = [unwire(i) for i in items]
@@ -64,7 +65,7 @@ class ToolDef:
                  meta: Mapping[str, Any] | None = None, task_support: str | None = None,
                  input_schema: Mapping[str, Any] | None = None, output_schema: Mapping[str, Any] | None = None,
                  structured_output: bool | None = None,
-                 immediate_response: str | Callable[[dict], str] | None = None,
+                 immediate_response: str | Callable[[dict[str, Any]], str] | None = None,
                  task_timeout: float | None = None) -> None:
         check_handler(fn, f"tool {name or getattr(fn, '__name__', fn)!r}")
         if task_support is not None and task_support not in TASK_SUPPORT:
@@ -99,11 +100,11 @@ class ToolDef:
         schema_in = copy.deepcopy(dict(input_schema)) if input_schema is not None else signature.input_schema
         self.validator = compile_schema(schema_in, what=f"{where} inputSchema")
         if "kwargs" in found:  # hand-written schema, function takes **arguments: pass them all through
-            self.coerce: Callable[[dict], dict] = dict
+            self.coerce: Callable[[dict[str, Any]], dict[str, Any]] = dict
         else:
             self.coerce = signature.coerce
         if output_schema is not None:
-            schema_out: dict | None = copy.deepcopy(dict(output_schema))
+            schema_out: dict[str, Any] | None = copy.deepcopy(dict(output_schema))
             self.structured: Callable[[Any], Any] | None = to_jsonable
         else:
             schema_out = signature.output_schema
@@ -135,7 +136,7 @@ class ToolDef:
         return f"<ToolDef {self.name}>"
 
     def run(self, server: "Server", connection: "ServerConnection", request: IncomingRequest,
-            arguments: dict) -> dict[str, Any]:
+            arguments: dict[str, Any]) -> dict[str, Any]:
         """Validate, convert, call: a CallToolResult dict (``isError`` for tool failures)."""
         wrong = problems(self.validator, arguments)
         if wrong:

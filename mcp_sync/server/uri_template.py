@@ -26,7 +26,7 @@ choices):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
@@ -233,7 +233,7 @@ def _parse_expression(template: str, body: str, pos: int) -> _Expression:
 
 def _expand_expression(expr: _Expression, values: Mapping[str, Any]) -> str:
     op = _OPERATORS[expr.operator]
-    enc = (lambda s: _encode(s, op.allow_reserved))
+    enc: Callable[[str], str] = (lambda s: _encode(s, op.allow_reserved))
     items: list[str] = []
     for spec in expr.varspecs:
         value = values.get(spec.name)

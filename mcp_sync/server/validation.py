@@ -107,7 +107,7 @@ class SchemaValidator:
         """The jsonschema validator (Draft 2020-12 unless ``$schema`` says otherwise)."""
         full = self._full
         if full is None:  # a plainly valid schema, checked without jsonschema at registration
-            from jsonschema import Draft202012Validator
+            from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs installed
 
             full = self._full = Draft202012Validator(self._schema)
         return full
@@ -150,7 +150,7 @@ def compile_schema(schema: Mapping[str, Any], *, what: str) -> SchemaValidator:
         return SchemaValidator(None, _fast_plan(schema), schema)
     from jsonschema import Draft202012Validator
     from jsonschema import validators as _validators
-    from jsonschema.exceptions import SchemaError
+    from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]  # no stubs installed
 
     if "$schema" in schema:
         cls = _validators.validator_for(schema, default=None)

@@ -54,4 +54,4 @@ def views(kind: str, wire: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def pick(views_: dict[str, dict[str, Any]], version: str | None, default: dict[str, Any]) -> dict[str, Any]:
-    return views_.get(version, default) if version is not None else default  # type: ignore[arg-type]
+    return views_.get(version, default) if version is not None else default

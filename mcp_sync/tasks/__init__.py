@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import extension, legacy
 from .errors import (
     InvalidCursor,
@@ -83,7 +85,7 @@ __all__ = [
 _LAZY = {"SQLiteTaskStore": ".sqlite", "RedisTaskStore": ".redis_store"}
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,6 +8,8 @@ situation (it stopped waiting), not something to send to a peer.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, McpError, TaskError
 
 __all__ = [
@@ -32,7 +34,7 @@ class TaskNotFound(McpError):
     def __init__(self) -> None:
         super().__init__(INVALID_PARAMS, "Task not found")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), ())
 
 
@@ -42,7 +44,7 @@ class InvalidCursor(McpError):
     def __init__(self) -> None:
         super().__init__(INVALID_PARAMS, "Invalid cursor")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), ())
 
 
@@ -60,7 +62,7 @@ class InvalidTransition(McpError):
         self.current = current
         self.requested = requested
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.current, self.requested))
 
 
@@ -78,7 +80,7 @@ class TaskLimitError(McpError):
         self.limit = limit
         self.maximum = maximum
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.limit, self.maximum, self.message, self.code))
 
     @classmethod
@@ -100,7 +102,7 @@ class TaskStoreClosed(McpError):
     def __init__(self) -> None:
         super().__init__(INTERNAL_ERROR, "Task store is closed")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), ())
 
 

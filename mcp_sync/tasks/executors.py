@@ -93,7 +93,7 @@ class RemoteError(Exception):
         return f"{self.type_name}: {self.message}" if self.message else self.type_name
 
 
-def call_remote(fn: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple:
+def call_remote(fn: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[Any, ...]:
     """Run ``fn(*args, **kwargs)`` in the worker; a picklable tagged outcome.
 
     ``("ok", value)``; ``("mcp-error", error_object)`` for an

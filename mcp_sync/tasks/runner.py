@@ -182,7 +182,7 @@ class _Running:
     def __init__(self, context: TaskContext, remote: RemoteWork | None = None, wire: str = LEGACY_WIRE,
                  time_limit: float | None = None) -> None:
         self.context = context
-        self.future: Future | None = None
+        self.future: Future[Any] | None = None
         self.remote = remote  # out-of-process work: its outcome comes back through the results thread
         self.wire = wire
         self.time_limit = time_limit  # seconds of execution before the task fails as timed out
@@ -220,7 +220,7 @@ class TaskRunner:
         self._after_threads: list[threading.Thread] = []
         self._after_done = threading.Condition(self._lock)
         # Out-of-process outcomes: finished futures, recorded by the results thread (started on first use).
-        self._results: "queue.SimpleQueue[tuple[str, _Running, Future] | None]" = queue.SimpleQueue()
+        self._results: "queue.SimpleQueue[tuple[str, _Running, Future[Any]] | None]" = queue.SimpleQueue()
         self._collector: threading.Thread | None = None
         self._deadlines = Deadlines("mcp-sync-task-deadlines", self._timed_out)
         self._remove_listener = self.store.add_listener(self._on_change)
@@ -285,6 +285,7 @@ class TaskRunner:
                     self._after_threads.append(me)  # its slot, taken until the work has run
             if later:
                 context = running.context
+                assert not isinstance(work, RemoteWork)  # remote is None
                 if run_after(lambda: self._run_after(context, work, wire)):
                     return record
                 with self._lock:
@@ -292,6 +293,7 @@ class TaskRunner:
                     self._after_done.notify_all()
         try:
             if remote is None:
+                assert not isinstance(work, RemoteWork)  # remote is None
                 running.future = self._executor.submit(self._run, running.context, work, wire)
             else:
                 self._start_collector()
@@ -384,7 +386,7 @@ class TaskRunner:
                 self._after_threads.remove(me)
                 self._after_done.notify_all()
 
-    def _guard(self, task_id: str, running: _Running, future: Future) -> None:
+    def _guard(self, task_id: str, running: _Running, future: Future[Any]) -> None:
         """In-process work whose future did not run it to the end: the executor cancelled it
         (``shutdown(cancel_futures=True)``) or failed it. Fail the task rather than leave it working."""
         if not future.cancelled() and future.exception() is None:
@@ -459,7 +461,7 @@ class TaskRunner:
                                                         daemon=True)
         thread.start()
 
-    def _collected(self, task_id: str, running: _Running, future: Future) -> None:
+    def _collected(self, task_id: str, running: _Running, future: Future[Any]) -> None:
         """A done callback, on whatever thread finished the future: hand it to the results thread."""
         self._results.put((task_id, running, future))
 
@@ -481,7 +483,7 @@ class TaskRunner:
                 if running.time_limit is not None:
                     self._deadlines.discard(task_id)
 
-    def _record_remote(self, task_id: str, running: _Running, future: Future) -> None:
+    def _record_remote(self, task_id: str, running: _Running, future: Future[Any]) -> None:
         remote = running.remote
         assert remote is not None
         if future.cancelled():

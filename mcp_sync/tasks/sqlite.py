@@ -369,6 +369,7 @@ class SQLiteTaskStore(TaskStore):
                 (task_id, owner_key, method, WORKING, message_json, now, now, ttl,
                  poll_interval_ms, deadline, self.instance_id))
             seq = cursor.lastrowid
+            assert seq is not None  # set by the INSERT just run
         record = TaskRecord(task_id, owner, method, WORKING, now, now, ttl,
                             poll_interval_ms=poll_interval_ms, status_message=status_message,
                             deadline=deadline, seq=seq)

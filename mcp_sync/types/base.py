@@ -81,7 +81,7 @@ class WireFormatError(McpSyncError, ValueError):
         detail = "; ".join(f"{path}: {msg}" if path else msg for path, msg in problems)
         super().__init__(f"invalid {type_name}: {detail}")
 
-    def __reduce__(self):  # keep picklable
+    def __reduce__(self) -> tuple[Any, ...]:  # keep picklable
         return (type(self), (self.type_name, self.problems))
 
 

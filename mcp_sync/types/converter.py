@@ -171,7 +171,9 @@ def _build(detailed: bool) -> cattrs.Converter:
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook_func(lambda t: t == dict[str, Any], _structure_object)
     conv.register_structure_hook_func(lambda t: t == Union[str, int], _structure_id)
-    conv.register_structure_hook_factory(lambda t: get_origin(t) is Literal, _literal_factory)
+    conv.register_structure_hook_factory(
+        lambda t: get_origin(t) is Literal,  # type: ignore[comparison-overlap]  # mypy: wrong get_origin overload
+        _literal_factory)
     conv.register_unstructure_hook_func(_is_plain, identity)
 
     def structure_factory(cls: type) -> Any:
@@ -203,7 +205,7 @@ def _build(detailed: bool) -> cattrs.Converter:
         gen: Any = make_dict_unstructure_fn(cls, conv, **overrides)
 
         def unstructure(obj: Any) -> dict[str, Any]:
-            out = gen(obj)
+            out: dict[str, Any] = gen(obj)
             extra = obj.extra
             if extra:
                 for key, value in extra.items():
@@ -284,9 +286,12 @@ def _build(detailed: bool) -> cattrs.Converter:
 
     conv.register_structure_hook_factory(_is_wire_class, structure_factory)
     conv.register_unstructure_hook_factory(_is_wire_class, unstructure_factory)
-    conv.register_structure_hook_factory(lambda t: get_origin(t) is list, list_factory)
     conv.register_structure_hook_factory(
-        lambda t: get_origin(t) is dict and t != dict[str, Any] and get_args(t)[:1] == (str,), dict_factory
+        lambda t: get_origin(t) is list,  # type: ignore[comparison-overlap]  # mypy: wrong get_origin overload
+        list_factory)
+    conv.register_structure_hook_factory(
+        lambda t: get_origin(t) is dict  # type: ignore[comparison-overlap]  # mypy: wrong get_origin overload
+        and t != dict[str, Any] and get_args(t)[:1] == (str,), dict_factory
     )
     conv.register_structure_hook_factory(_is_optional, optional_factory)
     conv.register_structure_hook_factory(_is_union_alias, union_factory)
@@ -309,7 +314,8 @@ def to_wire(obj: WireType) -> dict[str, Any]:
         if not isinstance(obj, WireType):
             raise TypeError(f"to_wire() takes a wire type instance, not {type(obj).__name__}")
         fn = _UNSTRUCTURE[obj.__class__] = _unstructure_hook(_CONVERTER, obj.__class__)
-    return fn(obj)
+    wire: dict[str, Any] = fn(obj)
+    return wire
 
 
 @overload

@@ -31,7 +31,7 @@ log = logging.getLogger("mcp_sync.server.auth")
 #: Where the verified :class:`AccessInfo` is put in the WSGI environ.
 AUTH_ENVIRON_KEY = "mcp_sync.auth"
 
-WsgiApp = Callable[[dict, Callable[..., Any]], Iterable[bytes]]
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 ScopesFor = Callable[[Mapping[str, Any], "dict[str, Any] | None"], Iterable[str]]
 
 
@@ -126,7 +126,7 @@ class BearerAuthMiddleware:
             return self.resource_metadata_url(environ)
         if self.resource_metadata_url:
             return self.resource_metadata_url
-        path = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).rstrip("/")
+        path: str = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).rstrip("/")
         return _request_origin(environ) + "/.well-known/oauth-protected-resource" + path
 
     def _deny(self, environ: Mapping[str, Any], start_response: Callable[..., Any], status: int, *,
