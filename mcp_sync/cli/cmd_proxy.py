@@ -43,8 +43,7 @@ request for `Authorization: Bearer <token>`, the token being read from
 ${TOKEN_ENV}.
 
 examples:
-  mcp-sync proxy https://mcp.example.com/mcp -H 'Authorization: Bearer abc'
-  mcp-sync proxy https://mcp.example.com/mcp --oauth --oauth-token-file ~/.config/mcp/tokens.json
+  mcp-sync proxy http://127.0.0.1:8000/mcp -H 'Authorization: Bearer abc'
   mcp-sync proxy --http 8000 -- python examples/quickstart_server.py
   {TOKEN_ENV}=secret mcp-sync proxy --http 8000 --require-token examples/quickstart_server.py
 """

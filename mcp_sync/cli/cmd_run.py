@@ -34,7 +34,7 @@ on stderr.
 examples:
   mcp-sync run examples/quickstart_server.py
   mcp-sync run examples/quickstart_server.py:server --http 8000
-  mcp-sync run mypackage.tools:build_server --http 0 --host 0.0.0.0
+  mcp-sync run examples/tasks_server.py:server --http 8002
 """
 
 

@@ -68,7 +68,7 @@ server process: there `task call` (which waits) is the way to run a task.
 
 examples:
   mcp-sync task call examples/tasks_server.py build steps=4
-  mcp-sync task call http://127.0.0.1:8000/mcp build steps=40 --detach -H 'Authorization: Bearer TOKEN'
+  mcp-sync task call http://127.0.0.1:8000/mcp build steps=1 --detach -H 'Authorization: Bearer TOKEN'
   mcp-sync task get http://127.0.0.1:8000/mcp ID -H 'Authorization: Bearer TOKEN'
   mcp-sync task result http://127.0.0.1:8000/mcp ID -H 'Authorization: Bearer TOKEN'
 """
@@ -93,7 +93,7 @@ task support ("optional" or "required"); the server must support tasks.
 examples:
   mcp-sync task call examples/tasks_server.py build steps=4
   mcp-sync task call build steps=4 -- python examples/tasks_server.py
-  mcp-sync task call http://127.0.0.1:8000/mcp build steps=40 --detach -H 'Authorization: Bearer TOKEN'
+  mcp-sync task call http://127.0.0.1:8000/mcp build steps=1 --detach -H 'Authorization: Bearer TOKEN'
 """
 
 ID_DESCRIPTION = """\

@@ -155,3 +155,100 @@ def test_without_a_terminal_nothing_is_asked():
     assert "The server asks" not in done.stderr
     # the client declared no elicitation, so the tool's question is refused: -32021 (missing client capability)
     assert done.returncode == 3 and "elicitation" in done.stderr and "-32021" in done.stderr, done.stderr
+
+
+# -- every subcommand's --help ------------------------------------------------------------------------
+
+SUBCOMMANDS = [["run"], ["inspect"], ["call"], ["task"], ["task", "call"], ["task", "list"], ["task", "get"],
+               ["task", "result"], ["task", "cancel"], ["skills"], ["skills", "list"], ["skills", "show"],
+               ["skills", "fetch"], ["proxy"]]
+
+
+def subcommand_examples() -> list[str]:
+    lines: list[str] = []
+    for sub in SUBCOMMANDS:
+        out = subprocess.run([sys.executable, "-m", "mcp_sync", *sub, "--help"], cwd=ROOT, env=cli_env(),
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+        if "examples:\n" not in out:
+            continue
+        block = out.split("examples:\n", 1)[1].split("\n\n", 1)[0]
+        for line in block.splitlines():
+            line = line.strip()
+            if "mcp-sync " in line and line not in lines:
+                lines.append(line)
+    return lines
+
+
+def in_process_server(path: str) -> "object":
+    import runpy
+
+    return runpy.run_path(str(ROOT / path))["server"]
+
+
+def test_every_subcommand_help_example_runs(tmp_path):
+    """Each example line of each subcommand's --help runs against the server it names (a local one)."""
+    from mcp_sync.server.auth import AccessInfo, BearerAuthMiddleware, StaticTokenVerifier
+    from tests.auth.conftest import WsgiServer
+
+    examples = subcommand_examples()
+    assert len(examples) >= 15, examples
+    servers = [in_process_server(path) for path in ("examples/quickstart_server.py", "examples/everything_server.py",
+                                                    "examples/tasks_server.py")]
+    quick = servers[0].start_http(port=0)
+    everything = servers[1].start_http(port=0)
+    tasks_app = servers[2].wsgi_app()
+    verifier = StaticTokenVerifier({"TOKEN": AccessInfo(subject="help-reader", scopes=frozenset())})
+    tasks = WsgiServer(BearerAuthMiddleware(tasks_app, verifier))  # tasks bound to the token's user
+    ports = {"quick": quick.port, "skills": everything.port, "task": tasks.port}
+    task_id = None
+    try:
+        for line in examples:
+            words = shlex.split(line)
+            env = cli_env()
+            while "=" in words[0] and not words[0].startswith("mcp-sync"):  # VAR=value before the command
+                name, _, value = words.pop(0).partition("=")
+                env[name] = value
+            argv = words[1:]
+            kind = "task" if argv[0] == "task" else "skills" if argv[0] == "skills" else "quick"
+            serves = "--http" in argv  # run/proxy --http PORT: a server of its own, on a free port
+            if serves:
+                argv[argv.index("--http") + 1] = str(free_port())
+            argv = [a.replace("8000", str(ports[kind])) for a in argv]
+            if task_id is not None:
+                argv = [task_id if a == "ID" else a for a in argv]
+            if serves:
+                port = argv[argv.index("--http") + 1]
+                proc = subprocess.Popen([sys.executable, "-m", "mcp_sync", *argv], cwd=ROOT, env=env,
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                try:
+                    wait_listening(f"http://127.0.0.1:{port}/mcp", proc, time.monotonic() + 30)
+                finally:
+                    proc.terminate()
+                    proc.communicate(timeout=30)
+                continue
+            if argv[0] == "run" or (argv[0] == "proxy" and "--http" not in argv):  # stdio servers: speak MCP
+                done = subprocess.run([sys.executable, "-m", "mcp_sync", *argv], cwd=ROOT, env=env,
+                                      input=STDIO_EXCHANGE, capture_output=True, text=True, timeout=60)
+                answers = {m.get("id"): m for m in map(json.loads, done.stdout.splitlines()) if m.get("id")}
+                assert done.returncode == 0 and "result" in answers.get(2, {}), (line, done.stderr)
+                continue
+            if argv[:2] == ["task", "call"] and "--detach" not in argv:  # the tool asks half-way
+                code, out, screen = run_on_a_terminal(argv, "y\n\n")
+                assert code == 0 and "built" in out, (line, screen)
+                continue
+            cwd = tmp_path if "--dest" in argv else ROOT
+            done = subprocess.run([sys.executable, "-m", "mcp_sync", *argv], cwd=cwd, env=env,
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, (line, done.stdout, done.stderr)
+            if "--detach" in argv:
+                task_id = done.stdout.strip()
+                assert task_id, line
+    finally:
+        quick.stop()
+        everything.stop()
+        tasks.stop()
+        tasks_app.close()
+        for server in servers:
+            server.close()
+    assert task_id is not None, "the task examples start a task and follow it"
+    assert (tmp_path / "skills").exists()  # skills fetch wrote the verified skill
