@@ -284,7 +284,7 @@ def wait_with_progress(work: Any, description: str | None = None, *, timeout: fl
     if display is None:
         display = ProgressDisplay(description if description is not None else _describe(work), mode=mode,
                                   stream=stream)
-    future: Future | None = None
+    future: Future[Any] | None = None
     try:
         if isinstance(work, Future):
             future = work
@@ -312,7 +312,7 @@ class _GaveUp(TimeoutError):
     """``wait_with_progress`` stopped waiting (its ``timeout``); the call was cancelled."""
 
 
-def _wait(future: Future, display: ProgressDisplay, timeout: float | None, interval: float) -> Any:
+def _wait(future: Future[Any], display: ProgressDisplay, timeout: float | None, interval: float) -> Any:
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         step = interval if deadline is None else max(0.0, min(interval, deadline - time.monotonic()))

@@ -83,7 +83,7 @@ def _is_http(transport: Any) -> bool:
 class _Outcome:
     """What one probe request brought: a result, a JSON-RPC error, an HTTP status, or nothing in time."""
 
-    def __init__(self, result: Any = None, error: dict | None = None, status: int | None = None,
+    def __init__(self, result: Any = None, error: dict[str, Any] | None = None, status: int | None = None,
                  body: Any = None, timed_out: bool = False, exception: BaseException | None = None) -> None:
         self.result = result
         self.error = error

@@ -59,7 +59,7 @@ class SubscriptionEvent(NamedTuple):
     """One notification delivered on a subscription."""
 
     method: str
-    params: dict
+    params: dict[str, Any]
 
 
 class SubscriptionEnded(ConnectionClosed):

@@ -235,7 +235,7 @@ class McpView:
         return wsgi_response(self.app, environ)
 
 
-def wsgi_response(app: Callable[..., Iterable[bytes]], environ: dict) -> HttpResponseBase:
+def wsgi_response(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> HttpResponseBase:
     """Run a WSGI app on ``environ`` and wrap its answer in a Django response.
 
     A list or tuple body becomes an ``HttpResponse``; any other iterable a
