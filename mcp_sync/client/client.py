@@ -116,7 +116,7 @@ UrlElicitationHandler = Callable[[ElicitRequestURLParams], Any]
 def _refuse_retrieval(uri: str) -> Any:
     import referencing.exceptions
 
-    raise referencing.exceptions.NoSuchResource(ref=uri)
+    raise referencing.exceptions.NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs field; referencing's own frozen wrapper hides the attrs __init__ from mypy
 
 
 _offline_registry: Any = None
@@ -128,7 +128,7 @@ def _get_offline_registry() -> Any:
     global _offline_registry
     if _offline_registry is None:
         import referencing
-        from jsonschema_specifications import REGISTRY as metaschemas
+        from jsonschema_specifications import REGISTRY as metaschemas  # type: ignore[import-untyped]  # ships no py.typed
 
         _offline_registry = metaschemas.combine(referencing.Registry(retrieve=_refuse_retrieval))  # type: ignore[call-arg]
     return _offline_registry
@@ -460,7 +460,7 @@ class Client:
         if self._sampling is not None:
             declared["sampling"] = {"tools": {}} if self._sampling_tools and version >= V2025_11_25 else {}
         if version >= V2025_11_25:
-            modes = {}
+            modes: dict[str, Any] = {}
             if self._elicitation is not None:
                 modes["form"] = {}
             if self._elicitation_url is not None:
@@ -879,8 +879,9 @@ class Client:
             call = Call(method, params, era=self.era or "legacy", protocol_version=self.protocol_version,
                         client_info=None, connection=self)
             try:
-                return chain.run(call, lambda c: self._send_now(c.method, c.params or None, timeout, progress,
-                                                                with_tasks, cache))
+                chained: Future[Any] = chain.run(call, lambda c: self._send_now(c.method, c.params or None, timeout,
+                                                                                progress, with_tasks, cache))
+                return chained
             except Exception as exc:  # refused by a middleware: nothing was sent
                 return failed(exc)
         return self._send_now(method, params, timeout, progress, with_tasks, cache)
@@ -889,8 +890,8 @@ class Client:
                   with_tasks: bool, cache: Any = None) -> Future[Any]:
         modern = self._modern if self.era == "modern" else None
         if modern is not None:  # per-request _meta, MRTR rounds, version/header retries
-            sent = modern.send(method, params, self.timeout if timeout is _DEFAULT else timeout, progress,
-                               with_tasks=with_tasks)
+            sent: Future[Any] = modern.send(method, params, self.timeout if timeout is _DEFAULT else timeout, progress,
+                                            with_tasks=with_tasks)
             if cache is not None:
                 cache.watch(self, method, params, sent)
             return sent
@@ -922,8 +923,8 @@ class Client:
     def _remember_output_schema(self, tool: Tool) -> None:
         validator = None
         if tool.output_schema is not None:
-            from jsonschema import validators as _jsonschema_validators
-            from jsonschema.exceptions import SchemaError
+            from jsonschema import validators as _jsonschema_validators  # type: ignore[import-untyped]  # no stubs installed
+            from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]  # no stubs installed
 
             cls = _jsonschema_validators.validator_for(tool.output_schema,
                                                        default=_jsonschema_validators.Draft202012Validator)

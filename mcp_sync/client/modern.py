@@ -290,15 +290,18 @@ class ModernSupport:
             if mode not in elicitation_modes(self.capabilities):
                 raise McpProtocolError(f"the server asked for {mode!r} elicitation ({key!r}), which this client "
                                        "did not declare")
-            return client._answer_elicitation(_InputRequest(method, params))
+            elicited: dict[str, Any] = client._answer_elicitation(_InputRequest(method, params))
+            return elicited
         if method == mp.SAMPLING:
             if not has_capability(self.capabilities, "sampling"):
                 raise McpProtocolError(f"the server asked for sampling ({key!r}), which this client did not declare")
-            return client._answer_sampling(_InputRequest(method, params))
+            sampled: dict[str, Any] = client._answer_sampling(_InputRequest(method, params))
+            return sampled
         if method == mp.ROOTS:
             if not has_capability(self.capabilities, "roots"):
                 raise McpProtocolError(f"the server asked for roots ({key!r}), which this client did not declare")
-            return client._answer_roots()
+            roots: dict[str, Any] = client._answer_roots()
+            return roots
         raise McpProtocolError(f"inputRequests[{key!r}] has an unknown method {method!r}")
 
     # -- tools and headers -------------------------------------------------------------
@@ -385,7 +388,7 @@ class ModernCall(Future[Any]):
         self._attempt(self._params)
         return self
 
-    def cancel(self, reason: str | None = None) -> bool:  # type: ignore[override]
+    def cancel(self, reason: str | None = None) -> bool:
         if not super().cancel():
             return False
         with self._lock:

@@ -162,13 +162,15 @@ class RemoteTask(Generic[R]):
 
     def status(self, *, timeout: float | None = _DEFAULT) -> GetTaskResult:
         """``tasks/get``: the task's current status."""
-        return self._wait(self._peer.send("tasks/get", {"taskId": self.task_id}, self._timeout(timeout),
-                                          self._snapshot))
+        snapshot: GetTaskResult = self._wait(self._peer.send("tasks/get", {"taskId": self.task_id},
+                                                             self._timeout(timeout), self._snapshot))
+        return snapshot
 
     def cancel(self, *, timeout: float | None = _DEFAULT) -> GetTaskResult:
         """``tasks/cancel``: the task is ``cancelled`` when this returns (-32602 if it had finished)."""
-        return self._wait(self._peer.send("tasks/cancel", {"taskId": self.task_id}, self._timeout(timeout),
-                                          self._snapshot))
+        snapshot: GetTaskResult = self._wait(self._peer.send("tasks/cancel", {"taskId": self.task_id},
+                                                             self._timeout(timeout), self._snapshot))
+        return snapshot
 
     def result_future(self) -> Future[Any]:
         """``tasks/result`` without blocking (one request shared by every caller)."""
@@ -198,7 +200,8 @@ class RemoteTask(Generic[R]):
         while True:
             future = self.result_future()
             try:
-                return future.result(None if deadline is None else max(0.0, deadline - time.monotonic()))
+                value: R = future.result(None if deadline is None else max(0.0, deadline - time.monotonic()))
+                return value
             except FutureTimeout:
                 raise RequestTimeout(f"task {self.task_id} did not finish within {timeout} s") from None
             except McpError as exc:
@@ -445,10 +448,12 @@ class ClientTaskPeer(TaskPeer):
 
     def send(self, method: str, params: dict[str, Any], timeout: float | None, convert: Callable[[Any], Any],
              *, with_tasks: bool = False) -> Future[Any]:
-        return self._client._call(method, params, convert, timeout, with_tasks=with_tasks)
+        future: Future[Any] = self._client._call(method, params, convert, timeout, with_tasks=with_tasks)
+        return future
 
     def default_timeout(self) -> float | None:
-        return self._client.timeout
+        timeout: float | None = self._client.timeout
+        return timeout
 
     def watch_status(self, task_id: str, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         with self._lock:
@@ -583,7 +588,7 @@ NOT_HANDLED: Any = object()
 
 
 def call_tool_as_task(client: Any, name: str, arguments: Mapping[str, Any] | None, *, ttl: int | None,
-                      timeout: Any, progress: Callable[..., Any] | None, meta: dict[str, Any] | None) -> Any:
+                      timeout: Any, progress: Callable[..., Any] | None, meta: dict[str, Any] | None) -> McpFuture[Any]:
     """``tools/call`` with ``task``: an :class:`~mcp_sync.client.McpFuture` of a :class:`Task`."""
     from ..errors import CapabilityError
     from ..protocol import capabilities as caps
@@ -624,7 +629,7 @@ def call_tool_as_task(client: Any, name: str, arguments: Mapping[str, Any] | Non
             peer.bind_progress(token, task.task_id)
         return task
 
-    outer = client._call("tools/call", params, make, timeout, None, meta)
+    outer: McpFuture[Any] = client._call("tools/call", params, make, timeout, None, meta)
     if token is not None:
         outer.add_done_callback(lambda f: peer.drop_progress(token) if f.cancelled() or f.exception() else None)
     return outer
@@ -808,6 +813,8 @@ class ModernTask(Task):
     ``task_id`` is None and the handle is already ``completed`` (nothing is
     sent for it).
     """
+
+    _peer: ClientTaskPeer  # the client's peer (track, close_error, send with_tasks)
 
     def __init__(self, peer: "ClientTaskPeer", created: Mapping[str, Any], convert: Callable[[Any], Any], *,
                  support: Any, method: str = "tools/call", progress: Callable[..., Any] | None = None,
