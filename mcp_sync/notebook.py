@@ -63,7 +63,7 @@ def _notebook_display() -> Callable[..., Any] | None:
     ``ipython`` terminal) gets text, which reads better there.
     """
     try:
-        from IPython.display import display
+        from IPython.display import display  # type: ignore[import-not-found, unused-ignore]  # optional, may be absent
     except Exception:  # not installed, or broken: text it is
         return None
     get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
@@ -74,7 +74,8 @@ def _notebook_display() -> Callable[..., Any] | None:
             shell = None
         if shell is None or getattr(shell, "kernel", None) is None:
             return None
-    return display
+    shown: Callable[..., Any] = display
+    return shown
 
 
 def in_notebook() -> bool:
@@ -249,10 +250,11 @@ class ProgressDisplay:
 
 def _require_display() -> Callable[..., Any]:
     try:
-        from IPython.display import display
+        from IPython.display import display  # type: ignore[import-not-found, unused-ignore]  # optional, may be absent
     except ImportError:
         raise RuntimeError("mode='notebook' needs IPython (pip install ipython), or use mode='auto'") from None
-    return display
+    shown: Callable[..., Any] = display
+    return shown
 
 
 def wait_with_progress(work: Any, description: str | None = None, *, timeout: float | None = None,

@@ -106,7 +106,8 @@ def _target(method: str, params: Mapping[str, Any] | None) -> str | None:
         name = params.get("name")
         return name if isinstance(name, str) else None
     if method.startswith("resources/") and isinstance(params.get("uri"), str):
-        return params["uri"]
+        uri: str = params["uri"]
+        return uri
     return None
 
 

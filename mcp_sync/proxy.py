@@ -93,7 +93,8 @@ def client_factory(upstream: Any, *, headers: Mapping[str, str] | None = None, a
         return lambda **kw: Client.stdio(command, env=dict(env) if env is not None else None, cwd=cwd,
                                          **extra, **kw)
     if callable(upstream):
-        return upstream
+        factory: Callable[..., Client] = upstream
+        return factory
     raise TypeError(f"a proxy upstream is a URL, a command list, a Server or a client factory, "
                     f"not {type(upstream).__name__}")
 
@@ -170,7 +171,8 @@ class _Lease:
         return item.future.result()
 
     def _roots(self) -> list[dict[str, Any]]:
-        return self.ask("roots/list", {}).get("roots", [])
+        roots: list[dict[str, Any]] = self.ask("roots/list", {}).get("roots", [])
+        return roots
 
     def _on_log(self, params: Any) -> None:
         with self._lock:
