@@ -63,7 +63,7 @@ def _notebook_display() -> Callable[..., Any] | None:
     ``ipython`` terminal) gets text, which reads better there.
     """
     try:
-        from IPython.display import display
+        from IPython.display import display  # type: ignore[import-not-found, unused-ignore]  # optional, may be absent
     except Exception:  # not installed, or broken: text it is
         return None
     get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
@@ -74,7 +74,8 @@ def _notebook_display() -> Callable[..., Any] | None:
             shell = None
         if shell is None or getattr(shell, "kernel", None) is None:
             return None
-    return display
+    shown: Callable[..., Any] = display
+    return shown
 
 
 def in_notebook() -> bool:
@@ -249,10 +250,11 @@ class ProgressDisplay:
 
 def _require_display() -> Callable[..., Any]:
     try:
-        from IPython.display import display
+        from IPython.display import display  # type: ignore[import-not-found, unused-ignore]  # optional, may be absent
     except ImportError:
         raise RuntimeError("mode='notebook' needs IPython (pip install ipython), or use mode='auto'") from None
-    return display
+    shown: Callable[..., Any] = display
+    return shown
 
 
 def wait_with_progress(work: Any, description: str | None = None, *, timeout: float | None = None,
@@ -284,7 +286,7 @@ def wait_with_progress(work: Any, description: str | None = None, *, timeout: fl
     if display is None:
         display = ProgressDisplay(description if description is not None else _describe(work), mode=mode,
                                   stream=stream)
-    future: Future | None = None
+    future: Future[Any] | None = None
     try:
         if isinstance(work, Future):
             future = work
@@ -312,7 +314,7 @@ class _GaveUp(TimeoutError):
     """``wait_with_progress`` stopped waiting (its ``timeout``); the call was cancelled."""
 
 
-def _wait(future: Future, display: ProgressDisplay, timeout: float | None, interval: float) -> Any:
+def _wait(future: Future[Any], display: ProgressDisplay, timeout: float | None, interval: float) -> Any:
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         step = interval if deadline is None else max(0.0, min(interval, deadline - time.monotonic()))

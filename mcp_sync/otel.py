@@ -106,7 +106,8 @@ def _target(method: str, params: Mapping[str, Any] | None) -> str | None:
         name = params.get("name")
         return name if isinstance(name, str) else None
     if method.startswith("resources/") and isinstance(params.get("uri"), str):
-        return params["uri"]
+        uri: str = params["uri"]
+        return uri
     return None
 
 
@@ -174,9 +175,9 @@ def _client_span(tracer: Any, method: str, params: Mapping[str, Any] | None, req
     return span, out
 
 
-def _end_with(span: Any, method: str, future: Future) -> None:
+def _end_with(span: Any, method: str, future: Future[Any]) -> None:
     """End ``span`` when ``future`` (the request's) completes, recording how it ended."""
-    def finish(done: Future) -> None:
+    def finish(done: Future[Any]) -> None:
         try:
             if done.cancelled():
                 span.set_attribute("error.type", "cancelled")
@@ -190,8 +191,8 @@ def _end_with(span: Any, method: str, future: Future) -> None:
     future.add_done_callback(finish)
 
 
-def _outgoing(tracer: Any) -> Callable[[str, dict | None, Future], dict | None]:
-    def hook(method: str, params: dict | None, future: Future) -> dict | None:
+def _outgoing(tracer: Any) -> Callable[[str, dict[str, Any] | None, Future[Any]], dict[str, Any] | None]:
+    def hook(method: str, params: dict[str, Any] | None, future: Future[Any]) -> dict[str, Any] | None:
         span, out = _client_span(tracer, method, params, getattr(future, "request_id", None))
         _end_with(span, method, future)
         return out
@@ -207,7 +208,7 @@ class ClientTracing:
     def __init__(self, *, tracer_provider: Any = None) -> None:
         self._tracer = _tracer(tracer_provider)
 
-    def __call__(self, call: Call, call_next: Callable[[Call], Future]) -> Future:
+    def __call__(self, call: Call, call_next: Callable[[Call], Future[Any]]) -> Future[Any]:
         span, params = _client_span(self._tracer, call.method, call.params, None, call.protocol_version)
         try:
             future = call_next(call.replace(params=params))
@@ -317,7 +318,7 @@ class ServerTracing:
             _record_result(span, "tools/call", result)
             return result
 
-    def _send(self, method: str, params: dict | None, future: Future) -> dict | None:
+    def _send(self, method: str, params: dict[str, Any] | None, future: Future[Any]) -> dict[str, Any] | None:
         """A request to the client: a CLIENT span under the current one (the tool's), or, from a task's
         work (tagged with the related task), under the task's lifetime span."""
         trace, _ = _api()

@@ -93,7 +93,8 @@ def client_factory(upstream: Any, *, headers: Mapping[str, str] | None = None, a
         return lambda **kw: Client.stdio(command, env=dict(env) if env is not None else None, cwd=cwd,
                                          **extra, **kw)
     if callable(upstream):
-        return upstream
+        factory: Callable[..., Client] = upstream
+        return factory
     raise TypeError(f"a proxy upstream is a URL, a command list, a Server or a client factory, "
                     f"not {type(upstream).__name__}")
 
@@ -104,7 +105,7 @@ class _Ask:
     def __init__(self, method: str, params: dict[str, Any]) -> None:
         self.method = method
         self.params = params
-        self.future: Future = Future()
+        self.future: Future[Any] = Future()
 
 
 class _Lease:
@@ -116,7 +117,7 @@ class _Lease:
         self._lock = threading.Lock()
         self.ctx: Context | None = None
         self.owner: threading.Thread | None = None
-        self.mailbox: queue.SimpleQueue | None = None
+        self.mailbox: queue.SimpleQueue[Any] | None = None
         self.client = pool.factory(name=f"{pool.name}-{index}", **self._handlers())
 
     def _handlers(self) -> dict[str, Any]:
@@ -135,8 +136,8 @@ class _Lease:
 
     # -- the downstream side ---------------------------------------------------------
 
-    def begin(self, ctx: Context | None) -> queue.SimpleQueue:
-        mailbox: queue.SimpleQueue = queue.SimpleQueue()
+    def begin(self, ctx: Context | None) -> queue.SimpleQueue[Any]:
+        mailbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         with self._lock:
             self.ctx, self.owner, self.mailbox = ctx, threading.current_thread(), mailbox
         return mailbox
@@ -169,8 +170,9 @@ class _Lease:
             return _ask_downstream(ctx, method, params)
         return item.future.result()
 
-    def _roots(self) -> list[dict]:
-        return self.ask("roots/list", {}).get("roots", [])
+    def _roots(self) -> list[dict[str, Any]]:
+        roots: list[dict[str, Any]] = self.ask("roots/list", {}).get("roots", [])
+        return roots
 
     def _on_log(self, params: Any) -> None:
         with self._lock:
@@ -287,7 +289,7 @@ class UpstreamPool:
     def lease(self, ctx: Context | None) -> "_Leased":
         return _Leased(self, ctx)
 
-    def call(self, ctx: Context | None, start: Callable[[Client, Any], Future]) -> Any:
+    def call(self, ctx: Context | None, start: Callable[[Client, Any], Future[Any]]) -> Any:
         """Run ``start(client, progress)`` on a leased client and wait, serving its asks from ``ctx``."""
         with self.lease(ctx) as (lease, mailbox):
             progress = (lambda p, total, message: ctx.report_progress(p, total, message)) if ctx is not None else None
@@ -350,7 +352,7 @@ class _Leased:
         self.pool = pool
         self.ctx = ctx
 
-    def __enter__(self) -> tuple[_Lease, queue.SimpleQueue]:
+    def __enter__(self) -> tuple[_Lease, queue.SimpleQueue[Any]]:
         self.lease = self.pool._take()
         return self.lease, self.lease.begin(self.ctx)
 
@@ -390,7 +392,7 @@ class ProxyServer(Server):
         factory = client_factory(upstream, headers=headers, auth=auth, env=env, cwd=cwd, timeout=timeout,
                                  protocol=protocol)
         #: (kind, key) -> the upstream's wire definition registered for it.
-        self._registered_wire: dict[tuple[str, str], dict] = {}
+        self._registered_wire: dict[tuple[str, str], dict[str, Any]] = {}
         self._refresh_cond = threading.Condition()
         self._refresh_wanted: set[str] = set()
         self._refresher: threading.Thread | None = None
@@ -451,7 +453,7 @@ class ProxyServer(Server):
     def _list(self, method: str, key: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         cursor = None
-        seen: set = set()
+        seen: set[Any] = set()
         while True:
             raw = self.forward(None, method, {} if cursor is None else {"cursor": cursor})
             items.extend(i for i in raw.get(key) or [] if isinstance(i, dict))
@@ -460,7 +462,7 @@ class ProxyServer(Server):
                 return items
             seen.add(cursor)
 
-    def _replace(self, kind: str, current: set[str], wanted: dict[str, dict], register: Callable) -> None:
+    def _replace(self, kind: str, current: set[str], wanted: dict[str, dict[str, Any]], register: Callable[..., Any]) -> None:
         for key in current - set(wanted):
             try:
                 (self.remove_tool if kind == "tools" else self.remove_prompt if kind == "prompts"
@@ -533,7 +535,7 @@ class ProxyServer(Server):
                                           {"prompt": name, "argument": argument["name"]})
 
     def _register_completion(self, ref: dict[str, Any], argument: str, key: dict[str, str]) -> None:
-        def complete(value: str, context: dict, ctx: Context) -> Any:
+        def complete(value: str, context: dict[str, Any], ctx: Context) -> Any:
             params: dict[str, Any] = {"ref": ref, "argument": {"name": argument, "value": value}}
             if context:
                 params["context"] = {"arguments": context}

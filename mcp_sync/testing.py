@@ -289,7 +289,8 @@ def assert_task_ends(task: Any, status: str, timeout: float = 30.0) -> Any:
 def assert_task_completed(task: Any, timeout: float = 30.0) -> CallToolResult:
     """Wait for ``task`` to end, assert it ``completed``, and return its result."""
     assert_task_ends(task, "completed", timeout)
-    return task.result(timeout)
+    result: CallToolResult = task.result(timeout)
+    return result
 
 
 # -- elicitation and sampling ----------------------------------------------------------------------

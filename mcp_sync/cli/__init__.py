@@ -115,7 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("nothing after '--': give the command that starts the server", EXIT_USAGE)
     as_json = bool(getattr(args, "json", False))
     try:
-        return args.handler(args)
+        code: int = args.handler(args)
+        return code
     except UsageError as exc:
         return _fail(str(exc), EXIT_USAGE, as_json)
     except KeyboardInterrupt:

@@ -37,7 +37,8 @@ class TerminalAnswers:
         self._say(f"\nThe server asks: {params.message}")
         self._say("(Enter keeps a default or skips an optional field; Ctrl-D declines, Ctrl-C cancels.)")
         schema = params.requested_schema if isinstance(params.requested_schema, Mapping) else {}
-        properties = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
+        declared = schema.get("properties")
+        properties = declared if isinstance(declared, Mapping) else {}
         required = set(schema.get("required") or ())
         content: dict[str, Any] = {}
         try:

@@ -151,7 +151,8 @@ def find_server(module: ModuleType, object_name: str | None, origin: str) -> "Se
     namespace = vars(module)
     for name in ("server", "mcp"):
         if isinstance(namespace.get(name), Server):
-            return namespace[name]
+            found: Server = namespace[name]
+            return found
     for value in list(namespace.values()):
         if isinstance(value, Server):
             return value

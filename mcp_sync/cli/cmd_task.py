@@ -275,7 +275,7 @@ def _ttl_ms(seconds: float | None) -> int | None:
     return int(round(seconds * 1000))
 
 
-def _task_wire(task: Any) -> dict:
+def _task_wire(task: Any) -> dict[str, Any]:
     from ..types import to_wire
 
     wire = to_wire(task)

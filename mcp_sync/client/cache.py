@@ -102,14 +102,14 @@ class ClientCache:
                 self.hits += 1
         return hit
 
-    def watch(self, client: Any, method: str, params: Mapping[str, Any] | None, future: Future) -> None:
+    def watch(self, client: Any, method: str, params: Mapping[str, Any] | None, future: Future[Any]) -> None:
         """Keep the result of ``future`` (a request just sent) if its hints allow."""
         if method not in CACHEABLE_METHODS:
             return
         context = self._auth_context(client)
         params = dict(params) if params is not None else None
 
-        def store(done: Future) -> None:
+        def store(done: Future[Any]) -> None:
             if done.cancelled() or done.exception() is not None:
                 return
             result = done.result()

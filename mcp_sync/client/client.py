@@ -116,7 +116,7 @@ UrlElicitationHandler = Callable[[ElicitRequestURLParams], Any]
 def _refuse_retrieval(uri: str) -> Any:
     import referencing.exceptions
 
-    raise referencing.exceptions.NoSuchResource(ref=uri)
+    raise referencing.exceptions.NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs field; referencing's own frozen wrapper hides the attrs __init__ from mypy
 
 
 _offline_registry: Any = None
@@ -128,7 +128,7 @@ def _get_offline_registry() -> Any:
     global _offline_registry
     if _offline_registry is None:
         import referencing
-        from jsonschema_specifications import REGISTRY as metaschemas
+        from jsonschema_specifications import REGISTRY as metaschemas  # type: ignore[import-untyped]  # ships no py.typed
 
         _offline_registry = metaschemas.combine(referencing.Registry(retrieve=_refuse_retrieval))  # type: ignore[call-arg]
     return _offline_registry
@@ -244,10 +244,10 @@ class Client:
         on_resources_changed: Callable[[], Any] | None = None,
         on_resource_updated: Callable[[str], Any] | None = None,
         on_elicitation_complete: Callable[[str], Any] | None = None,
-        on_notification: Callable[[str, dict | None], Any] | None = None,
+        on_notification: Callable[[str, dict[str, Any] | None], Any] | None = None,
         tasks: Any = False,
         extensions: Mapping[str, Mapping[str, Any]] | None = None,
-        request_handlers: Mapping[str, Callable[[dict], Any]] | None = None,
+        request_handlers: Mapping[str, Callable[[dict[str, Any]], Any]] | None = None,
         cache: Any = None,
     ) -> None:
         from .era import ERA_CACHE, resolve_protocol
@@ -354,7 +354,7 @@ class Client:
 
     @classmethod
     def stdio(cls, command: str | Sequence[str], args: Sequence[str] = (), *, env: dict[str, str] | None = None,
-              cwd: str | os.PathLike | None = None, stderr: Any = _DEFAULT, **kwargs: Any) -> "Client":
+              cwd: str | os.PathLike[str] | None = None, stderr: Any = _DEFAULT, **kwargs: Any) -> "Client":
         """A client for a server started as a subprocess speaking stdio.
 
         ``stderr``: where the server's stderr lines go (default ``sys.stderr``,
@@ -460,7 +460,7 @@ class Client:
         if self._sampling is not None:
             declared["sampling"] = {"tools": {}} if self._sampling_tools and version >= V2025_11_25 else {}
         if version >= V2025_11_25:
-            modes = {}
+            modes: dict[str, Any] = {}
             if self._elicitation is not None:
                 modes["form"] = {}
             if self._elicitation_url is not None:
@@ -511,13 +511,13 @@ class Client:
 
     # -- requests (blocking: each waits for its ``nowait`` twin) -----------------
 
-    def request(self, method: str, params: dict | None = None, *, timeout: float | None = _DEFAULT,
-                progress: ProgressCallback | None = None, meta: dict | None = None) -> Any:
+    def request(self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = _DEFAULT,
+                progress: ProgressCallback | None = None, meta: dict[str, Any] | None = None) -> Any:
         """Send any request and return its raw ``result`` (a dict)."""
         return wait_for(self.nowait.request(method, params, timeout=timeout, progress=progress, meta=meta))
 
-    def add_middleware(self, middleware: Callable[[Any, Callable[[Any], Future]], Future], *,
-                       methods: Sequence[str] | None = None) -> Callable:
+    def add_middleware(self, middleware: Callable[[Any, Callable[[Any], Future[Any]]], Future[Any]], *,
+                       methods: Sequence[str] | None = None) -> Callable[..., Any]:
         """Add ``middleware(call, call_next) -> Future`` around every request this client sends.
 
         ``call`` is a :class:`mcp_sync.server.Call` (``method``, ``params``,
@@ -536,7 +536,7 @@ class Client:
         self._middleware.add(middleware, methods)
         return middleware
 
-    def notify(self, method: str, params: dict | None = None) -> None:
+    def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         """Send any notification."""
         self.session.notify(method, params)
 
@@ -558,7 +558,7 @@ class Client:
 
     def call_tool(self, name: str | Tool, arguments: Mapping[str, Any] | None = None, *,
                   timeout: float | None = _DEFAULT, progress: ProgressCallback | None = None,
-                  meta: dict | None = None) -> CallToolResult:
+                  meta: dict[str, Any] | None = None) -> CallToolResult:
         """Call a tool. A tool failure is a result with ``is_error`` True, not an exception.
 
         A tool a listing marked ``execution.taskSupport: "required"`` is run as a
@@ -578,7 +578,7 @@ class Client:
 
     def call_tool_as_task(self, name: str | Tool, arguments: Mapping[str, Any] | None = None, *,
                           ttl_ms: int | None = None, timeout: float | None = _DEFAULT,
-                          progress: ProgressCallback | None = None, meta: dict | None = None,
+                          progress: ProgressCallback | None = None, meta: dict[str, Any] | None = None,
                           ttl: int | None = None) -> Task:
         """Call a tool as a task; returns a :class:`~mcp_sync.client.tasks.Task` handle at once.
 
@@ -774,14 +774,14 @@ class Client:
 
     # -- internals used by NoWait ------------------------------------------------
 
-    def _call(self, method: str, params: dict | None, convert: Callable[[Any], Any], timeout: Any,
-              progress: ProgressCallback | None = None, meta: dict | None = None, *,
-              with_tasks: bool = False) -> McpFuture:
+    def _call(self, method: str, params: dict[str, Any] | None, convert: Callable[[Any], Any], timeout: Any,
+              progress: ProgressCallback | None = None, meta: dict[str, Any] | None = None, *,
+              with_tasks: bool = False) -> McpFuture[Any]:
         self._require_open()
         schedule = self._scheduler()
         if progress is not None:
             progress = self._progress_hook(progress)
-        future: McpFuture = McpFuture(method)
+        future: McpFuture[Any] = McpFuture(method)
         inner = self._send(method, params, timeout, progress, meta, with_tasks=with_tasks)
         future.follow(inner, convert, schedule)
         return future
@@ -802,7 +802,7 @@ class Client:
         finally:
             local.depth -= 1
 
-    def _task_log_hook(self) -> Callable[[dict], None] | None:
+    def _task_log_hook(self) -> Callable[[dict[str, Any]], None] | None:
         """What a 2026-07-28 task handle calls with each log message an mcp_sync server carries for the task
         (as if it had come as ``notifications/message``); None without an ``on_log``/``on_notification`` hook."""
         if self._hooks["log"] is None and self._hooks["any"] is None:
@@ -812,12 +812,12 @@ class Client:
     def _progress_hook(self, callback: ProgressCallback) -> ProgressCallback:
         return lambda progress, total, message: self._as_callback(callback, progress, total, message)
 
-    def _paginate(self, method: str, convert_page: Callable[[Any], Any], attribute: str, timeout: Any) -> McpFuture:
+    def _paginate(self, method: str, convert_page: Callable[[Any], Any], attribute: str, timeout: Any) -> McpFuture[Any]:
         self._require_open()
         schedule = self._scheduler()
-        outer: McpFuture = McpFuture(method)
-        items: list = []
-        seen: set = set()
+        outer: McpFuture[Any] = McpFuture(method)
+        items: list[Any] = []
+        seen: set[Any] = set()
 
         def fetch(cursor: str | None) -> None:
             try:
@@ -849,8 +849,8 @@ class Client:
         if not self._ready.is_set() and not self.session.closed.is_set():
             raise RuntimeError("the client is not open: use `with client:` or call client.open() first")
 
-    def _send(self, method: str, params: dict | None, timeout: Any, progress: ProgressCallback | None,
-              meta: dict | None, *, with_tasks: bool = False) -> Future:
+    def _send(self, method: str, params: dict[str, Any] | None, timeout: Any, progress: ProgressCallback | None,
+              meta: dict[str, Any] | None, *, with_tasks: bool = False) -> Future[Any]:
         modern = self._modern if self.era == "modern" else None
         try:
             if modern is not None and method in _EXTENSION_TASK_METHODS:  # io.modelcontextprotocol/tasks
@@ -866,7 +866,7 @@ class Client:
         if cache is not None:
             hit = cache.lookup(self, method, params)
             if hit is not None:
-                done: Future = Future()
+                done: Future[Any] = Future()
                 done.set_result(hit)
                 return done
         if meta:
@@ -879,18 +879,19 @@ class Client:
             call = Call(method, params, era=self.era or "legacy", protocol_version=self.protocol_version,
                         client_info=None, connection=self)
             try:
-                return chain.run(call, lambda c: self._send_now(c.method, c.params or None, timeout, progress,
-                                                                with_tasks, cache))
+                chained: Future[Any] = chain.run(call, lambda c: self._send_now(c.method, c.params or None, timeout,
+                                                                                progress, with_tasks, cache))
+                return chained
             except Exception as exc:  # refused by a middleware: nothing was sent
                 return failed(exc)
         return self._send_now(method, params, timeout, progress, with_tasks, cache)
 
-    def _send_now(self, method: str, params: dict | None, timeout: Any, progress: ProgressCallback | None,
-                  with_tasks: bool, cache: Any = None) -> Future:
+    def _send_now(self, method: str, params: dict[str, Any] | None, timeout: Any, progress: ProgressCallback | None,
+                  with_tasks: bool, cache: Any = None) -> Future[Any]:
         modern = self._modern if self.era == "modern" else None
         if modern is not None:  # per-request _meta, MRTR rounds, version/header retries
-            sent = modern.send(method, params, self.timeout if timeout is _DEFAULT else timeout, progress,
-                               with_tasks=with_tasks)
+            sent: Future[Any] = modern.send(method, params, self.timeout if timeout is _DEFAULT else timeout, progress,
+                                            with_tasks=with_tasks)
             if cache is not None:
                 cache.watch(self, method, params, sent)
             return sent
@@ -922,8 +923,8 @@ class Client:
     def _remember_output_schema(self, tool: Tool) -> None:
         validator = None
         if tool.output_schema is not None:
-            from jsonschema import validators as _jsonschema_validators
-            from jsonschema.exceptions import SchemaError
+            from jsonschema import validators as _jsonschema_validators  # type: ignore[import-untyped]  # no stubs installed
+            from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]  # no stubs installed
 
             cls = _jsonschema_validators.validator_for(tool.output_schema,
                                                        default=_jsonschema_validators.Draft202012Validator)
@@ -996,7 +997,7 @@ class Client:
                                              f"{'.'.join(caps.required_capability(method) or ())!r} capability)")
         raise McpError(METHOD_NOT_FOUND, f"Method not found: {method}")
 
-    def _answer_sampling(self, request: IncomingRequest) -> dict:
+    def _answer_sampling(self, request: IncomingRequest) -> dict[str, Any]:
         params = parse_params(CreateMessageRequestParams, request.params, request.method)
         if (params.tools is not None or params.tool_choice is not None) and not caps.has_capability(
                 self._declared, "sampling", "tools"):
@@ -1005,7 +1006,7 @@ class Client:
         assert self._sampling is not None
         return sampling_result(self._sampling(params))
 
-    def _answer_elicitation(self, request: IncomingRequest) -> dict:
+    def _answer_elicitation(self, request: IncomingRequest) -> dict[str, Any]:
         mode = request.params.get("mode", "form")
         if not isinstance(mode, str) or mode not in caps.elicitation_modes(self._declared):
             raise McpError(INVALID_PARAMS, f"Invalid params: this client does not support elicitation mode "
@@ -1018,12 +1019,12 @@ class Client:
         assert self._elicitation_url is not None
         return elicitation_result(self._elicitation_url(url), "url", None)
 
-    def _answer_roots(self) -> dict:
+    def _answer_roots(self) -> dict[str, Any]:
         return {"roots": [to_wire(root) for root in self.roots()]}
 
     # -- notifications from the server -------------------------------------------
 
-    def _on_notification(self, method: str, params: dict | None) -> None:
+    def _on_notification(self, method: str, params: dict[str, Any] | None) -> None:
         if self.cache is not None:
             self.cache.on_notification(self, method, params)
         self._router.route(method, params, self.session)  # subscriptions (queues only; no user code)
@@ -1032,7 +1033,7 @@ class Client:
             return  # the same list change also comes on the hooks' own stream: the hooks run once
         self._as_callback(self._dispatch_notification, method, params)
 
-    def _dispatch_notification(self, method: str, params: dict | None) -> None:
+    def _dispatch_notification(self, method: str, params: dict[str, Any] | None) -> None:
         hooks = self._hooks
         if method in ("notifications/progress", "notifications/tasks/status", "notifications/tasks") and \
                 self._task_peer.on_notification(method, params):
@@ -1090,7 +1091,7 @@ def _ttl_ms(ttl_ms: int | None, ttl: int | None) -> int | None:
     return ttl
 
 
-def _cursor(cursor: str | None) -> dict | None:
+def _cursor(cursor: str | None) -> dict[str, Any] | None:
     return None if cursor is None else {"cursor": cursor}
 
 
@@ -1123,7 +1124,7 @@ def _uri_of(value: Any) -> str:
     return uri
 
 
-def _reference(ref: Any) -> dict:
+def _reference(ref: Any) -> dict[str, Any]:
     if isinstance(ref, (PromptReference, ResourceTemplateReference)):
         return to_wire(ref)
     if isinstance(ref, Prompt):
@@ -1160,8 +1161,8 @@ class NoWait:
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def request(self, method: str, params: dict | None = None, *, timeout: float | None = _DEFAULT,
-                progress: ProgressCallback | None = None, meta: dict | None = None) -> McpFuture[Any]:
+    def request(self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = _DEFAULT,
+                progress: ProgressCallback | None = None, meta: dict[str, Any] | None = None) -> McpFuture[Any]:
         return self._client._call(method, params, _identity, timeout, progress, meta)
 
     def ping(self, *, timeout: float | None = _DEFAULT) -> McpFuture[None]:
@@ -1178,7 +1179,7 @@ class NoWait:
 
     def call_tool(self, name: str | Tool, arguments: Mapping[str, Any] | None = None, *,
                   timeout: float | None = _DEFAULT, progress: ProgressCallback | None = None,
-                  meta: dict | None = None) -> McpFuture[CallToolResult]:
+                  meta: dict[str, Any] | None = None) -> McpFuture[CallToolResult]:
         c = self._client
         tool = _name_of(name, "a tool name")
         if c.era == "modern":  # MRTR rounds; a task the server answers with is polled to its end
@@ -1200,7 +1201,7 @@ class NoWait:
 
     def call_tool_as_task(self, name: str | Tool, arguments: Mapping[str, Any] | None = None, *,
                           ttl_ms: int | None = None, timeout: float | None = _DEFAULT,
-                          progress: ProgressCallback | None = None, meta: dict | None = None,
+                          progress: ProgressCallback | None = None, meta: dict[str, Any] | None = None,
                           ttl: int | None = None) -> McpFuture[Task]:
         c = self._client
         ttl = _ttl_ms(ttl_ms, ttl)

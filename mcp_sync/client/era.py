@@ -83,7 +83,7 @@ def _is_http(transport: Any) -> bool:
 class _Outcome:
     """What one probe request brought: a result, a JSON-RPC error, an HTTP status, or nothing in time."""
 
-    def __init__(self, result: Any = None, error: dict | None = None, status: int | None = None,
+    def __init__(self, result: Any = None, error: dict[str, Any] | None = None, status: int | None = None,
                  body: Any = None, timed_out: bool = False, exception: BaseException | None = None) -> None:
         self.result = result
         self.error = error
@@ -119,7 +119,7 @@ def establish(client: Any) -> None:
         return
     cache = client._era_cache if mode == AUTO else None
     key = getattr(client.transport, "era_key", None) if cache is not None else None
-    cached = cache.get(key) if key is not None else None
+    cached = cache.get(key) if cache is not None and key is not None else None
     if cached is not None and cached.era == LEGACY:
         try:
             switched = _legacy(client, mode)
@@ -143,9 +143,10 @@ def _probe(client: Any, mode: str, start_version: str | None = None) -> pe.EraDe
     versions = ([pinned] if pinned else list(MODERN_VERSIONS)) + ([] if mode == MODERN else list(LEGACY_VERSIONS))
     probe: pe._Probe = pe.HttpEraProbe(versions) if http else pe.StdioEraProbe(versions)
     if start_version in probe.modern_versions:
-        probe.version = start_version  # type: ignore[assignment]
+        probe.version = start_version
     # Over HTTP every server answers (or fails) a POST: no answer is not a legacy signal.
     timeout = client.timeout if (http or mode == MODERN) else client.probe_timeout
+    decision: pe.EraDecision
     while True:
         outcome = _discover(client, probe.version, timeout)
         if http:

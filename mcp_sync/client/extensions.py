@@ -40,13 +40,13 @@ def check_client_extensions(extensions: Mapping[str, Mapping[str, Any]] | None) 
     return out
 
 
-def check_request_handlers(handlers: Mapping[str, Callable[[dict], Any]] | None) -> dict[str, Callable[[dict], Any]]:
+def check_request_handlers(handlers: Mapping[str, Callable[[dict[str, Any]], Any]] | None) -> dict[str, Callable[[dict[str, Any]], Any]]:
     """``Client(request_handlers=...)`` validated: method name -> callable."""
     if handlers is None:
         return {}
     if not isinstance(handlers, Mapping):
         raise TypeError("request_handlers must map method names to functions fn(params) -> dict")
-    out: dict[str, Callable[[dict], Any]] = {}
+    out: dict[str, Callable[[dict[str, Any]], Any]] = {}
     for method, handler in handlers.items():
         if not isinstance(method, str) or not method:
             raise ValueError(f"a request method is a non-empty string, not {method!r}")

@@ -12,7 +12,7 @@ T = TypeVar("T")
 MORE: Any = object()
 
 
-class McpFuture(Future, Generic[T]):
+class McpFuture(Future[T], Generic[T]):
     """A :class:`concurrent.futures.Future` of a typed result.
 
     ``result()`` returns the typed result or raises what went wrong
@@ -32,7 +32,7 @@ class McpFuture(Future, Generic[T]):
         super().__init__()
         self.method = method
         self._lock = threading.Lock()
-        self._inner: Future | None = None
+        self._inner: Future[Any] | None = None
 
     @property
     def request_id(self) -> Any:
@@ -41,7 +41,7 @@ class McpFuture(Future, Generic[T]):
             inner = self._inner
         return getattr(inner, "request_id", None)
 
-    def cancel(self, reason: str | None = None) -> bool:  # type: ignore[override]
+    def cancel(self, reason: str | None = None) -> bool:
         """Cancel the call and tell the server. False if it already finished."""
         if not super().cancel():
             return False
@@ -53,7 +53,7 @@ class McpFuture(Future, Generic[T]):
 
     # -- used by the client ------------------------------------------------------
 
-    def follow(self, inner: Future, convert: Callable[[Any], Any],
+    def follow(self, inner: Future[Any], convert: Callable[[Any], Any],
                schedule: Callable[[Callable[[], None]], None] | None = None) -> None:
         """Complete with ``convert(inner.result())`` once ``inner`` (a request) completes.
 
@@ -77,7 +77,7 @@ class McpFuture(Future, Generic[T]):
         except InvalidStateError:  # cancelled meanwhile
             pass
 
-    def _settle(self, inner: Future, convert: Callable[[Any], Any]) -> None:
+    def _settle(self, inner: Future[Any], convert: Callable[[Any], Any]) -> None:
         if self.done():
             return
         if inner.cancelled():
@@ -100,7 +100,7 @@ class McpFuture(Future, Generic[T]):
             pass
 
 
-def cancel_with_reason(inner: Future, reason: str | None) -> None:
+def cancel_with_reason(inner: Future[Any], reason: str | None) -> None:
     """Cancel ``inner`` with ``reason`` when it takes one (our futures), plainly otherwise."""
     try:
         inner.cancel(reason or "cancelled by the caller")  # type: ignore[call-arg]
@@ -108,7 +108,7 @@ def cancel_with_reason(inner: Future, reason: str | None) -> None:
         inner.cancel()
 
 
-def wait_for(future: Future) -> Any:
+def wait_for(future: Future[T]) -> T:
     """Block for ``future``'s result; if the wait is interrupted, cancel the call.
 
     (``KeyboardInterrupt`` in the calling thread tells the server to stop too.)
@@ -123,8 +123,8 @@ def wait_for(future: Future) -> Any:
         raise
 
 
-def failed(exc: BaseException) -> Future:
+def failed(exc: BaseException) -> Future[Any]:
     """A future that already failed with ``exc`` (nothing was sent)."""
-    future: Future = Future()
+    future: Future[Any] = Future()
     future.set_exception(exc)
     return future

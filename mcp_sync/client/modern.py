@@ -172,15 +172,15 @@ class ModernSupport:
         """``params`` with our ``_meta`` merged over any ``_meta`` the caller gave."""
         return mp.with_request_meta(params, self.meta(capabilities))
 
-    def send(self, method: str, params: dict | None, timeout: float | None,
-             progress: Callable[..., None] | None = None, *, with_tasks: bool = False) -> Future:
+    def send(self, method: str, params: dict[str, Any] | None, timeout: float | None,
+             progress: Callable[..., None] | None = None, *, with_tasks: bool = False) -> Future[Any]:
         """Send a request the modern way; the future's result is the final (complete or task) raw result.
 
         ``with_tasks``: declare the tasks extension on this request even if the
         client was not configured to declare it on every request.
         """
         if method == "ping":  # no ping in 2026-07-28: a local no-op that still reports a closed connection
-            future: Future = Future()
+            future: Future[Any] = Future()
             session = self.client.session
             if session.input_closed:
                 future.set_exception(session.close_error or ConnectionClosed("client closed"))
@@ -290,15 +290,18 @@ class ModernSupport:
             if mode not in elicitation_modes(self.capabilities):
                 raise McpProtocolError(f"the server asked for {mode!r} elicitation ({key!r}), which this client "
                                        "did not declare")
-            return client._answer_elicitation(_InputRequest(method, params))
+            elicited: dict[str, Any] = client._answer_elicitation(_InputRequest(method, params))
+            return elicited
         if method == mp.SAMPLING:
             if not has_capability(self.capabilities, "sampling"):
                 raise McpProtocolError(f"the server asked for sampling ({key!r}), which this client did not declare")
-            return client._answer_sampling(_InputRequest(method, params))
+            sampled: dict[str, Any] = client._answer_sampling(_InputRequest(method, params))
+            return sampled
         if method == mp.ROOTS:
             if not has_capability(self.capabilities, "roots"):
                 raise McpProtocolError(f"the server asked for roots ({key!r}), which this client did not declare")
-            return client._answer_roots()
+            roots: dict[str, Any] = client._answer_roots()
+            return roots
         raise McpProtocolError(f"inputRequests[{key!r}] has an unknown method {method!r}")
 
     # -- tools and headers -------------------------------------------------------------
@@ -347,7 +350,7 @@ def removed_method_message(method: str) -> str:
     return f"{method!r} does not exist in protocol 2026-07-28, which this server speaks{hint}"
 
 
-class ModernCall(Future):
+class ModernCall(Future[Any]):
     """One modern request, through any number of MRTR rounds and version/header retries.
 
     Resolves with the final ``complete`` (or extension ``task``) raw result.
@@ -368,7 +371,7 @@ class ModernCall(Future):
         self._timeout = timeout
         self._progress = progress
         self._lock = threading.Lock()
-        self._inner: Future | None = None
+        self._inner: Future[Any] | None = None
         #: ``input_required`` rounds answered so far.
         self.rounds = 0
         self._version_retried = False
@@ -385,7 +388,7 @@ class ModernCall(Future):
         self._attempt(self._params)
         return self
 
-    def cancel(self, reason: str | None = None) -> bool:  # type: ignore[override]
+    def cancel(self, reason: str | None = None) -> bool:
         if not super().cancel():
             return False
         with self._lock:
@@ -437,7 +440,7 @@ class ModernCall(Future):
         except BaseException as exc:
             self._fail(exc)
 
-    def _on_done(self, inner: Future) -> None:
+    def _on_done(self, inner: Future[Any]) -> None:
         if inner.cancelled() or self.done():
             return
         exc = inner.exception()
@@ -536,7 +539,7 @@ class _Timer:
     def __init__(self, name: str, submit: Callable[..., bool]) -> None:
         self._submit = submit
         self._cond = threading.Condition()
-        self._due: list[tuple[float, int, Callable[..., None], tuple]] = []
+        self._due: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = 0
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)

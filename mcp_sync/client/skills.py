@@ -113,7 +113,8 @@ class SkillsClient:
     @property
     def settings(self) -> dict[str, Any] | None:
         """The server's declaration (``{}``, ``{"directoryRead": true}``...), None when it has no skills."""
-        return self.client.server_extension(EXTENSION_ID)
+        settings: dict[str, Any] | None = self.client.server_extension(EXTENSION_ID)
+        return settings
 
     @property
     def available(self) -> bool:
@@ -269,7 +270,8 @@ class SkillsClient:
             raise SkillVerificationError(uri, "resources/read returned no contents")
         chosen = next((c for c in contents if isinstance(c, Mapping) and c.get("uri") == uri), contents[0])
         if isinstance(chosen, Mapping) and isinstance(chosen.get("text"), str):
-            return chosen["text"].encode("utf-8")
+            text: str = chosen["text"]
+            return text.encode("utf-8")
         if isinstance(chosen, Mapping) and isinstance(chosen.get("blob"), str):
             try:
                 return base64.b64decode(chosen["blob"], validate=True)

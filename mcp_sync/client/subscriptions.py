@@ -59,7 +59,7 @@ class SubscriptionEvent(NamedTuple):
     """One notification delivered on a subscription."""
 
     method: str
-    params: dict
+    params: dict[str, Any]
 
 
 class SubscriptionEnded(ConnectionClosed):
@@ -314,7 +314,8 @@ class ListenSubscription(Subscription):
         key = _LIST_CHANGED.get(method)
         if key is None or not acknowledged or not acknowledged.get(key):
             return False
-        return subscription_id_of(params) != self.id
+        other: bool = subscription_id_of(params) != self.id
+        return other
 
     def _on_ack(self, params: Any) -> None:
         notifications = params.get("notifications") if isinstance(params, Mapping) else None
@@ -343,7 +344,7 @@ class Router:
     def register(self, subscription_id: Any, subscription: ListenSubscription) -> None:
         with self._lock:
             self._by_id[subscription_id] = subscription
-            kept = collections.deque(maxlen=MAX_ORPHANS)
+            kept: collections.deque[tuple[Any, str, Any]] = collections.deque(maxlen=MAX_ORPHANS)
             for sid, method, params in self._orphans:
                 if sid == subscription_id:
                     self._deliver(subscription, method, params)

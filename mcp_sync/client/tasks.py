@@ -69,6 +69,7 @@ from ..types import GetTaskResult, from_wire
 if TYPE_CHECKING:
     from ..session import IncomingRequest
     from ..types import CallToolResult
+    from .futures import McpFuture
 
 __all__ = ["ClientTaskReceiver", "ModernTask", "RemoteTask", "Task", "TaskPeer"]
 
@@ -90,19 +91,19 @@ class TaskPeer:
     #: Set when the connection ends (wakes every wait).
     closed: threading.Event
 
-    def send(self, method: str, params: dict, timeout: float | None,
-             convert: Callable[[Any], Any]) -> Future:  # pragma: no cover - interface
+    def send(self, method: str, params: dict[str, Any], timeout: float | None,
+             convert: Callable[[Any], Any]) -> Future[Any]:  # pragma: no cover - interface
         """Send a request; a future of ``convert(raw result)``."""
         raise NotImplementedError
 
     def default_timeout(self) -> float | None:  # pragma: no cover - interface
         return None
 
-    def watch_status(self, task_id: str, callback: Callable[[dict], None]) -> Callable[[], None]:
+    def watch_status(self, task_id: str, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         """Call ``callback(params)`` for each ``notifications/tasks/status`` of the task; returns a remover."""
         return lambda: None
 
-    def task_finished(self, task: "RemoteTask") -> None:
+    def task_finished(self, task: "RemoteTask[Any]") -> None:
         """The handle saw its task terminal (release per-task state)."""
 
 
@@ -141,7 +142,7 @@ class RemoteTask(Generic[R]):
         immediate = meta.get(legacy.MODEL_IMMEDIATE_RESPONSE_META) if isinstance(meta, Mapping) else None
         self.immediate_response: str | None = immediate if isinstance(immediate, str) else None
         self._lock = threading.Lock()
-        self._result: Future | None = None
+        self._result: Future[Any] | None = None
         self._finished = False
 
     def __repr__(self) -> str:
@@ -161,15 +162,17 @@ class RemoteTask(Generic[R]):
 
     def status(self, *, timeout: float | None = _DEFAULT) -> GetTaskResult:
         """``tasks/get``: the task's current status."""
-        return self._wait(self._peer.send("tasks/get", {"taskId": self.task_id}, self._timeout(timeout),
-                                          self._snapshot))
+        snapshot: GetTaskResult = self._wait(self._peer.send("tasks/get", {"taskId": self.task_id},
+                                                             self._timeout(timeout), self._snapshot))
+        return snapshot
 
     def cancel(self, *, timeout: float | None = _DEFAULT) -> GetTaskResult:
         """``tasks/cancel``: the task is ``cancelled`` when this returns (-32602 if it had finished)."""
-        return self._wait(self._peer.send("tasks/cancel", {"taskId": self.task_id}, self._timeout(timeout),
-                                          self._snapshot))
+        snapshot: GetTaskResult = self._wait(self._peer.send("tasks/cancel", {"taskId": self.task_id},
+                                                             self._timeout(timeout), self._snapshot))
+        return snapshot
 
-    def result_future(self) -> Future:
+    def result_future(self) -> Future[Any]:
         """``tasks/result`` without blocking (one request shared by every caller)."""
         with self._lock:
             future = self._result
@@ -197,7 +200,8 @@ class RemoteTask(Generic[R]):
         while True:
             future = self.result_future()
             try:
-                return future.result(None if deadline is None else max(0.0, deadline - time.monotonic()))
+                value: R = future.result(None if deadline is None else max(0.0, deadline - time.monotonic()))
+                return value
             except FutureTimeout:
                 raise RequestTimeout(f"task {self.task_id} did not finish within {timeout} s") from None
             except McpError as exc:
@@ -220,7 +224,7 @@ class RemoteTask(Generic[R]):
                     pass
                 asked_when_terminal = True
 
-    def _forget_result(self, future: Future) -> None:
+    def _forget_result(self, future: Future[Any]) -> None:
         """Drop a failed ``tasks/result`` answer so that the next result_future() asks again."""
         with self._lock:
             if self._result is future:
@@ -254,7 +258,7 @@ class RemoteTask(Generic[R]):
         wake = threading.Event()
         remove = self._peer.watch_status(self.task_id, lambda _params: wake.set())
         closed = self._peer.closed
-        seen: tuple | None = None
+        seen: tuple[Any, ...] | None = None
         asked = False
         try:
             while True:
@@ -299,7 +303,7 @@ class RemoteTask(Generic[R]):
         return self._peer.default_timeout() if timeout is _DEFAULT else timeout
 
     @staticmethod
-    def _wait(future: Future) -> Any:
+    def _wait(future: Future[Any]) -> Any:
         try:
             return future.result()
         except BaseException:
@@ -317,7 +321,7 @@ class RemoteTask(Generic[R]):
         if snapshot.status in TERMINAL_STATUSES:
             self._finish()
 
-    def _result_done(self, future: Future) -> None:
+    def _result_done(self, future: Future[Any]) -> None:
         if future.cancelled():
             return
         exc = future.exception()
@@ -334,7 +338,7 @@ class RemoteTask(Generic[R]):
         self._peer.task_finished(self)
 
 
-def task_wire(raw: Any) -> dict:
+def task_wire(raw: Any) -> dict[str, Any]:
     """A received Task object, tolerating a missing ``ttl`` (some peers drop a null one): ``None``."""
     task = dict(raw)
     task.setdefault("ttl", None)
@@ -352,7 +356,7 @@ def lenient(cls: type) -> Callable[[Any], Any]:
     return convert
 
 
-def _retry_needed(future: Future) -> bool:
+def _retry_needed(future: Future[Any]) -> bool:
     """A ``tasks/result`` future that ended without an answer from the receiver."""
     if not future.done():
         return False
@@ -380,10 +384,10 @@ class ClientTaskPeer(TaskPeer):
         self._client = client
         self.closed = client.session.closed
         self._lock = threading.Lock()
-        self._watchers: dict[str, list[Callable[[dict], None]]] = {}
+        self._watchers: dict[str, list[Callable[[dict[str, Any]], None]]] = {}
         #: Result futures of modern tasks being polled (failed when the connection ends).
-        self._pending: set[Future] = set()
-        self._progress: dict[str, tuple[str | None, Callable]] = {}  # token -> (task id, callback)
+        self._pending: set[Future[Any]] = set()
+        self._progress: dict[str, tuple[str | None, Callable[..., Any]]] = {}  # token -> (task id, callback)
         #: 2026-07-28 tasks this client created, oldest first (``list_tasks()`` answers from them).
         self._modern_tasks: dict[str, "ModernTask"] = {}
         self._tokens = itertools.count(1)
@@ -427,7 +431,7 @@ class ClientTaskPeer(TaskPeer):
 
         return self._client.session.close_error or ConnectionClosed("client closed")
 
-    def track(self, future: Future) -> None:
+    def track(self, future: Future[Any]) -> None:
         """Fail ``future`` (a modern task's result) if the connection ends before it is done."""
         with self._lock:
             tracked = not self.closed.is_set()
@@ -438,18 +442,20 @@ class ClientTaskPeer(TaskPeer):
         else:
             _fail(future, self.close_error())
 
-    def _untrack(self, future: Future) -> None:
+    def _untrack(self, future: Future[Any]) -> None:
         with self._lock:
             self._pending.discard(future)
 
-    def send(self, method: str, params: dict, timeout: float | None, convert: Callable[[Any], Any],
-             *, with_tasks: bool = False) -> Future:
-        return self._client._call(method, params, convert, timeout, with_tasks=with_tasks)
+    def send(self, method: str, params: dict[str, Any], timeout: float | None, convert: Callable[[Any], Any],
+             *, with_tasks: bool = False) -> Future[Any]:
+        future: Future[Any] = self._client._call(method, params, convert, timeout, with_tasks=with_tasks)
+        return future
 
     def default_timeout(self) -> float | None:
-        return self._client.timeout
+        timeout: float | None = self._client.timeout
+        return timeout
 
-    def watch_status(self, task_id: str, callback: Callable[[dict], None]) -> Callable[[], None]:
+    def watch_status(self, task_id: str, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         with self._lock:
             self._watchers.setdefault(task_id, []).append(callback)
 
@@ -462,14 +468,14 @@ class ClientTaskPeer(TaskPeer):
                         del self._watchers[task_id]
         return remove
 
-    def task_finished(self, task: RemoteTask) -> None:
+    def task_finished(self, task: RemoteTask[Any]) -> None:
         with self._lock:
             for token in [t for t, (tid, _) in self._progress.items() if tid == task.task_id]:
                 del self._progress[token]
 
     # -- progress of task-augmented calls ------------------------------------------
 
-    def progress_token(self, callback: Callable) -> str:
+    def progress_token(self, callback: Callable[..., Any]) -> str:
         token = f"mcp-sync-task-progress-{next(self._tokens)}"
         with self._lock:
             self._progress[token] = (None, callback)
@@ -487,7 +493,7 @@ class ClientTaskPeer(TaskPeer):
 
     # -- notifications (called on the client's notification thread) -----------------
 
-    def on_notification(self, method: str, params: dict | None) -> bool:
+    def on_notification(self, method: str, params: dict[str, Any] | None) -> bool:
         """Handle task-related notifications; True when consumed."""
         if not isinstance(params, dict):
             return False
@@ -582,7 +588,7 @@ NOT_HANDLED: Any = object()
 
 
 def call_tool_as_task(client: Any, name: str, arguments: Mapping[str, Any] | None, *, ttl: int | None,
-                      timeout: Any, progress: Callable | None, meta: dict | None) -> Any:
+                      timeout: Any, progress: Callable[..., Any] | None, meta: dict[str, Any] | None) -> McpFuture[Any]:
     """``tools/call`` with ``task``: an :class:`~mcp_sync.client.McpFuture` of a :class:`Task`."""
     from ..errors import CapabilityError
     from ..protocol import capabilities as caps
@@ -592,7 +598,7 @@ def call_tool_as_task(client: Any, name: str, arguments: Mapping[str, Any] | Non
         raise ValueError("ttl must be a non-negative number of milliseconds (or None)")
     client._require_open()
     if not caps.has_capability(client._server_caps, "tasks", "requests", "tools", "call"):
-        future: McpFuture = McpFuture("tools/call")
+        future: McpFuture[Any] = McpFuture("tools/call")
         version = client.protocol_version
         if version is not None and version > "2025-11-25":
             why = (f"this session speaks {version}, which has no core tasks (they are a 2025-11-25 feature; "
@@ -623,21 +629,21 @@ def call_tool_as_task(client: Any, name: str, arguments: Mapping[str, Any] | Non
             peer.bind_progress(token, task.task_id)
         return task
 
-    outer = client._call("tools/call", params, make, timeout, None, meta)
+    outer: McpFuture[Any] = client._call("tools/call", params, make, timeout, None, meta)
     if token is not None:
         outer.add_done_callback(lambda f: peer.drop_progress(token) if f.cancelled() or f.exception() else None)
     return outer
 
 
 def call_tool_via_task(client: Any, name: str, arguments: Mapping[str, Any] | None, *, timeout: Any,
-                       progress: Callable | None, meta: dict | None) -> Any:
+                       progress: Callable[..., Any] | None, meta: dict[str, Any] | None) -> McpFuture[Any]:
     """A plain call of a tool that requires tasks: create the task, then ``tasks/result``.
 
     The future's ``cancel()`` also cancels the task on the server.
     """
     from .futures import McpFuture
 
-    outer: McpFuture = McpFuture("tools/call")
+    outer: McpFuture[Any] = McpFuture("tools/call")
     created = call_tool_as_task(client, name, arguments, ttl=None, timeout=timeout, progress=progress, meta=meta)
     # Cancelling ``outer`` must cancel the task, even when the CreateTaskResult is still on its
     # way: the creating request is left to finish (cancelling it would lose the task id) and
@@ -653,7 +659,7 @@ def call_tool_via_task(client: Any, name: str, arguments: Mapping[str, Any] | No
         except Exception:  # closing: nothing to cancel any more
             pass
 
-    def on_created(done: Future) -> None:
+    def on_created(done: Future[Any]) -> None:
         if done.cancelled():
             outer.cancel()
             return
@@ -670,7 +676,7 @@ def call_tool_via_task(client: Any, name: str, arguments: Mapping[str, Any] | No
             return
         outer.follow(task.result_future(), lambda result: result)
 
-    def on_outer(done: Future) -> None:
+    def on_outer(done: Future[Any]) -> None:
         if not done.cancelled():
             return
         with lock:
@@ -684,8 +690,8 @@ def call_tool_via_task(client: Any, name: str, arguments: Mapping[str, Any] | No
     return outer
 
 
-def call_tool_learning_support(client: Any, name: str, params: dict, *, timeout: Any, progress: Callable | None,
-                               meta: dict | None) -> Any:
+def call_tool_learning_support(client: Any, name: str, params: dict[str, Any], *, timeout: Any, progress: Callable[..., Any] | None,
+                               meta: dict[str, Any] | None) -> McpFuture[Any]:
     """A legacy ``tools/call`` of a tool no listing has described yet, on a server with task tools.
 
     Sent plainly; if the server refuses it with -32601 (what 2025-11-25 answers
@@ -697,14 +703,14 @@ def call_tool_learning_support(client: Any, name: str, params: dict, *, timeout:
     from ..errors import METHOD_NOT_FOUND
     from .futures import McpFuture
 
-    outer: McpFuture = McpFuture("tools/call")
+    outer: McpFuture[Any] = McpFuture("tools/call")
     first = client._call("tools/call", params, _identity, timeout, progress, meta)
 
-    def on_outer(done: Future) -> None:
+    def on_outer(done: Future[Any]) -> None:
         if done.cancelled() and not first.done():
             first.cancel()
 
-    def on_first(done: Future) -> None:
+    def on_first(done: Future[Any]) -> None:
         if outer.done():
             return
         if done.cancelled():
@@ -726,7 +732,7 @@ def call_tool_learning_support(client: Any, name: str, params: dict, *, timeout:
             outer.fail(exc)
             return
 
-        def on_listing(listed: Future) -> None:
+        def on_listing(listed: Future[Any]) -> None:
             if outer.done():
                 return
             if listed.cancelled() or listed.exception() is not None or \
@@ -808,9 +814,11 @@ class ModernTask(Task):
     sent for it).
     """
 
+    _peer: ClientTaskPeer  # the client's peer (track, close_error, send with_tasks)
+
     def __init__(self, peer: "ClientTaskPeer", created: Mapping[str, Any], convert: Callable[[Any], Any], *,
-                 support: Any, method: str = "tools/call", progress: Callable | None = None,
-                 log: Callable[[dict], None] | None = None) -> None:
+                 support: Any, method: str = "tools/call", progress: Callable[..., Any] | None = None,
+                 log: Callable[[dict[str, Any]], None] | None = None) -> None:
         self._peer = peer
         self._support = support
         #: ``progress(progress, total, message)`` for the progress an mcp_sync server carries in ``_meta``.
@@ -821,7 +829,7 @@ class ModernTask(Task):
         self._convert = convert
         self.method = method
         self._lock = threading.Lock()
-        self._result: Future | None = None
+        self._result: Future[Any] | None = None
         self._finished = False
         self._answered: set[str] = set()
         #: The last ``DetailedTask`` received (what ``last`` shows, plus result/error/inputRequests).
@@ -847,7 +855,7 @@ class ModernTask(Task):
 
     # -- requests --------------------------------------------------------------
 
-    def _send(self, method: str, timeout: float | None, params: Mapping[str, Any] | None = None) -> Future:
+    def _send(self, method: str, timeout: float | None, params: Mapping[str, Any] | None = None) -> Future[Any]:
         return self._peer.send(method, {"taskId": self.task_id, **(params or {})}, timeout, _identity,
                                with_tasks=True)
 
@@ -882,7 +890,7 @@ class ModernTask(Task):
         self._seen(snapshot)  # the server dropped it already
         return snapshot
 
-    def result_future(self) -> Future:
+    def result_future(self) -> Future[Any]:
         """The result without blocking: ``tasks/get`` every ``pollIntervalMs`` until terminal (one poller)."""
         with self._lock:
             future = self._result
@@ -911,7 +919,7 @@ class ModernTask(Task):
 
     # -- the poller ------------------------------------------------------------
 
-    def _poll(self, future: Future) -> None:
+    def _poll(self, future: Future[Any]) -> None:
         if future.done():
             return
         try:
@@ -921,7 +929,7 @@ class ModernTask(Task):
             return
         inner.add_done_callback(lambda done: self._polled(future, done))
 
-    def _polled(self, future: Future, done: Future) -> None:
+    def _polled(self, future: Future[Any], done: Future[Any]) -> None:
         if future.done():
             return
         if done.cancelled():
@@ -947,7 +955,7 @@ class ModernTask(Task):
         if not self._support.after(self._pause(snapshot), self._poll, future):
             _fail(future, self._peer.close_error())
 
-    def _answer_then_poll(self, future: Future, raw: Mapping[str, Any]) -> None:
+    def _answer_then_poll(self, future: Future[Any], raw: Mapping[str, Any]) -> None:
         try:
             self._answer(raw)
         except BaseException as exc:
@@ -959,7 +967,7 @@ class ModernTask(Task):
         ms = snapshot.poll_interval if snapshot.poll_interval is not None else self.poll_interval
         return max(ms / 1000.0 if ms is not None else DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL)
 
-    def _settle(self, future: Future, raw: Mapping[str, Any]) -> None:
+    def _settle(self, future: Future[Any], raw: Mapping[str, Any]) -> None:
         status = raw.get("status")
         try:
             if status == "completed":
@@ -1032,7 +1040,7 @@ class ModernTask(Task):
         self._seen(snapshot)
         return snapshot
 
-    def _new_progress(self, raw: Mapping[str, Any]) -> list[tuple]:
+    def _new_progress(self, raw: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """The progress events in ``raw``'s ``_meta`` not reported yet (under the lock)."""
         if self._on_progress is None:
             return []
@@ -1042,7 +1050,7 @@ class ModernTask(Task):
                 events.append((event["progress"], event.get("total"), event.get("message")))
         return events
 
-    def _new_carried(self, raw: Mapping[str, Any], key: str) -> list:
+    def _new_carried(self, raw: Mapping[str, Any], key: str) -> list[Any]:
         """The items of ``raw``'s ``_meta[key]`` (``{"count", "recent"}``) not seen yet (under the lock)."""
         meta = raw.get("_meta")
         carried = meta.get(key) if isinstance(meta, Mapping) else None
@@ -1062,13 +1070,13 @@ class ModernTask(Task):
             status == "cancelled"
 
 
-def _wire_of(snapshot: GetTaskResult) -> dict:
+def _wire_of(snapshot: GetTaskResult) -> dict[str, Any]:
     from ..types import to_wire
 
     return to_wire(snapshot)
 
 
-def _fail(future: Future, exc: BaseException) -> None:
+def _fail(future: Future[Any], exc: BaseException) -> None:
     if not future.done():
         try:
             future.set_exception(exc)
@@ -1077,7 +1085,7 @@ def _fail(future: Future, exc: BaseException) -> None:
 
 
 def modern_call_tool(client: Any, name: str, arguments: Mapping[str, Any] | None, *, as_task: bool,
-                     timeout: Any, progress: Callable | None, meta: dict | None) -> Any:
+                     timeout: Any, progress: Callable[..., Any] | None, meta: dict[str, Any] | None) -> McpFuture[Any]:
     """``tools/call`` on the 2026-07-28 wire: a future of the CallToolResult, or (``as_task``) of a Task.
 
     The request declares the tasks extension when the client was configured
@@ -1090,7 +1098,7 @@ def modern_call_tool(client: Any, name: str, arguments: Mapping[str, Any] | None
     from .futures import MORE, McpFuture
 
     support = client._modern
-    outer: McpFuture = McpFuture("tools/call")
+    outer: McpFuture[Any] = McpFuture("tools/call")
     if as_task and not support.server_has_tasks():
         outer.fail(CapabilityError("the server did not declare the 'io.modelcontextprotocol/tasks' extension "
                                    "(2026-07-28 has no core tasks as 2025-11-25 had), so tools cannot be called "
@@ -1122,7 +1130,7 @@ def modern_call_tool(client: Any, name: str, arguments: Mapping[str, Any] | None
         outer.follow(task.result_future(), _identity)
         return MORE
 
-    def on_outer(done: Future) -> None:
+    def on_outer(done: Future[Any]) -> None:
         task = state.get("task")
         if done.cancelled() and task is not None and not task.done:
             try:
@@ -1136,9 +1144,10 @@ def modern_call_tool(client: Any, name: str, arguments: Mapping[str, Any] | None
     return outer
 
 
-def modern_get_task(client: Any, task_id: str, timeout: Any) -> Any:
+def modern_get_task(client: Any, task_id: str, timeout: Any) -> McpFuture[Any]:
     """``tasks/get`` of the extension as a :class:`GetTaskResult` (``ttlMs`` -> ``ttl``...)."""
-    return client._call("tasks/get", {"taskId": task_id}, modern_snapshot, timeout, with_tasks=True)
+    future: McpFuture[Any] = client._call("tasks/get", {"taskId": task_id}, modern_snapshot, timeout, with_tasks=True)
+    return future
 
 
 def _call_tool_result(raw: Any) -> Any:
@@ -1158,20 +1167,20 @@ def legacy_task_result(task_id: str) -> Callable[[Any], Any]:
     return convert
 
 
-def modern_get_task_result(client: Any, task_id: str, timeout: float | None) -> Any:
+def modern_get_task_result(client: Any, task_id: str, timeout: float | None) -> McpFuture[Any]:
     """``get_task_result`` on 2026-07-28 (no ``tasks/result``): poll ``tasks/get`` to the end, as
     :meth:`ModernTask.result` does; a CallToolResult, as in 2025-11-25."""
     from .futures import McpFuture
 
     peer: ClientTaskPeer = client._task_peer
-    outer: McpFuture = McpFuture("tasks/get")
+    outer: McpFuture[Any] = McpFuture("tasks/get")
     task = peer.tracked(task_id)
     if task is not None:
         inner = task.result_future()
     else:  # a task this client did not create (or forgot): its handle from a first tasks/get
         inner = Future()
 
-        def on_get(done: Future) -> None:
+        def on_get(done: Future[Any]) -> None:
             error = None if done.cancelled() else done.exception()
             if done.cancelled() or error is not None:
                 _fail(inner, error if error is not None else peer.close_error())
@@ -1196,7 +1205,7 @@ def modern_get_task_result(client: Any, task_id: str, timeout: float | None) -> 
     return outer
 
 
-def _copy(source: Future, target: Future) -> None:
+def _copy(source: Future[Any], target: Future[Any]) -> None:
     error = None if source.cancelled() else source.exception()
     if source.cancelled():
         target.cancel()
@@ -1209,7 +1218,7 @@ def _copy(source: Future, target: Future) -> None:
             pass
 
 
-def modern_list_tasks(client: Any, timeout: Any) -> Any:
+def modern_list_tasks(client: Any, timeout: Any) -> McpFuture[Any]:
     """``list_tasks`` on 2026-07-28 (the extension has no ``tasks/list``): the tasks this client created
     and still tracks, each refreshed with ``tasks/get``; a task the server no longer knows (-32602) is
     dropped. The same ``list[Task]`` as in 2025-11-25, oldest first."""
@@ -1217,7 +1226,7 @@ def modern_list_tasks(client: Any, timeout: Any) -> Any:
     from .futures import McpFuture
 
     peer: ClientTaskPeer = client._task_peer
-    outer: McpFuture = McpFuture("tasks/list")
+    outer: McpFuture[Any] = McpFuture("tasks/list")
     tasks = peer.tracked()
     if not tasks:
         outer.set_result([])
@@ -1225,7 +1234,7 @@ def modern_list_tasks(client: Any, timeout: Any) -> Any:
     lock = threading.Lock()
     answers: dict[str, Any] = {}
 
-    def on_get(task_id: str, done: Future) -> None:
+    def on_get(task_id: str, done: Future[Any]) -> None:
         if done.cancelled():
             outer.cancel()
             return
@@ -1257,13 +1266,13 @@ def modern_list_tasks(client: Any, timeout: Any) -> Any:
     return outer
 
 
-def modern_cancel_task(client: Any, task_id: str, timeout: Any) -> Any:
+def modern_cancel_task(client: Any, task_id: str, timeout: Any) -> McpFuture[Any]:
     """``cancel_task`` on 2026-07-28: ``tasks/cancel`` (an empty acknowledgement), then ``tasks/get``;
     a ``CancelTaskResult`` as in 2025-11-25, and its -32602 for a task that had already finished."""
     from ..types import CancelTaskResult
     from .futures import MORE, McpFuture
 
-    outer: McpFuture = McpFuture("tasks/cancel")
+    outer: McpFuture[Any] = McpFuture("tasks/cancel")
     state: dict[str, Any] = {}
 
     def before(raw: Any) -> Any:  # the status before cancelling: a finished task is an error, as in 2025-11-25

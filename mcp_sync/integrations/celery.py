@@ -220,7 +220,7 @@ class CeleryTasks:
     def tool(self, task: Any = None, /, *, name: str | None = None, title: str | None = None,
              description: str | None = None, annotations: Any = None, icons: Sequence[Any] | None = None,
              meta: Mapping[str, Any] | None = None, output_schema: Mapping[str, Any] | None = None,
-             structured_output: bool | None = None, immediate_response: str | Callable[[dict], str] | None = None,
+             structured_output: bool | None = None, immediate_response: str | Callable[[dict[str, Any]], str] | None = None,
              options: Mapping[str, Any] | None = None, replace: bool = False) -> Any:
         """Register a Celery task as a tool: ``bridge.tool(task, ...)`` or ``@bridge.tool(...)`` above ``@app.task``.
 
@@ -239,7 +239,7 @@ class CeleryTasks:
 
         return register(task) if task is not None else register
 
-    def _register(self, celery_task: Any, tool_options: dict, apply_options: dict, replace: bool) -> None:
+    def _register(self, celery_task: Any, tool_options: dict[str, Any], apply_options: dict[str, Any], replace: bool) -> None:
         run = getattr(celery_task, "run", None)
         if not callable(run) or not callable(getattr(celery_task, "apply_async", None)):
             raise TypeError(f"expected a Celery task (an @app.task), not {type(celery_task).__name__}")
@@ -307,7 +307,7 @@ class CeleryTasks:
 
     # -- sending ---------------------------------------------------------------
 
-    def _dispatch(self, celery_task: Any, apply_options: dict, handoff: TaskHandoff) -> None:
+    def _dispatch(self, celery_task: Any, apply_options: dict[str, Any], handoff: TaskHandoff) -> None:
         """The hand-off: record the task as Celery's, then send it."""
         kwargs = handoff.check_arguments()
         if kwargs is None:
@@ -472,7 +472,7 @@ class CeleryTasks:
         self._apply(task_id, self._backend.decode_result(value) if value is not None
                     else {"status": _PENDING, "result": None})
 
-    def _entry(self, task_id: str) -> dict | None:
+    def _entry(self, task_id: str) -> dict[str, Any] | None:
         raw = self._redis.hget(self._meta_key, task_id)
         if raw is None:
             return None

@@ -73,7 +73,7 @@ def user_of(ctx: Any) -> Any:
     :class:`AccessInfo` and loads the user (then closes the worker thread's
     database connection, which Django's request cycle would not).
     """
-    from django.contrib.auth import get_user_model  # type: ignore[import-untyped]
+    from django.contrib.auth import get_user_model
     from django.db import close_old_connections  # type: ignore[import-untyped]
 
     extra = getattr(getattr(ctx, "request", None), "extra", None)
@@ -95,10 +95,12 @@ class _Body:
         self._request = request
 
     def read(self, size: int = -1) -> bytes:
-        return self._request.read(size) if size is not None and size >= 0 else self._request.read()
+        data: bytes = self._request.read(size) if size is not None and size >= 0 else self._request.read()
+        return data
 
     def readline(self, size: int = -1) -> bytes:
-        return self._request.readline(size) if size is not None and size >= 0 else self._request.readline()
+        line: bytes = self._request.readline(size) if size is not None and size >= 0 else self._request.readline()
+        return line
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self._request)
@@ -235,7 +237,7 @@ class McpView:
         return wsgi_response(self.app, environ)
 
 
-def wsgi_response(app: Callable[..., Iterable[bytes]], environ: dict) -> HttpResponseBase:
+def wsgi_response(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> HttpResponseBase:
     """Run a WSGI app on ``environ`` and wrap its answer in a Django response.
 
     A list or tuple body becomes an ``HttpResponse``; any other iterable a

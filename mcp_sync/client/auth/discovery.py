@@ -185,7 +185,7 @@ class DiscoveryResult:
         return [str(v) for v in value] if isinstance(value, list) else None
 
 
-def _get_json(http: requests.Session, url: str, timeout: float, headers: Mapping[str, str] | None) -> dict | None:
+def _get_json(http: requests.Session, url: str, timeout: float, headers: Mapping[str, str] | None) -> dict[str, Any] | None:
     """The JSON object at ``url``, or None for a non-2xx answer or a non-object body."""
     try:
         response = http.get(url, headers={"Accept": "application/json", **(headers or {})}, timeout=timeout,

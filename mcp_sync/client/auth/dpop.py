@@ -66,9 +66,10 @@ class DPoPKey:
         """The private key as unencrypted PKCS#8 PEM (to persist it with the tokens bound to it)."""
         from cryptography.hazmat.primitives import serialization
 
-        return self.private_key.private_bytes(
+        pem: str = self.private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode("ascii")
+        return pem
 
 
 def _origin(url: str) -> str:

@@ -52,7 +52,8 @@ TOKEN_TYPE_ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
 TOKEN_TYPE_ID_JAG = "urn:ietf:params:oauth:token-type:id-jag"
 
 def _value(source: Any) -> str:
-    return source() if callable(source) else source
+    value: str = source() if callable(source) else source
+    return value
 
 
 @dataclass

@@ -248,7 +248,7 @@ class OAuthClientAuth(requests.auth.AuthBase):
             r._mcp_oauth_body_pos = r.body.tell() if hasattr(r.body, "tell") else None  # type: ignore
         except OSError:
             r._mcp_oauth_body_pos = None  # type: ignore[attr-defined]
-        r.register_hook("response", self._handle_response)
+        r.register_hook("response", self._handle_response)  # type: ignore[no-untyped-call]  # unannotated in requests' stubs
         return r
 
     # -- request side -------------------------------------------------------------------------
@@ -359,7 +359,7 @@ class OAuthClientAuth(requests.auth.AuthBase):
         if body_pos is not None and hasattr(prep.body, "seek"):
             prep.body.seek(body_pos)  # type: ignore[union-attr]
         if r.raw is not None:
-            extract_cookies_to_jar(prep._cookies, r.request, r.raw)  # type: ignore[attr-defined]
+            extract_cookies_to_jar(prep._cookies, r.request, r.raw)  # type: ignore[attr-defined,no-untyped-call]  # private _cookies; unannotated in requests' stubs
             prep.prepare_cookies(prep._cookies)  # type: ignore[attr-defined]
         prep.headers.pop("Authorization", None)
         prep.headers.pop("DPoP", None)
