@@ -135,13 +135,13 @@ def _is_plain(type_: Any) -> bool:
 def _structure_hook(conv: cattrs.Converter, type_: Any) -> Any:
     if hasattr(conv, "get_structure_hook"):  # cattrs >= 24.1
         return conv.get_structure_hook(type_)
-    return conv._structure_func.dispatch(type_)  # type: ignore  # cattrs 23.2
+    return conv._structure_func.dispatch(type_)  # type: ignore[call-arg, misc, unused-ignore]  # cattrs 23.2 (private API, absent from newer stubs)
 
 
 def _unstructure_hook(conv: cattrs.Converter, type_: Any) -> Any:
     if hasattr(conv, "get_unstructure_hook"):  # cattrs >= 24.1
         return conv.get_unstructure_hook(type_)
-    return conv._unstructure_func.dispatch(type_)  # type: ignore  # cattrs 23.2
+    return conv._unstructure_func.dispatch(type_)  # type: ignore[call-arg, misc, unused-ignore]  # cattrs 23.2 (private API, absent from newer stubs)
 
 
 def _is_wire_class(type_: Any) -> bool:

@@ -245,7 +245,7 @@ class OAuthClientAuth(requests.auth.AuthBase):
         tokens = self._fresh_tokens()
         self._apply(r, tokens)
         try:  # where a file-like body starts, to send it again after a challenge
-            r._mcp_oauth_body_pos = r.body.tell() if hasattr(r.body, "tell") else None  # type: ignore
+            r._mcp_oauth_body_pos = r.body.tell() if hasattr(r.body, "tell") else None  # type: ignore[attr-defined, union-attr]  # our own mark on the request
         except OSError:
             r._mcp_oauth_body_pos = None  # type: ignore[attr-defined]
         r.register_hook("response", self._handle_response)  # type: ignore[no-untyped-call]  # unannotated in requests' stubs
