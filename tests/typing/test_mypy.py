@@ -77,6 +77,14 @@ def test_the_types_a_user_sees(tmp_path):
 
 
 def test_user_code_runs():
+    from werkzeug.test import Client as WsgiClient
+
     from tests.typing import user_code
 
     user_code.serve_over_http()
+    site = WsgiClient(user_code.application)
+    assert site.get("/").get_data(as_text=True) == "hello"
+    answer = site.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}},
+        headers={"Accept": "application/json, text/event-stream", "Host": "localhost"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)

@@ -9,6 +9,9 @@ from __future__ import annotations
 from concurrent.futures import Future
 from dataclasses import dataclass
 
+from flask import Flask
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
 from mcp_sync import Client, Context, McpSyncError, Server, ToolError
 from mcp_sync.types import CallToolResult, ElicitRequestFormParams, ElicitResult, Implementation
 
@@ -96,3 +99,15 @@ def typed_answers(ctx: Context) -> int:
         return age
     form = ctx.elicit("Anything?", {"type": "object", "properties": {"x": {"type": "string"}}})
     return len(form.content or {})
+
+
+# a Flask site with the MCP endpoint mounted beside its pages (serve `application` with gunicorn)
+site = Flask(__name__)
+
+
+@site.get("/")
+def home() -> str:
+    return "hello"
+
+
+application = DispatcherMiddleware(site, {"/mcp": server.wsgi_app(path="/")})
