@@ -43,7 +43,7 @@ class TimerHandle:
 
     __slots__ = ("when", "fn", "args", "_timer")
 
-    def __init__(self, timer: "Timer", when: float, fn: Callable[..., Any], args: tuple) -> None:
+    def __init__(self, timer: "Timer", when: float, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         self._timer = timer
         self.when = when
         self.fn: Callable[..., Any] | None = fn
@@ -228,7 +228,7 @@ class SerialQueue:
     def __init__(self, pool: Any) -> None:
         self._pool = pool
         self._lock = threading.Lock()
-        self._items: collections.deque[tuple[Callable[..., Any], tuple, bool]] = collections.deque()
+        self._items: collections.deque[tuple[Callable[..., Any], tuple[Any, ...], bool]] = collections.deque()
         self._running = False
         self._cancelled = False
 
@@ -276,5 +276,5 @@ class SerialQueue:
         return [_bind(fn, args) for fn, args, must in dropped if must]
 
 
-def _bind(fn: Callable[..., Any], args: tuple) -> Callable[[], Any]:
+def _bind(fn: Callable[..., Any], args: tuple[Any, ...]) -> Callable[[], Any]:
     return lambda: fn(*args)

@@ -62,7 +62,7 @@ log = logging.getLogger("mcp_sync.session")
 
 ProgressCallback = Callable[[float, Optional[float], Optional[str]], None]
 RequestHandler = Callable[["IncomingRequest"], Any]
-NotificationHandler = Callable[[str, Optional[dict]], None]
+NotificationHandler = Callable[[str, Optional[dict[str, Any]]], None]
 
 #: Default number of threads that run incoming requests concurrently.
 DEFAULT_MAX_WORKERS = 16
@@ -78,7 +78,7 @@ SPAWN_DELAY = 0.001
 WORKER_IDLE_TIMEOUT = 2.0
 
 
-class RequestFuture(Future):
+class RequestFuture(Future[Any]):
     """The pending result of a request we sent.
 
     ``result()`` returns the JSON ``result`` object or raises
@@ -109,7 +109,7 @@ class RequestFuture(Future):
             deadline.cancel()
         super().set_exception(exception)
 
-    def cancel(self, reason: str | None = None) -> bool:  # type: ignore[override]
+    def cancel(self, reason: str | None = None) -> bool:
         if not self.session._claim(self):
             return False
         if self._deadline is not None:
@@ -124,13 +124,13 @@ class RequestFuture(Future):
 _SIGNAL_LOCK = threading.Lock()
 
 
-def request_meta(params: dict) -> dict:
+def request_meta(params: dict[str, Any]) -> dict[str, Any]:
     """A request's ``_meta`` (empty when absent or not an object)."""
     meta = params.get("_meta")
     return meta if isinstance(meta, dict) else {}
 
 
-def progress_token_of(params: dict) -> str | int | None:
+def progress_token_of(params: dict[str, Any]) -> str | int | None:
     """The ``progressToken`` a request's ``_meta`` carries, if it is a valid one."""
     token = request_meta(params).get("progressToken")
     return token if type(token) in (str, int) else None
@@ -158,7 +158,7 @@ class IncomingRequest:
     __slots__ = ("session", "id", "method", "params", "_cancelled", "cancel_reason", "in_batch",
                  "extra", "_after")
 
-    def __init__(self, session: "Session", id: RequestId, method: str, params: dict | None,
+    def __init__(self, session: "Session", id: RequestId, method: str, params: dict[str, Any] | None,
                  in_batch: bool = False) -> None:
         self.session = session
         self.id = id
@@ -204,7 +204,7 @@ class IncomingRequest:
         return signal is not None and signal.is_set()
 
     @property
-    def meta(self) -> dict:
+    def meta(self) -> dict[str, Any]:
         return request_meta(self.params)
 
     @property
@@ -224,10 +224,10 @@ class IncomingRequest:
         self.session.notify("notifications/progress", params, related_id=self.id)
         return True
 
-    def notify(self, method: str, params: dict | None = None) -> None:
+    def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         self.session.notify(method, params, related_id=self.id)
 
-    def send_request(self, method: str, params: dict | None = None, **kwargs: Any) -> RequestFuture:
+    def send_request(self, method: str, params: dict[str, Any] | None = None, **kwargs: Any) -> RequestFuture:
         return self.session.request(method, params, related_id=self.id, **kwargs)
 
 
@@ -276,11 +276,11 @@ class _WorkerPool:
         self._taken = 0  # work items taken by workers so far (progress, seen by the spawner)
         self._taken_then = 0
         self._spawn_timer: TimerHandle | None = None  # the pending deferred start (shared timer)
-        self._keep: list[Callable] = []  # work that shutdown(cancel_futures=True) does not drop
+        self._keep: list[Callable[..., Any]] = []  # work that shutdown(cancel_futures=True) does not drop
         self._prefix = thread_name_prefix
         self._wake_fd = wake_fd
         self._lock = threading.Lock()
-        self._work: collections.deque[tuple[Callable, tuple]] = collections.deque()
+        self._work: collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]] = collections.deque()
         self._idle: list[_Sleeper] = []  # each idle worker (most recent last)
         self._waking = 0  # idle workers told to wake up and not yet back for work
         self._detached = 0  # workers running work out of the pool's count (run_detached)
@@ -290,7 +290,7 @@ class _WorkerPool:
         self._shutdown = False
         _LIVE_POOLS.add(self)
 
-    def submit(self, fn: Callable, *args: Any) -> None:
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
         """Queue ``fn(*args)``; RuntimeError after :meth:`shutdown`."""
         with self._lock:
             if self._shutdown:
@@ -319,7 +319,7 @@ class _WorkerPool:
                 self._spawn_timer = shared_timer().call_at(self._spawn_due, self._spawn_later)
         return None
 
-    def keep(self, fn: Callable) -> None:
+    def keep(self, fn: Callable[..., Any]) -> None:
         """Work calling ``fn`` stays queued through ``shutdown(cancel_futures=True)``."""
         with self._lock:
             self._keep.append(fn)
@@ -558,10 +558,10 @@ class _BatchCollector:
     def __init__(self, session: "Session", expected: int) -> None:
         self._session = session
         self._remaining = expected
-        self._responses: list[dict] = []
+        self._responses: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
-    def add(self, response: dict | None) -> None:
+    def add(self, response: dict[str, Any] | None) -> None:
         with self._lock:
             if response is not None:
                 self._responses.append(response)
@@ -636,7 +636,7 @@ class Session:
         #: ``outgoing_hook(method, params, future) -> params`` runs before each request is sent and
         #: returns the params to send; ``incoming_hook(request, handle) -> result`` runs around the
         #: handling of each incoming request (``handle(request)`` answers it).
-        self.outgoing_hook: Callable[[str, dict | None, RequestFuture], dict | None] | None = None
+        self.outgoing_hook: Callable[[str, dict[str, Any] | None, RequestFuture], dict[str, Any] | None] | None = None
         self.incoming_hook: Callable[[IncomingRequest, RequestHandler], Any] | None = None
         # Transports that need the session (e.g. to fail one request) get it here.
         attach = getattr(transport, "attach_session", None)
@@ -738,7 +738,7 @@ class Session:
     def request(
         self,
         method: str,
-        params: dict | None = None,
+        params: dict[str, Any] | None = None,
         *,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
@@ -786,7 +786,7 @@ class Session:
                 future._deadline.cancel()
         return future
 
-    def call(self, method: str, params: dict | None = None, *, timeout: float | None = None,
+    def call(self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None,
              on_progress: ProgressCallback | None = None, related_id: RequestId | None = None) -> Any:
         """Send a request and block for its result (see :meth:`request`)."""
         future = self.request(method, params, timeout=timeout, on_progress=on_progress,
@@ -800,7 +800,7 @@ class Session:
                 future.cancel("the caller stopped waiting")
             raise
 
-    def notify(self, method: str, params: dict | None = None, *, related_id: RequestId | None = None) -> None:
+    def notify(self, method: str, params: dict[str, Any] | None = None, *, related_id: RequestId | None = None) -> None:
         """Send a notification. Raises ConnectionClosed when the connection is gone."""
         self._send_raw(jsonrpc.notification(method, params), related_id)
 
@@ -921,7 +921,7 @@ class Session:
                 self._drain_waiters -= 1
         self._shutdown(error)
 
-    def feed(self, message: Any, *, extra: dict | None = None) -> None:
+    def feed(self, message: Any, *, extra: dict[str, Any] | None = None) -> None:
         """Handle one parsed message (what the reader thread does for each frame).
 
         Push transports (an HTTP server) call this from their own threads.
@@ -932,7 +932,7 @@ class Session:
         else:
             self._dispatch(message, None, extra)
 
-    def accept(self, message: Request, *, extra: dict | None = None) -> "IncomingRequest | None":
+    def accept(self, message: Request, *, extra: dict[str, Any] | None = None) -> "IncomingRequest | None":
         """Take a request to run on the calling thread with :meth:`run` instead of a worker.
 
         For a push transport whose thread would only wait for the answer (an
@@ -953,7 +953,7 @@ class Session:
         """
         self._answer_request(request, None)
 
-    def _feed_batch(self, batch: Batch, extra: dict | None) -> None:
+    def _feed_batch(self, batch: Batch, extra: dict[str, Any] | None) -> None:
         if not allows_batches(self.protocol_version):
             self._try_send(jsonrpc.error(None, {
                 "code": INVALID_REQUEST,
@@ -965,7 +965,7 @@ class Session:
         for item in batch.items:
             self._dispatch(item, collector, extra)
 
-    def _dispatch(self, message: Any, collector: _BatchCollector | None, extra: dict | None) -> None:
+    def _dispatch(self, message: Any, collector: _BatchCollector | None, extra: dict[str, Any] | None) -> None:
         kind = type(message)
         if kind is Response:
             self._resolve(message.id, message.result, None)
@@ -987,7 +987,7 @@ class Session:
                 else:
                     self._try_send(response, None)
 
-    def _resolve(self, request_id: RequestId, result: Any, error: dict | None) -> None:
+    def _resolve(self, request_id: RequestId, result: Any, error: dict[str, Any] | None) -> None:
         with self._lock:
             future = self._pending.pop(request_id, None)
             if future is not None:
@@ -1000,7 +1000,7 @@ class Session:
         else:
             future.set_exception(McpError.from_error(error))
 
-    def _accept_request(self, message: Request, collector: _BatchCollector | None, extra: dict | None,
+    def _accept_request(self, message: Request, collector: _BatchCollector | None, extra: dict[str, Any] | None,
                         inline: bool = False) -> "IncomingRequest | None":
         answer_ping = self.answer_ping
         if message.method == "ping" and (answer_ping is True or (
@@ -1060,7 +1060,8 @@ class Session:
                 if not self._inflight and self._drain_waiters:
                     self._idle.notify_all()
             return
-        request._after = after = []
+        after: list[Callable[[], None]] = []
+        request._after = after
         try:
             self._answer_request(request, collector)
         finally:
@@ -1069,6 +1070,7 @@ class Session:
                 self._workers.run_detached(fn)
 
     def _answer_request(self, request: IncomingRequest, collector: _BatchCollector | None) -> None:
+        response: dict[str, Any] | None
         try:
             hook = self.incoming_hook
             result = self._on_request(request) if hook is None else hook(request, self._on_request)
@@ -1105,7 +1107,8 @@ class Session:
         if method == "notifications/cancelled":
             request_id = (params or {}).get("requestId")
             with self._lock:
-                request = self._inflight.get(request_id) if type(request_id) in (str, int) else None
+                # type() check: exactly str or int (a bool is no request id)
+                request = self._inflight.get(request_id) if type(request_id) in (str, int) else None  # type: ignore[arg-type]
             if request is not None:
                 reason = (params or {}).get("reason")
                 request.cancel_reason = reason if isinstance(reason, str) else None
@@ -1113,28 +1116,29 @@ class Session:
         elif method == "notifications/progress" and params is not None:
             token = params.get("progressToken")
             with self._lock:
-                callback = self._progress.get(token) if type(token) in (str, int) else None
+                # type() check: exactly str or int
+                callback = self._progress.get(token) if type(token) in (str, int) else None  # type: ignore[arg-type]
             if callback is not None:
                 self._submit_notification(self._call_progress, callback, params)
                 return
         if self._on_notification is not None:
             self._submit_notification(self._on_notification, method, params)
 
-    def _submit_notification(self, fn: Callable, *args: Any) -> None:
+    def _submit_notification(self, fn: Callable[..., Any], *args: Any) -> None:
         try:
             self._notifier.submit(self._guard, fn, *args)
         except RuntimeError:
             pass  # closing
 
     @staticmethod
-    def _guard(fn: Callable, *args: Any) -> None:
+    def _guard(fn: Callable[..., Any], *args: Any) -> None:
         try:
             fn(*args)
         except Exception:
             log.exception("notification handler failed")
 
     @staticmethod
-    def _call_progress(callback: ProgressCallback, params: dict) -> None:
+    def _call_progress(callback: ProgressCallback, params: dict[str, Any]) -> None:
         progress = params.get("progress")
         if not isinstance(progress, (int, float)):
             return

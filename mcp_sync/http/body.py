@@ -41,7 +41,7 @@ class StreamingBody:
                 return
             self._closed = True
         try:
-            self._gen.close()
+            self._gen.close()  # type: ignore[attr-defined]  # subclasses' _events() are generators
         finally:
             self._finish()
 

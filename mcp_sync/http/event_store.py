@@ -83,7 +83,8 @@ class InMemoryEventStore(EventStore):
 
     def forget_stream(self, stream_id: str) -> None:
         with self._lock:
-            self._count -= len(self._streams.pop(stream_id, None) or ())
+            removed: dict[int, str] | None = self._streams.pop(stream_id, None)
+            self._count -= len(removed or ())
             self._evicted.pop(stream_id, None)
             # Entries left in _order are skipped when they reach the front.
 

@@ -65,12 +65,12 @@ INLINE_METHODS = frozenset({"server/discover", "tools/list", "prompts/list", "re
 JOIN_TIMEOUT = 5.0
 
 
-def header_version(environ: dict) -> str | None:
+def header_version(environ: dict[str, Any]) -> str | None:
     value = environ.get("HTTP_MCP_PROTOCOL_VERSION")
     return value.strip() if isinstance(value, str) else None
 
 
-def is_modern_client(environ: dict) -> bool:
+def is_modern_client(environ: dict[str, Any]) -> bool:
     """True when the ``MCP-Protocol-Version`` header names a modern revision."""
     version = header_version(environ)
     return bool(version) and is_modern(version)  # type: ignore[arg-type]
@@ -81,7 +81,7 @@ class ModernRequestContext:
 
     __slots__ = ("method", "path", "query_string", "headers", "remote_addr", "session_id")
 
-    def __init__(self, environ: dict, headers: dict[str, str]) -> None:
+    def __init__(self, environ: dict[str, Any], headers: dict[str, str]) -> None:
         self.method = environ.get("REQUEST_METHOD", "POST")
         self.path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         self.query_string = environ.get("QUERY_STRING", "")
@@ -117,11 +117,11 @@ class _Channel:
         self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.closed = False
 
-    def notify(self, method: str, params: dict | None = None, *, related_id: Any = None) -> None:
+    def notify(self, method: str, params: dict[str, Any] | None = None, *, related_id: Any = None) -> None:
         if not self.closed:
             self.queue.put(jsonrpc.notification(method, params))
 
-    def request(self, method: str, params: dict | None = None, **_options: Any) -> Any:
+    def request(self, method: str, params: dict[str, Any] | None = None, **_options: Any) -> Any:
         raise McpError(INTERNAL_ERROR, "Internal error: servers send no requests in protocol 2026-07-28 "
                                        "(ask the client with MRTR: ctx.elicit, ctx.sample, ctx.list_roots)")
 
@@ -228,7 +228,7 @@ class ModernHttp:
 
     # -- routing -----------------------------------------------------------------
 
-    def wants(self, environ: dict, message: Any) -> bool:
+    def wants(self, environ: dict[str, Any], message: Any) -> bool:
         """Whether this parsed POST body is for the modern path."""
         kind = type(message)
         if kind is Request or kind is Notification:
@@ -246,7 +246,7 @@ class ModernHttp:
 
     # -- POST ----------------------------------------------------------------------
 
-    def post(self, environ: dict, start_response: StartResponse, message: Any) -> Iterable[bytes]:
+    def post(self, environ: dict[str, Any], start_response: StartResponse, message: Any) -> Iterable[bytes]:
         kind = type(message)
         if kind is Batch:
             return self._error(start_response, None, mp.RejectedRequest(

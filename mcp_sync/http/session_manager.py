@@ -175,7 +175,7 @@ class HttpSession(Transport):
 
     # -- bookkeeping ---------------------------------------------------------
 
-    def _make_stream(self, kind: str, request_ids: tuple = (), json_mode: bool = False) -> Stream:
+    def _make_stream(self, kind: str, request_ids: tuple[Any, ...] = (), json_mode: bool = False) -> Stream:
         stream_id = secrets.token_hex(8)
         on_attach = None
         if self.shared is not None:  # the kind and the session show in the id: another worker checks both
@@ -237,7 +237,7 @@ class HttpSession(Transport):
         with self._lock:
             return self._remote_listener is not None or (task_id is not None and task_id in self._remote_waiters)
 
-    def open_request_stream(self, request_ids: tuple, json_mode: bool) -> Stream | None:
+    def open_request_stream(self, request_ids: tuple[Any, ...], json_mode: bool) -> Stream | None:
         """A new stream for the request(s) of one POST; None if an id is already in flight."""
         dropped: list[Stream] = []
         with self._lock:
@@ -284,7 +284,7 @@ class HttpSession(Transport):
                 stream.cancel_notice = notification
         stream.end("cancelled")
 
-    def take_early_cancels(self, request_ids: tuple) -> list[tuple[Any, Any]]:
+    def take_early_cancels(self, request_ids: tuple[Any, ...]) -> list[tuple[Any, Any]]:
         """Cancellations that arrived before these requests: ``[(request_id, notification)]``."""
         with self._lock:
             return [(rid, self._early_cancels.pop(rid)) for rid in request_ids if rid in self._early_cancels]
@@ -346,7 +346,7 @@ class HttpSession(Transport):
 
     # -- shared sessions (several workers; see mcp_sync.http.shared_sessions) ---------------
 
-    def _tag_outgoing(self, message: dict) -> dict:
+    def _tag_outgoing(self, message: dict[str, Any]) -> dict[str, Any]:
         """Give a request this worker sends a wire id naming the worker (so its answer finds it)."""
         tag = self.shared.instance  # type: ignore[union-attr]
         if "method" in message and "id" in message:
@@ -358,7 +358,7 @@ class HttpSession(Transport):
                 return {**message, "params": {**params, "requestId": f"{tag}.{rid}"}}
         return message
 
-    def _send_remote(self, message: dict, data: str, waiters_only: bool = False) -> bool:
+    def _send_remote(self, message: dict[str, Any], data: str, waiters_only: bool = False) -> bool:
         """Publish a message for the client to the worker that can deliver it now; False if none.
 
         ``waiters_only``: only to a pending ``tasks/result`` of the message's task.
@@ -397,7 +397,7 @@ class HttpSession(Transport):
         with self._lock:
             self._task_streams[task_id] = stream.id
         value = [shared.instance, stream.id]
-        shared.set_field(self.id, "tr:" + task_id, value)  # type: ignore[arg-type]
+        shared.set_field(self.id, "tr:" + task_id, value)
         shared.broadcast({"k": "presence", "s": self.id, "f": "tr:" + task_id, "w": value})
 
     def _response_sent(self, stream: Stream | None) -> None:
@@ -409,7 +409,7 @@ class HttpSession(Transport):
                 for task_id in done:
                     del self._task_streams[task_id]
         for task_id in done:
-            shared.clear_field(self.id, "tr:" + task_id, [shared.instance, stream.id])  # type: ignore[union-attr,arg-type]
+            shared.clear_field(self.id, "tr:" + task_id, [shared.instance, stream.id])  # type: ignore[union-attr]
             shared.broadcast({"k": "presence", "s": self.id, "f": "tr:" + task_id, "w": None})  # type: ignore[union-attr]
         self.sync_state()
 
@@ -472,7 +472,7 @@ class HttpSession(Transport):
             if not shared.send_to(to, {"k": "push", "s": self.id, "d": data}):
                 standalone.push(data, False)
 
-    def load_presence(self, meta: dict) -> None:
+    def load_presence(self, meta: dict[str, Any]) -> None:
         """From the metadata of a session being rehydrated: where its streams are."""
         mine = self.shared.instance  # type: ignore[union-attr]
         with self._lock:
@@ -516,12 +516,12 @@ class HttpSession(Transport):
                 if isinstance(rid, str) and rid.startswith(shared.instance + ".") and rid[len(shared.instance) + 1:].isdigit():
                     message.params = {**params, "requestId": int(rid[len(shared.instance) + 1:])}
             if message.method == "notifications/initialized":
-                shared.save(self.id, {"init": True}, self.app.session_idle_timeout)  # type: ignore[arg-type]
+                shared.save(self.id, {"init": True}, self.app.session_idle_timeout)
             shared.broadcast({"k": "feed", "s": self.id, "m": {"jsonrpc": "2.0", "method": message.method,
                                                                 "params": params}})
         return False
 
-    def shared_message(self, kind: str, payload: dict) -> None:
+    def shared_message(self, kind: str, payload: dict[str, Any]) -> None:
         """A message from another worker about this session (the store's subscriber thread)."""
         if kind == "push":
             data = payload.get("d")

@@ -86,7 +86,7 @@ class Attachment:
 
 
 class Stream:
-    def __init__(self, stream_id: str, *, kind: str, request_ids: tuple = (), json_mode: bool = False,
+    def __init__(self, stream_id: str, *, kind: str, request_ids: tuple[Any, ...] = (), json_mode: bool = False,
                  store: EventStore | None = None, backlog: int = 1000,
                  on_attach: Callable[[bool], None] | None = None) -> None:
         self.id = stream_id

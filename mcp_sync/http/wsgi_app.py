@@ -40,7 +40,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, cast
 from urllib.parse import parse_qs
 
 from ..errors import INTERNAL_ERROR, INVALID_REQUEST
@@ -166,7 +166,7 @@ class McpWsgiApp:
         max_streams_per_session: int | None = DEFAULT_MAX_STREAMS_PER_SESSION,
         max_streams: int | None = DEFAULT_MAX_STREAMS,
         rate_limit: tuple[float, float] | None = None,
-        rate_limit_key: Callable[[dict], str] = default_rate_key,
+        rate_limit_key: Callable[[dict[str, Any]], str] = default_rate_key,
         name: str = "mcp-http",
         shared_sessions: Any = None,
     ) -> None:
@@ -260,7 +260,7 @@ class McpWsgiApp:
 
     # -- WSGI --------------------------------------------------------------------
 
-    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:
             return self._dispatch(environ, start_response)
         except Exception:
@@ -268,7 +268,7 @@ class McpWsgiApp:
             return self._error(start_response, 500, INTERNAL_ERROR, "Internal error", environ=environ,
                                exc_info=sys.exc_info())
 
-    def _dispatch(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+    def _dispatch(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = _norm_path(environ.get("PATH_INFO", ""))
         method = environ.get("REQUEST_METHOD", "GET").upper()
         if path == self.path:
@@ -295,7 +295,7 @@ class McpWsgiApp:
             if extra:
                 inner = start_response
 
-                def start_response(status: str, headers: list, exc_info: Any = None) -> Any:
+                def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
                     return inner(status, headers + extra, exc_info)
         if self.rate_limiter is not None:
             wait = self.rate_limiter.take(self.rate_limit_key(environ))
@@ -307,7 +307,7 @@ class McpWsgiApp:
                                    environ=environ, headers=[("Retry-After", str(max(1, math.ceil(wait))))])
         return handler(environ, start_response, method)
 
-    def _mcp(self, environ: dict, start_response: StartResponse, method: str) -> Iterable[bytes]:
+    def _mcp(self, environ: dict[str, Any], start_response: StartResponse, method: str) -> Iterable[bytes]:
         if method == "POST":
             return self._post(environ, start_response)
         modern_only = "legacy" not in getattr(self.server, "eras", ("legacy",))
@@ -346,7 +346,7 @@ class McpWsgiApp:
         return [body]
 
     def _error(self, start_response: StartResponse, code: int, rpc_code: int, message: str, *,
-               environ: dict | None = None, version: str | None = None, request_id: Any = None,
+               environ: dict[str, Any] | None = None, version: str | None = None, request_id: Any = None,
                headers: list[tuple[str, str]] | None = None, exc_info: Any = None) -> list[bytes]:
         if version is None and environ is not None:
             header = environ.get("HTTP_MCP_PROTOCOL_VERSION")
@@ -356,7 +356,7 @@ class McpWsgiApp:
 
     # -- request plumbing --------------------------------------------------------
 
-    def _read_body(self, environ: dict) -> bytes | int:
+    def _read_body(self, environ: dict[str, Any]) -> bytes | int:
         """The body, or the HTTP status to answer (413 too large, 411 unknown length)."""
         limit = self.max_body_bytes
         length_header = environ.get("CONTENT_LENGTH") or ""
@@ -384,7 +384,7 @@ class McpWsgiApp:
         return 411
 
     @staticmethod
-    def _headers_of(environ: dict) -> dict[str, str]:
+    def _headers_of(environ: dict[str, Any]) -> dict[str, str]:
         headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
                    if key.startswith("HTTP_")}
         if environ.get("CONTENT_TYPE"):
@@ -393,7 +393,7 @@ class McpWsgiApp:
             headers["content-length"] = environ["CONTENT_LENGTH"]
         return headers
 
-    def _extra(self, environ: dict, session: HttpSession, stream: Stream | None) -> dict[str, Any]:
+    def _extra(self, environ: dict[str, Any], session: HttpSession, stream: Stream | None) -> dict[str, Any]:
         headers = self._headers_of(environ)
         context = HttpRequestContext(
             method=environ.get("REQUEST_METHOD", "POST"),
@@ -406,7 +406,7 @@ class McpWsgiApp:
             extra["auth"] = auth
         return extra
 
-    def _version_error(self, environ: dict, session: HttpSession | None) -> str | None:
+    def _version_error(self, environ: dict[str, Any], session: HttpSession | None) -> str | None:
         header = environ.get("HTTP_MCP_PROTOCOL_VERSION")
         if header is None:
             return None
@@ -420,7 +420,7 @@ class McpWsgiApp:
                     f"for this session ({negotiated!r})")
         return None
 
-    def _lookup(self, environ: dict, start_response: StartResponse
+    def _lookup(self, environ: dict[str, Any], start_response: StartResponse
                 ) -> tuple[HttpSession | None, list[bytes] | None]:
         session_id = environ.get("HTTP_MCP_SESSION_ID")
         if not session_id:
@@ -505,7 +505,7 @@ class McpWsgiApp:
 
     # -- POST ----------------------------------------------------------------------
 
-    def _post(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+    def _post(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         accept = environ.get("HTTP_ACCEPT", "")
         if not (_accepts(accept, "application/json") and _accepts(accept, "text/event-stream")):
             return self._error(start_response, 406, INVALID_REQUEST,
@@ -537,18 +537,18 @@ class McpWsgiApp:
             return self._post_stateless(environ, start_response, message)
         is_init = type(message) is Request and message.method == "initialize"
         if is_init and not environ.get("HTTP_MCP_SESSION_ID"):
-            return self._initialize(environ, start_response, message)
+            return self._initialize(environ, start_response, cast(Request, message))  # is_init: a Request
         session, failure = self._lookup(environ, start_response)
         if failure is not None:
             return failure
         assert session is not None
         return self._post_to(environ, start_response, session, message)
 
-    def _header_version(self, environ: dict) -> str | None:
+    def _header_version(self, environ: dict[str, Any]) -> str | None:
         header = environ.get("HTTP_MCP_PROTOCOL_VERSION")
         return header if header in LEGACY_VERSIONS else None
 
-    def _body_error(self, start_response: StartResponse, status: int, environ: dict) -> list[bytes]:
+    def _body_error(self, start_response: StartResponse, status: int, environ: dict[str, Any]) -> list[bytes]:
         if status == 413:
             text = f"Request body too large (the limit is {self.max_body_bytes} bytes)"
         elif status == 411:
@@ -563,12 +563,12 @@ class McpWsgiApp:
         with self._cond:
             return self.max_sessions is not None and len(self._sessions) + len(self._legacy) >= self.max_sessions
 
-    def _sessions_full_error(self, start_response: StartResponse, environ: dict, request_id: Any = None) -> list[bytes]:
+    def _sessions_full_error(self, start_response: StartResponse, environ: dict[str, Any], request_id: Any = None) -> list[bytes]:
         return self._error(start_response, 503, SERVER_BUSY,
                            f"Server busy: {self.max_sessions} sessions are open (the server's max_sessions); "
                            f"retry later", environ=environ, request_id=request_id, headers=[("Retry-After", "1")])
 
-    def _initialize(self, environ: dict, start_response: StartResponse, message: Request) -> Iterable[bytes]:
+    def _initialize(self, environ: dict[str, Any], start_response: StartResponse, message: Request) -> Iterable[bytes]:
         if self._sessions_full():
             return self._sessions_full_error(start_response, environ, message.id)
         session = self._new_session()
@@ -613,7 +613,7 @@ class McpWsgiApp:
             stream.detach(attachment.conn)
             session.release()
 
-    def _post_to(self, environ: dict, start_response: StartResponse, session: HttpSession,
+    def _post_to(self, environ: dict[str, Any], start_response: StartResponse, session: HttpSession,
                  message: Any) -> Iterable[bytes]:
         engine = session.connection.session  # type: ignore[union-attr]
         if type(message) is Batch:
@@ -645,15 +645,15 @@ class McpWsgiApp:
         return [b""]
 
     @staticmethod
-    def _note_cancels(session: HttpSession, messages: list) -> None:
+    def _note_cancels(session: HttpSession, messages: list[Any]) -> None:
         for m in messages:
             if type(m) is Notification and m.method == "notifications/cancelled" and m.params:
                 request_id = m.params.get("requestId")
                 if type(request_id) in (str, int):
                     session.cancel_request(request_id, m)
 
-    def _serve_requests(self, environ: dict, start_response: StartResponse, session: HttpSession, message: Any,
-                        request_ids: tuple, on_done: Callable[[], None] | None = None,
+    def _serve_requests(self, environ: dict[str, Any], start_response: StartResponse, session: HttpSession, message: Any,
+                        request_ids: tuple[Any, ...], on_done: Callable[[], None] | None = None,
                         json_mode: bool | None = None) -> Iterable[bytes]:
         if json_mode is None:
             json_mode = self.json_response
@@ -724,7 +724,7 @@ class McpWsgiApp:
         return self._sse(start_response, session, stream, None, on_done)
 
     def _busy(self, start_response: StartResponse, refusal: tuple[int, str], session: HttpSession,
-              request_ids: tuple = ()) -> list[bytes]:
+              request_ids: tuple[Any, ...] = ()) -> list[bytes]:
         """Refuse a stream past a StreamBudget limit: 429 or 503, a JSON-RPC error per refused request."""
         status, text = refusal
         error, version = {"code": SERVER_BUSY, "message": text}, session.protocol_version
@@ -762,7 +762,7 @@ class McpWsgiApp:
         start_response("200 OK", list(SSE_HEADERS))
         return body
 
-    def _post_stateless(self, environ: dict, start_response: StartResponse, message: Any) -> Iterable[bytes]:
+    def _post_stateless(self, environ: dict[str, Any], start_response: StartResponse, message: Any) -> Iterable[bytes]:
         header = environ.get("HTTP_MCP_PROTOCOL_VERSION")
         is_init = type(message) is Request and message.method == "initialize"
         if not is_init:
@@ -801,7 +801,7 @@ class McpWsgiApp:
 
     # -- GET / DELETE ----------------------------------------------------------------
 
-    def _get(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+    def _get(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if not _accepts(environ.get("HTTP_ACCEPT", ""), "text/event-stream"):
             return self._error(start_response, 406, INVALID_REQUEST,
                                "Not Acceptable: the Accept header must list text/event-stream", environ=environ)
@@ -814,7 +814,7 @@ class McpWsgiApp:
         if last_event_id and self.event_store is not None:
             stream_id, _, seq = last_event_id.rpartition("-")
             found = session.find_stream(stream_id) if seq.isdigit() else None
-            resumed = (resume_elsewhere(self, start_response, session, stream_id, int(seq))
+            resumed: Iterable[bytes] | None = (resume_elsewhere(self, start_response, session, stream_id, int(seq))
                        if found is None and seq.isdigit() and self.shared_sessions is not None else None)
             if found is not None:
                 stream, resume_after = found, int(seq)
@@ -833,7 +833,7 @@ class McpWsgiApp:
             return self._busy(start_response, refusal, session)
         return self._sse(start_response, session, stream, resume_after)
 
-    def _delete(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+    def _delete(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         session, failure = self._lookup(environ, start_response)
         if failure is not None:
             return failure
@@ -847,7 +847,7 @@ class McpWsgiApp:
 
     # -- legacy HTTP+SSE (2024-11-05) ---------------------------------------------------
 
-    def _legacy_get(self, environ: dict, start_response: StartResponse, method: str) -> Iterable[bytes]:
+    def _legacy_get(self, environ: dict[str, Any], start_response: StartResponse, method: str) -> Iterable[bytes]:
         if method != "GET":
             return self._plain(start_response, 405, "Method Not Allowed", [("Allow", "GET")])
         if self._sessions_full():
@@ -862,7 +862,7 @@ class McpWsgiApp:
         start_response("200 OK", list(SSE_HEADERS))
         return LegacySseBody(session, endpoint, self.keepalive)
 
-    def _legacy_post(self, environ: dict, start_response: StartResponse, method: str) -> Iterable[bytes]:
+    def _legacy_post(self, environ: dict[str, Any], start_response: StartResponse, method: str) -> Iterable[bytes]:
         if method != "POST":
             return self._plain(start_response, 405, "Method Not Allowed", [("Allow", "POST")])
         query = parse_qs(environ.get("QUERY_STRING", ""))

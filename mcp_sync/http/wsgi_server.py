@@ -79,7 +79,7 @@ class _Input:
         if self._done:
             return b""
         if not self._chunked:
-            data = self._rfile.read(min(size, self._left))
+            data: bytes = self._rfile.read(min(size, self._left))
             self._left -= len(data)
             if not data or not self._left:
                 self._done = True
@@ -177,10 +177,10 @@ class _TimedReader(socket.SocketIO):
         self.per_byte = per_byte
         self.on_data = on_data
 
-    def readinto(self, b: Any) -> int:  # type: ignore[override]
+    def readinto(self, b: Any) -> int | None:
         deadline = self.deadline
         if deadline is None:
-            return super().readinto(b)  # type: ignore[no-any-return]
+            return super().readinto(b)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("the client did not send its request in time")
@@ -188,7 +188,7 @@ class _TimedReader(socket.SocketIO):
         base = self.base_timeout
         sock.settimeout(remaining if base is None else min(remaining, base))
         try:
-            n: int = super().readinto(b)
+            n = super().readinto(b)
         finally:
             sock.settimeout(base)
         if n:
@@ -245,7 +245,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         server = self.server
-        self.timeout = server.socket_timeout
+        # Per connection (a ClassVar in the stubs): StreamRequestHandler.setup() reads self.timeout.
+        self.timeout = server.socket_timeout  # type: ignore[misc]
         super().setup()
         self.rfile.close()  # replaced by the same stream over a reader with deadlines
         self._reader = _TimedReader(self.connection, self.timeout)
@@ -360,9 +361,10 @@ class _Handler(BaseHTTPRequestHandler):
             if self.close_connection:
                 self.send_header("Connection", "close")
             state["sent"] = True
-            self._headers_buffer.append(b"\r\n")  # end_headers() without its separate flush
+            # end_headers() without its separate flush; _headers_buffer (made by send_header()) is not in the stubs
+            self._headers_buffer.append(b"\r\n")  # type: ignore[attr-defined]
             if first:
-                self._headers_buffer.append(b"%x\r\n%b\r\n" % (len(first), first) if state["chunked"] else first)
+                self._headers_buffer.append(b"%x\r\n%b\r\n" % (len(first), first) if state["chunked"] else first)  # type: ignore[attr-defined]
             self.flush_headers()
 
         def write(data: bytes) -> None:
@@ -380,7 +382,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self.wfile.write(data)
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
             if exc_info is not None:
                 try:
                     if state["sent"]:
@@ -444,7 +446,7 @@ class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
     #: Connections open at once; past it the oldest silent one is shed (see the module docstring).
     max_connections: int = MAX_CONNECTIONS
 
-    def __init__(self, address: tuple[str, int], app: Callable, *, family: int = socket.AF_INET,
+    def __init__(self, address: tuple[str, int], app: Callable[..., Any], *, family: int = socket.AF_INET,
                  thread_prefix: str = "mcp-http-conn") -> None:
         self.address_family = family
         self.app = app
@@ -473,7 +475,7 @@ class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
         # HTTPServer.server_bind resolves the host name with getfqdn(), which can block on DNS.
         socketserver.TCPServer.server_bind(self)
         host, port = self.server_address[:2]
-        self.server_name = host
+        self.server_name = host  # type: ignore[assignment]  # an AF_INET/AF_INET6 address: the host is a str
         self.server_port = port
 
     def process_request(self, request: socket.socket, client_address: Any,  # type: ignore[override]
@@ -501,7 +503,7 @@ class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
         finally:
             me = threading.current_thread()
             with self._conn_lock:
-                state = self._conns.get(me)  # type: ignore[call-overload]
+                state = self._conns.get(me)
                 if state is not None:
                     state.ended = True  # no longer counted against the cap
             try:
@@ -509,12 +511,12 @@ class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
             except OSError:
                 pass  # the pipe is full (the loop will look anyway) or closed (the server stopped)
             with self._conn_lock:  # last: stop() joins every thread still listed
-                self._conns.pop(me, None)  # type: ignore[call-overload]
+                self._conns.pop(me, None)
 
     def connection_state(self) -> _ConnState | None:
         """The state of the connection served on the calling thread (None off a connection thread)."""
         with self._conn_lock:
-            return self._conns.get(threading.current_thread())  # type: ignore[arg-type]
+            return self._conns.get(threading.current_thread())
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("connection from %s failed", client_address, exc_info=True)
@@ -616,7 +618,7 @@ class ThreadedWsgiServer(socketserver.ThreadingMixIn, HTTPServer):
                     continue
                 self._warn(f"out of file descriptors ({exc.strerror}): accepting pauses until a connection ends")
                 return EMFILE_PAUSE
-            if not self.verify_request(sock, address):  # type: ignore[arg-type]
+            if not self.verify_request(sock, address):
                 self.shutdown_request(sock)
                 continue
             try:

@@ -233,7 +233,7 @@ def _shutdown_response(response: requests.Response) -> None:
 
 
 def _tracking_pool(base: type, tracker: _ConnectionTracker) -> type:
-    class TrackingPool(base):  # type: ignore[misc, valid-type]
+    class TrackingPool(base):  # type: ignore[misc]
         def _get_conn(self, timeout: float | None = None) -> Any:
             if tracker.closed:
                 raise ClosedPoolError(self, "the MCP transport is closed")
@@ -404,7 +404,7 @@ class HttpClientTransport(Transport):
         self._error: ConnectionClosed | None = None
         #: 2026-07-28: ``hook(message) -> headers`` adding to the mirrored headers of a modern request
         #: (the client's ``Mcp-Param-*``); may raise ``ValueError`` for a value that cannot be mirrored.
-        self.header_hook: Callable[[dict], Mapping[str, str]] | None = None
+        self.header_hook: Callable[[dict[str, Any]], Mapping[str, str]] | None = None
         self._modern_seen = False
 
     @property
@@ -429,7 +429,8 @@ class HttpClientTransport(Transport):
             return None
         if isinstance(item, BaseException):
             raise item
-        return item
+        text: str = item
+        return text
 
     def closed_error(self) -> ConnectionClosed:
         return self._error or ConnectionClosed("the HTTP connection was closed")
@@ -743,7 +744,8 @@ class HttpClientTransport(Transport):
             error = self._modern_error(text, rid)
             if error is not None:
                 if not exchange.cancelled:
-                    self._fail(rid, RejectedRequest(error.get("code"), error.get("message"), error.get("data"),
+                    # _modern_error() checked that code is an int and made message a str
+                    self._fail(rid, RejectedRequest(error.get("code"), error.get("message"), error.get("data"),  # type: ignore[arg-type]
                                                     http_status=status))
                 return
         rpc_error = self._jsonrpc_error(text, rid)

@@ -33,7 +33,8 @@ class MemoryTransport(Transport):
         return a, b
 
     def receive(self) -> Frame | None:
-        return self._inbox.get()
+        frame: Frame | None = self._inbox.get()
+        return frame
 
     quick_send = True  # a hand-over to the peer's queue
 

@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import threading
-from typing import Any, BinaryIO, Callable, Mapping, Sequence, TextIO, Union
+from typing import Any, BinaryIO, Callable, Mapping, Sequence, TextIO, Union, cast
 
 from ..errors import ConnectionClosed
 from .stream import DEFAULT_MAX_LINE, StreamTransport
@@ -40,7 +40,7 @@ class StdioClientTransport(StreamTransport):
         args: Sequence[str] = (),
         *,
         env: Mapping[str, str] | None = None,
-        cwd: str | os.PathLike | None = None,
+        cwd: str | os.PathLike[str] | None = None,
         stderr: Any = _DEFAULT,
         inherit_env: bool = True,
         max_line: int = DEFAULT_MAX_LINE,
@@ -70,7 +70,8 @@ class StdioClientTransport(StreamTransport):
         except OSError as exc:
             raise ConnectionClosed(f"cannot start the server {argv[0]!r}: {exc}") from None
         assert self.process.stdin and self.process.stdout and self.process.stderr
-        super().__init__(self.process.stdout, self.process.stdin, max_line=max_line)
+        # Popen made them with PIPE and no text mode: buffered binary files.
+        super().__init__(cast(BinaryIO, self.process.stdout), cast(BinaryIO, self.process.stdin), max_line=max_line)
         self._stderr_thread = threading.Thread(target=self._pump_stderr, args=(self.process.stderr,),
                                                name=f"{name}-stderr", daemon=True)
         self._stderr_thread.start()
@@ -90,7 +91,7 @@ class StdioClientTransport(StreamTransport):
                     if callable(sink) and not hasattr(sink, "write"):
                         sink(line.rstrip("\n"))
                     else:
-                        sink.write(line)  # type: ignore[union-attr]
+                        sink.write(line)
                         flush = getattr(sink, "flush", None)
                         if flush is not None:
                             flush()
