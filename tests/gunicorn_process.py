@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import requests
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -53,3 +55,22 @@ class Gunicorn:
                 self.process.kill()
                 self.process.wait()
         return self.log()
+
+
+class Pinned:
+    """One keep-alive HTTP connection, and the pid of the gunicorn worker that accepted it.
+
+    Every response is checked to come from that same worker (``X-Worker-Pid``).
+    """
+
+    def __init__(self, http: requests.Session, pid: int) -> None:
+        self.http = http
+        self.pid = pid
+
+    def send(self, method: str, url: str, **kwargs) -> requests.Response:
+        response = self.http.request(method, url, timeout=kwargs.pop("timeout", 30), **kwargs)
+        assert int(response.headers["X-Worker-Pid"]) == self.pid, "the connection moved to another worker"
+        return response
+
+    def close(self) -> None:
+        self.http.close()

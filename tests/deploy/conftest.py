@@ -17,7 +17,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from tests.gunicorn_process import Gunicorn
+from tests.gunicorn_process import Gunicorn, Pinned
 from tests.stores.conftest import RedisServer, _redis_unavailable
 
 WORKERS = 4
@@ -59,25 +59,6 @@ def gunicorn4(redis_url, tmp_path_factory):
     finally:
         log = server.stop()
     assert "Traceback" not in log, log
-
-
-class Pinned:
-    """One keep-alive HTTP connection, and the pid of the worker that accepted it.
-
-    Every response is checked to come from that same worker (``X-Worker-Pid``).
-    """
-
-    def __init__(self, http: requests.Session, pid: int) -> None:
-        self.http = http
-        self.pid = pid
-
-    def send(self, method: str, url: str, **kwargs) -> requests.Response:
-        response = self.http.request(method, url, timeout=kwargs.pop("timeout", 30), **kwargs)
-        assert int(response.headers["X-Worker-Pid"]) == self.pid, "the connection moved to another worker"
-        return response
-
-    def close(self) -> None:
-        self.http.close()
 
 
 def pin_connections(url: str, per_worker: int, attempts: int = 4000) -> dict[int, list[Pinned]]:

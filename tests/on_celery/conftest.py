@@ -22,7 +22,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from tests.gunicorn_process import ROOT, Gunicorn
+from tests.gunicorn_process import ROOT, Gunicorn, Pinned
 from tests.stores.conftest import RedisServer, _redis_unavailable
 from tests.thread_check import no_threads_left_behind  # noqa: F401
 
@@ -148,22 +148,6 @@ def web(celery_redis_url, tmp_path_factory):
     finally:
         log = server.stop()
     assert "Traceback" not in log, log
-
-
-class Pinned:
-    """One keep-alive HTTP connection, and the pid of the web worker that accepted it."""
-
-    def __init__(self, http: requests.Session, pid: int) -> None:
-        self.http = http
-        self.pid = pid
-
-    def send(self, method: str, url: str, **kwargs) -> requests.Response:
-        response = self.http.request(method, url, timeout=kwargs.pop("timeout", 30), **kwargs)
-        assert int(response.headers["X-Worker-Pid"]) == self.pid, "the connection moved to another worker"
-        return response
-
-    def close(self) -> None:
-        self.http.close()
 
 
 def pin(url: str, workers: int = WEB_WORKERS, attempts: int = 2000) -> list[Pinned]:
