@@ -74,7 +74,7 @@ def test_task_work_after_the_create_result_does_not_hold_the_answer():
     handle = server.start_http(port=0, json_response=True)
     try:
         with Client.http(handle.url, name="inline-c", protocol="legacy", protocol_version="2025-11-25") as client:
-            task = client.call_tool_as_task("job", {}, ttl=60_000)  # returns while the work blocks
+            task = client.call_tool_as_task("job", {}, ttl_ms=60_000)  # returns while the work blocks
             assert task.status().status == "working"
             GATES["job"].set()
             assert task.result(timeout=30).content[0].text == "job done"
