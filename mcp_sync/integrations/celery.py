@@ -88,6 +88,7 @@ from ..server.results import error_result
 from ..server.tools import ToolDef, adapt
 from ..tasks.errors import InvalidTransition, TaskNotFound
 from ..tasks.ids import new_task_id
+from ..tasks.redis_store import stop_subscriber
 from ..tasks.status import CANCELLED, EXTENSION_WIRE
 from ..tasks.store import ANY_OWNER, TaskEvent
 
@@ -286,18 +287,11 @@ class CeleryTasks:
         if remove is not None:
             remove()
         if thread is not None and thread is not threading.current_thread():
-            try:
-                self._redis.publish(self._ctl_channel, b"stop")
-            except Exception:
-                pass
-            thread.join(2.0)
-            if thread.is_alive():  # the stop message was lost: cut the connection
+            def pubsub() -> Any:
                 with self._lock:
-                    pubsub = self._pubsub
-                connection = getattr(pubsub, "connection", None)
-                if connection is not None:
-                    connection.disconnect()
-                thread.join()
+                    return self._pubsub
+
+            stop_subscriber(self._redis, self._ctl_channel, thread, pubsub)
 
     def __enter__(self) -> "CeleryTasks":
         return self.start()

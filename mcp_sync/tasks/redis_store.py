@@ -359,6 +359,25 @@ def redis_client(redis: Any, who: str = "RedisTaskStore") -> tuple[Any, Any, boo
     return module, redis, False
 
 
+def stop_subscriber(redis: Any, ctl_channel: str, thread: threading.Thread, pubsub: Callable[[], Any],
+                    errors: Any = Exception) -> None:
+    """Stop and join a thread that listens on a Redis pub/sub connection (also subscribed to ``ctl_channel``).
+
+    It is told with a ``stop`` message on ``ctl_channel``; if that is lost (Redis down), its
+    connection (``pubsub()``'s) is cut so that the blocked read ends, and it is joined.
+    """
+    try:
+        redis.publish(ctl_channel, b"stop")
+    except errors:
+        pass
+    thread.join(2.0)
+    if thread.is_alive():  # the stop message was lost: cut the connection
+        connection = getattr(pubsub(), "connection", None)
+        if connection is not None:
+            connection.disconnect()
+        thread.join()
+
+
 class RedisTaskStore(TaskStore):
     """Thread-safe :class:`~mcp_sync.tasks.store.TaskStore` shared through Redis.
 
@@ -456,18 +475,11 @@ class RedisTaskStore(TaskStore):
         wake_all(waiters)
         current = threading.current_thread()
         if subscriber is not None and subscriber is not current:
-            try:
-                self._redis.publish(self._ctl_channel, b"stop")
-            except self._errors:
-                pass
-            subscriber.join(2.0)
-            if subscriber.is_alive():  # the stop message was lost: cut the connection
+            def pubsub() -> Any:
                 with self._wait_lock:
-                    pubsub = self._pubsub
-                connection = getattr(pubsub, "connection", None)
-                if connection is not None:
-                    connection.disconnect()
-                subscriber.join()
+                    return self._pubsub
+
+            stop_subscriber(self._redis, self._ctl_channel, subscriber, pubsub, self._errors)
         if reaper is not None and reaper is not current:
             reaper.join()
         if heart is not None and heart is not current:
