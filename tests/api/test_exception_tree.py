@@ -95,7 +95,7 @@ def test_nothing_listening_names_the_url(era):
     assert "Max retries" not in str(caught.value)
 
 
-@pytest.mark.parametrize("era", ["auto", "modern"])
+@pytest.mark.parametrize("era", ["auto", *ERAS])
 def test_a_wrong_path_names_the_path(http_server, era):
     url = http_server.url.replace("/mcp", "/wrong")
     with pytest.raises(HttpStatusError) as caught:
